@@ -1,0 +1,129 @@
+package io.github.reliablekafka.autoconfigure.producer;
+
+import java.util.HashMap;
+import java.util.Map;
+
+import io.github.reliablekafka.producer.LoggingSendOutcomeListener;
+import io.github.reliablekafka.producer.MicrometerSendOutcomeListener;
+import io.github.reliablekafka.producer.ReliableKafkaTemplate;
+import io.github.reliablekafka.producer.ReliableKafkaTemplateBuilder;
+import io.github.reliablekafka.producer.SafeProducerDefaults;
+import io.github.reliablekafka.producer.SendOutcomeListener;
+import io.github.reliablekafka.support.PayloadCodec;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.observation.ObservationRegistry;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.kafka.autoconfigure.DefaultKafkaProducerFactoryCustomizer;
+import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
+import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.kafka.core.DefaultKafkaProducerFactory;
+import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.kafka.core.ProducerFactory;
+
+/**
+ * Auto-configuration of the reliable producer: safe defaults on Spring Boot's producer factory and a
+ * {@link ReliableKafkaTemplate}.
+ */
+@AutoConfiguration(after = KafkaAutoConfiguration.class,
+		afterName = { "org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration",
+				"org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration" })
+@ConditionalOnClass({ KafkaTemplate.class, KafkaAutoConfiguration.class })
+@EnableConfigurationProperties(ReliableKafkaProducerProperties.class)
+public final class ReliableKafkaProducerAutoConfiguration {
+
+	private static final Logger logger = LoggerFactory.getLogger(ReliableKafkaProducerAutoConfiguration.class);
+
+	@Bean
+	DefaultKafkaProducerFactoryCustomizer reliableKafkaSafeProducerDefaults() {
+		return (factory) -> factory.updateConfigs(SafeProducerDefaults.missingDefaults(factory.getConfigurationProperties()));
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	PayloadCodec reliableKafkaPayloadCodec() {
+		return PayloadCodec.fastjson2();
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	@ConditionalOnBean(ProducerFactory.class)
+	ReliableKafkaTemplate reliableKafkaTemplate(ProducerFactory<?, ?> producerFactory,
+			KafkaProperties kafkaProperties, ReliableKafkaProducerProperties properties, PayloadCodec codec,
+			ObjectProvider<SendOutcomeListener> listeners, ObjectProvider<ObservationRegistry> observationRegistry) {
+		SafeProducerDefaults.unsafeSettings(producerFactory.getConfigurationProperties())
+			.forEach((risk) -> logger.warn("Unsafe Kafka producer setting, kept because the application set it: {}", risk));
+		DefaultKafkaProducerFactory<String, byte[]> factory = bytesProducerFactory(producerFactory);
+		KafkaTemplate<String, byte[]> kafkaTemplate = new KafkaTemplate<>(factory);
+		if (kafkaProperties.getTemplate().isObservationEnabled()) {
+			kafkaTemplate.setObservationEnabled(true);
+			observationRegistry.ifUnique(kafkaTemplate::setObservationRegistry);
+		}
+		ReliableKafkaTemplateBuilder builder = ReliableKafkaTemplate.builder(kafkaTemplate)
+			.codec(codec)
+			.retry(properties.getRetry().toBackoff())
+			.sendTimeout(properties.getSendTimeout())
+			.maxInFlight(properties.getMaxInFlight())
+			.maxBlock(properties.getMaxBlock())
+			.maxRequestSize(maxRequestSize(factory))
+			.listener(new LoggingSendOutcomeListener())
+			.closeOnShutdown(factory::destroy);
+		listeners.orderedStream().forEach(builder::listener);
+		return builder.build();
+	}
+
+	/**
+	 * A producer factory with the application's settings (and its listeners, such as client metrics) that writes
+	 * {@code String} keys and {@code byte[]} values whatever serializers the application configured.
+	 */
+	@SuppressWarnings({ "unchecked", "rawtypes" })
+	static DefaultKafkaProducerFactory<String, byte[]> bytesProducerFactory(ProducerFactory<?, ?> source) {
+		Map<String, Object> configs = new HashMap<>(source.getConfigurationProperties());
+		configs.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
+		configs.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+		configs.remove(ProducerConfig.TRANSACTIONAL_ID_CONFIG);
+		Object clientId = configs.get(ProducerConfig.CLIENT_ID_CONFIG);
+		if (clientId != null) {
+			configs.put(ProducerConfig.CLIENT_ID_CONFIG, clientId + "-reliable");
+		}
+		DefaultKafkaProducerFactory<String, byte[]> factory = new DefaultKafkaProducerFactory<>(configs,
+				new StringSerializer(), new ByteArraySerializer());
+		if (source instanceof DefaultKafkaProducerFactory<?, ?> defaults) {
+			defaults.getListeners().forEach((listener) -> factory.addListener((ProducerFactory.Listener) listener));
+			defaults.getPostProcessors().forEach((processor) -> factory.addPostProcessor((org.springframework.kafka.core.ProducerPostProcessor) processor));
+			factory.setPhysicalCloseTimeout((int) defaults.getPhysicalCloseTimeout().getSeconds());
+		}
+		return factory;
+	}
+
+	private static int maxRequestSize(ProducerFactory<?, ?> factory) {
+		Object value = factory.getConfigurationProperties().get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
+		return (value != null) ? Integer.parseInt(value.toString().trim()) : 1_048_576;
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(MeterRegistry.class)
+	@ConditionalOnBean(MeterRegistry.class)
+	static class ProducerMetricsConfiguration {
+
+		@Bean
+		@ConditionalOnMissingBean
+		MicrometerSendOutcomeListener reliableKafkaProducerMetrics(MeterRegistry meterRegistry) {
+			return new MicrometerSendOutcomeListener(meterRegistry);
+		}
+
+	}
+
+}

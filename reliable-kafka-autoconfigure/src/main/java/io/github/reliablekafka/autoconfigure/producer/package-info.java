@@ -1,0 +1,7 @@
+/**
+ * Auto-configuration of the reliable producer.
+ */
+@NullMarked
+package io.github.reliablekafka.autoconfigure.producer;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,0 +1,73 @@
+package io.github.reliablekafka.producer;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+
+/**
+ * Counts send outcomes.
+ *
+ * <ul>
+ * <li>{@code reliable.kafka.producer.sends} (counter), tags {@code result=success|retry|failure} and
+ * {@code topic}: one {@code success} or {@code failure} per message, one {@code retry} per failed attempt that is
+ * tried again.</li>
+ * <li>{@code reliable.kafka.producer.order.breaks} (counter), tag {@code topic}: records acknowledged ahead of an
+ * earlier record of their key.</li>
+ * </ul>
+ */
+public final class MicrometerSendOutcomeListener implements SendOutcomeListener {
+
+	static final String SENDS = "reliable.kafka.producer.sends";
+
+	static final String ORDER_BREAKS = "reliable.kafka.producer.order.breaks";
+
+	private final MeterRegistry registry;
+
+	private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+
+	/**
+	 * Create a listener.
+	 * @param registry where the counters are registered
+	 */
+	public MicrometerSendOutcomeListener(MeterRegistry registry) {
+		this.registry = registry;
+	}
+
+	@Override
+	public void onSuccess(ProducerRecord<String, byte[]> record, RecordMetadata metadata, int attempt) {
+		sends("success", record.topic()).increment();
+	}
+
+	@Override
+	public void onAttemptFailure(ProducerRecord<String, byte[]> record, int attempt, Throwable cause,
+			Duration retryIn) {
+		sends("retry", record.topic()).increment();
+	}
+
+	@Override
+	public void onFailure(ProducerRecord<String, byte[]> record, int attempts, Throwable cause) {
+		sends("failure", record.topic()).increment();
+	}
+
+	@Override
+	public void onOrderBreak(ProducerRecord<String, byte[]> record, RecordMetadata metadata) {
+		this.counters.computeIfAbsent("order-break\u0000" + record.topic(), (id) -> Counter.builder(ORDER_BREAKS)
+			.description("Records acknowledged ahead of an earlier record of their key")
+			.tag("topic", record.topic())
+			.register(this.registry)).increment();
+	}
+
+	private Counter sends(String result, String topic) {
+		return this.counters.computeIfAbsent(result + "\u0000" + topic, (id) -> Counter.builder(SENDS)
+			.description("Outcomes of ReliableKafkaTemplate sends")
+			.tag("result", result)
+			.tag("topic", topic)
+			.register(this.registry));
+	}
+
+}

@@ -1,0 +1,317 @@
+package io.github.reliablekafka.testing;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
+
+/**
+ * Starts a class's {@code main} in a child JVM on the test's own class path, so a test can SIGKILL, SIGTERM and
+ * restart a real process: a producer, a consumer application or a Kafka broker. Output goes to
+ * {@code target/child-logs/<name>-<n>.log} and, unless turned off, is kept in memory for {@link #awaitLine}.
+ */
+public final class ChildJvm implements AutoCloseable {
+
+	private static final AtomicInteger SEQUENCE = new AtomicInteger();
+
+	private final String name;
+
+	private final Process process;
+
+	private final Path logFile;
+
+	private final List<String> lines = new CopyOnWriteArrayList<>();
+
+	private final Thread pump;
+
+	private ChildJvm(String name, Process process, Path logFile, boolean keepLines) {
+		this.name = name;
+		this.process = process;
+		this.logFile = logFile;
+		this.pump = new Thread(() -> pump(keepLines), "child-output-" + name);
+		this.pump.setDaemon(true);
+		this.pump.start();
+	}
+
+	/**
+	 * Start describing a child JVM.
+	 * @param mainClass the class whose {@code main} runs
+	 * @return the builder
+	 */
+	public static Builder of(String mainClass) {
+		return new Builder(mainClass);
+	}
+
+	/**
+	 * Return the class path of this test JVM, as surefire reports it.
+	 * @return the class path
+	 */
+	public static String testClassPath() {
+		String surefire = System.getProperty("surefire.test.class.path");
+		return (surefire != null && !surefire.isBlank()) ? surefire : System.getProperty("java.class.path");
+	}
+
+	/**
+	 * Wait until the child prints a line that matches.
+	 * @param match the condition
+	 * @param timeout how long to wait
+	 * @return the first matching line
+	 * @throws IllegalStateException when the child exits or the time is up first
+	 */
+	public String awaitLine(Predicate<String> match, Duration timeout) {
+		long deadline = System.nanoTime() + timeout.toNanos();
+		int seen = 0;
+		while (System.nanoTime() < deadline) {
+			List<String> snapshot = this.lines;
+			for (int i = seen; i < snapshot.size(); i++) {
+				if (match.test(snapshot.get(i))) {
+					return snapshot.get(i);
+				}
+			}
+			seen = snapshot.size();
+			if (!this.process.isAlive() && !this.pump.isAlive()) {
+				throw new IllegalStateException(this.name + " exited with " + this.process.exitValue()
+						+ " before printing the awaited line; see " + this.logFile);
+			}
+			sleep(20);
+		}
+		throw new IllegalStateException(this.name + " did not print the awaited line within " + timeout + "; see "
+				+ this.logFile);
+	}
+
+	/**
+	 * Wait until the child prints a line containing a text.
+	 * @param text the text
+	 * @param timeout how long to wait
+	 * @return the line
+	 */
+	public String awaitLine(String text, Duration timeout) {
+		return awaitLine((line) -> line.contains(text), timeout);
+	}
+
+	/**
+	 * Return the lines printed so far.
+	 * @return the lines, a snapshot
+	 */
+	public List<String> lines() {
+		return List.copyOf(this.lines);
+	}
+
+	/**
+	 * Kill the child with SIGKILL: no shutdown hook, no flush, no goodbye.
+	 */
+	public void kill() {
+		this.process.destroyForcibly();
+		waitFor(Duration.ofSeconds(30));
+	}
+
+	/**
+	 * Ask the child to stop with SIGTERM, running its shutdown hooks.
+	 * @param timeout how long to wait for it to exit
+	 * @return its exit code
+	 */
+	public int terminate(Duration timeout) {
+		this.process.destroy();
+		if (!waitFor(timeout)) {
+			throw new IllegalStateException(this.name + " did not exit within " + timeout + " of SIGTERM");
+		}
+		return this.process.exitValue();
+	}
+
+	/**
+	 * Wait for the child to exit.
+	 * @param timeout how long to wait
+	 * @return whether it exited
+	 */
+	public boolean waitFor(Duration timeout) {
+		try {
+			boolean exited = this.process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+			if (exited) {
+				this.pump.join(2_000);
+			}
+			return exited;
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			return false;
+		}
+	}
+
+	public boolean isAlive() {
+		return this.process.isAlive();
+	}
+
+	public int exitValue() {
+		return this.process.exitValue();
+	}
+
+	public long pid() {
+		return this.process.pid();
+	}
+
+	public Path logFile() {
+		return this.logFile;
+	}
+
+	public String name() {
+		return this.name;
+	}
+
+	@Override
+	public void close() {
+		if (this.process.isAlive()) {
+			kill();
+		}
+	}
+
+	private void pump(boolean keepLines) {
+		try (BufferedReader reader = new BufferedReader(
+				new InputStreamReader(this.process.getInputStream(), StandardCharsets.UTF_8));
+				PrintWriter log = new PrintWriter(Files.newBufferedWriter(this.logFile, StandardCharsets.UTF_8))) {
+			String line;
+			while ((line = reader.readLine()) != null) {
+				log.println(line);
+				log.flush();
+				if (keepLines) {
+					this.lines.add(line);
+				}
+			}
+		}
+		catch (IOException ex) {
+			// the stream closes when the child dies
+		}
+	}
+
+	private static void sleep(long millis) {
+		try {
+			Thread.sleep(millis);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new IllegalStateException(ex);
+		}
+	}
+
+	/**
+	 * Describes a child JVM to start.
+	 */
+	public static final class Builder {
+
+		private final String mainClass;
+
+		private String name;
+
+		private final List<String> args = new ArrayList<>();
+
+		private final List<String> jvmArgs = new ArrayList<>(List.of("-Xmx256m", "-XX:+UseSerialGC",
+				"-XX:TieredStopAtLevel=1", "-Xshare:auto"));
+
+		private final Map<String, String> systemProperties = new LinkedHashMap<>();
+
+		private final Map<String, String> environment = new LinkedHashMap<>();
+
+		private boolean keepLines = true;
+
+		private Builder(String mainClass) {
+			this.mainClass = mainClass;
+			this.name = mainClass.substring(mainClass.lastIndexOf('.') + 1);
+		}
+
+		public Builder name(String name) {
+			this.name = name;
+			return this;
+		}
+
+		public Builder args(String... args) {
+			this.args.addAll(List.of(args));
+			return this;
+		}
+
+		public Builder args(List<String> args) {
+			this.args.addAll(args);
+			return this;
+		}
+
+		/**
+		 * Replace the heap size.
+		 * @param heap for example {@code 192m}
+		 * @return this builder
+		 */
+		public Builder heap(String heap) {
+			this.jvmArgs.removeIf((arg) -> arg.startsWith("-Xmx"));
+			this.jvmArgs.add("-Xmx" + heap);
+			return this;
+		}
+
+		/**
+		 * Use the full JIT instead of the quick-start C1-only default, for children that run long and hot.
+		 * @return this builder
+		 */
+		public Builder fullJit() {
+			this.jvmArgs.remove("-XX:TieredStopAtLevel=1");
+			return this;
+		}
+
+		public Builder jvmArg(String arg) {
+			this.jvmArgs.add(arg);
+			return this;
+		}
+
+		public Builder systemProperty(String key, Object value) {
+			this.systemProperties.put(key, String.valueOf(value));
+			return this;
+		}
+
+		public Builder env(String key, String value) {
+			this.environment.put(key, value);
+			return this;
+		}
+
+		/**
+		 * Do not keep output lines in memory (a broker prints a lot); they still go to the log file.
+		 * @return this builder
+		 */
+		public Builder discardLines() {
+			this.keepLines = false;
+			return this;
+		}
+
+		public ChildJvm start() {
+			Path java = Paths.get(System.getProperty("java.home"), "bin", "java");
+			List<String> command = new ArrayList<>();
+			command.add(java.toString());
+			command.addAll(this.jvmArgs);
+			this.systemProperties.forEach((key, value) -> command.add("-D" + key + "=" + value));
+			command.add("-cp");
+			command.add(testClassPath());
+			command.add(this.mainClass);
+			command.addAll(this.args);
+			try {
+				Path logs = Files.createDirectories(Paths.get("target", "child-logs"));
+				String unique = this.name + "-" + SEQUENCE.incrementAndGet();
+				ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+				builder.environment().putAll(this.environment);
+				return new ChildJvm(unique, builder.start(), logs.resolve(unique + ".log"), this.keepLines);
+			}
+			catch (IOException ex) {
+				throw new UncheckedIOException("Cannot start " + this.mainClass, ex);
+			}
+		}
+
+	}
+
+}
