@@ -2,18 +2,13 @@ package io.github.reliablekafka.producer;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -24,7 +19,6 @@ import io.github.reliablekafka.support.PayloadCodec;
 import io.github.reliablekafka.support.RetryBackoff;
 import io.github.reliablekafka.support.RkHeaders;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.record.AbstractRecords;
 import org.apache.kafka.common.record.CompressionType;
@@ -40,14 +34,14 @@ import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
 import org.springframework.util.Assert;
 
 /**
- * Sends straight to Kafka, retries with back-off in key order, bounds what is in flight, and reports every
- * outcome once.
+ * Sends straight to Kafka: validates and encodes, bounds what is in flight, hands records to an
+ * {@link OrderedSender} and reports every outcome once.
  */
-final class DirectReliableKafkaTemplate implements ReliableKafkaTemplate, DisposableBean {
+final class DirectReliableKafkaTemplate implements ReliableKafkaTemplate, DisposableBean, OrderedSender.Outcomes {
 
 	private static final Logger logger = LoggerFactory.getLogger(ReliableKafkaTemplate.class);
 
-	private final KafkaOperations<String, byte[]> kafka;
+	private static final int RESENDERS = 4;
 
 	private final PayloadCodec codec;
 
@@ -67,24 +61,21 @@ final class DirectReliableKafkaTemplate implements ReliableKafkaTemplate, Dispos
 
 	private final Semaphore permits;
 
-	private final Map<LaneKey, KeyLane> lanes = new ConcurrentHashMap<>();
-
-	private final ScheduledExecutorService retryScheduler;
-
 	/**
 	 * Where outcomes are processed: never on the Kafka client's I/O thread, which must stay free while a sender
-	 * holds a lane and waits for buffer space or metadata.
+	 * waits for buffer space or metadata.
 	 */
 	private final ExecutorService outcomeExecutor;
 
-	private final Executor outcomes;
+	private final ExecutorService resender;
+
+	private final OrderedSender sender;
 
 	private volatile boolean closed;
 
 	DirectReliableKafkaTemplate(KafkaOperations<String, byte[]> kafka, PayloadCodec codec, RetryBackoff retry,
 			Duration sendTimeout, int maxInFlight, Duration maxBlock, int maxRequestSize,
 			SendOutcomeListener listener, List<AutoCloseable> closeables) {
-		this.kafka = kafka;
 		this.codec = codec;
 		this.retry = retry;
 		this.sendTimeout = sendTimeout;
@@ -94,16 +85,19 @@ final class DirectReliableKafkaTemplate implements ReliableKafkaTemplate, Dispos
 		this.listener = listener;
 		this.closeables = closeables;
 		this.permits = new Semaphore(maxInFlight);
-		this.retryScheduler = Executors.newSingleThreadScheduledExecutor(new CustomizableThreadFactory("rk-producer-retry-"));
 		this.outcomeExecutor = Executors.newSingleThreadExecutor(new CustomizableThreadFactory("rk-producer-outcome-"));
-		this.outcomes = (task) -> {
+		this.resender = Executors.newFixedThreadPool(RESENDERS, new CustomizableThreadFactory("rk-producer-resend-"));
+		Executor outcomes = (task) -> {
 			try {
 				this.outcomeExecutor.execute(task);
 			}
 			catch (RejectedExecutionException ex) {
-				task.run(); // closed: outcomes still get processed, on the caller's thread
+				task.run(); // closed: outcomes are still processed, on the caller's thread
 			}
 		};
+		this.sender = new OrderedSender(kafka, retry, this, outcomes,
+				Executors.newSingleThreadScheduledExecutor(new CustomizableThreadFactory("rk-producer-retry-")),
+				this.resender);
 	}
 
 	@Override
@@ -150,6 +144,10 @@ final class DirectReliableKafkaTemplate implements ReliableKafkaTemplate, Dispos
 		return this.maxInFlight - this.permits.availablePermits();
 	}
 
+	String describeLanes() {
+		return this.sender.describeLanes();
+	}
+
 	private PendingSend prepare(String topic, @Nullable String key, @Nullable Object payload) {
 		Assert.isTrue(topic != null && !topic.isBlank(), "topic must not be blank");
 		Assert.state(!this.closed, "ReliableKafkaTemplate is closed");
@@ -174,19 +172,8 @@ final class DirectReliableKafkaTemplate implements ReliableKafkaTemplate, Dispos
 	}
 
 	private PendingSend submit(PendingSend send) {
-		if (!acquirePermit(send)) {
-			return send;
-		}
-		KeyLane lane = laneFor(send);
-		synchronized (lane) {
-			send.sequence = lane.nextSequence();
-			if (lane.recovering) {
-				lane.enqueue(send);
-			}
-			else {
-				lane.inFlight++;
-				attempt(lane, send);
-			}
+		if (acquirePermit(send)) {
+			this.sender.submit(send);
 		}
 		return send;
 	}
@@ -196,7 +183,7 @@ final class DirectReliableKafkaTemplate implements ReliableKafkaTemplate, Dispos
 			if (this.permits.tryAcquire(this.maxBlock.toMillis(), TimeUnit.MILLISECONDS)) {
 				return true;
 			}
-			fail(send, new ReliableSendException("Send of rk-id=" + send.messageId + " to topic "
+			complete(send, new ReliableSendException("Send of rk-id=" + send.messageId + " to topic "
 					+ send.record.topic() + " refused: " + this.maxInFlight
 					+ " sends (reliable.kafka.producer.max-in-flight) still awaited an outcome after "
 					+ this.maxBlock.toMillis() + " ms (reliable.kafka.producer.max-block); is the broker reachable?",
@@ -204,157 +191,56 @@ final class DirectReliableKafkaTemplate implements ReliableKafkaTemplate, Dispos
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
-			fail(send, new ReliableSendException("Interrupted while waiting to send rk-id=" + send.messageId,
+			complete(send, new ReliableSendException("Interrupted while waiting to send rk-id=" + send.messageId,
 					send.messageId, send.record.topic(), send.record.key(), 0, ex), false);
 		}
 		return false;
 	}
 
-	private KeyLane laneFor(PendingSend send) {
-		if (send.record.key() == null) {
-			return new KeyLane(); // no key, no order to keep: a lane of its own
+	@Override
+	public void succeeded(PendingSend send, SendResult<String, byte[]> result, boolean orderBroken) {
+		if (orderBroken) {
+			this.listener.onOrderBreak(send.record, result.getRecordMetadata());
 		}
-		LaneKey laneKey = new LaneKey(send.record.topic(), send.record.key());
-		while (true) {
-			KeyLane lane = this.lanes.computeIfAbsent(laneKey, (k) -> new KeyLane());
-			synchronized (lane) {
-				if (!lane.retired) {
-					return lane;
-				}
-			}
-		}
+		this.listener.onSuccess(send.record, result.getRecordMetadata(), send.attempts);
+		this.permits.release();
+		send.future.complete(result);
 	}
 
-	/**
-	 * Hand one record to the client. Called with the lane's monitor held, so a key's records go out in order; the
-	 * outcome is processed on the outcome thread, never on the client's I/O thread.
-	 */
-	private void attempt(KeyLane lane, PendingSend send) {
-		send.attempts++;
-		CompletableFuture<SendResult<String, byte[]>> sent;
-		try {
-			sent = this.kafka.send(send.record);
-		}
-		catch (RuntimeException ex) {
-			sent = CompletableFuture.failedFuture(ex);
-		}
-		sent.whenCompleteAsync((result, failure) -> completed(lane, send, result, failure), this.outcomes);
+	@Override
+	public void retrying(PendingSend send, Throwable cause, Duration retryIn) {
+		this.listener.onAttemptFailure(send.record, send.attempts, cause, retryIn);
 	}
 
-	private void completed(KeyLane lane, PendingSend send, @Nullable SendResult<String, byte[]> result,
-			@Nullable Throwable failure) {
-		boolean orderBroken = false;
-		boolean retrying = false;
-		Duration nextRound = Duration.ZERO;
-		synchronized (lane) {
-			lane.inFlight--;
-			if (failure == null) {
-				orderBroken = lane.recovering && !send.inRetryRound && send.sequence > lane.firstFailedSequence;
-			}
-			else if (!this.closed && !KafkaErrors.isPermanent(failure) && this.retry.canRetry(send.attempts)) {
-				retrying = true;
-				send.lastFailure = failure;
-				lane.recovering = true;
-				lane.firstFailedSequence = Math.min(lane.firstFailedSequence, send.sequence);
-				lane.enqueue(send);
-			}
-			if (lane.recovering && lane.inFlight == 0 && !lane.roundScheduled) {
-				if (lane.hasWaiting()) {
-					int failedAttempts = lane.maxFailedAttempts();
-					nextRound = (failedAttempts > 0) ? this.retry.delayAfter(failedAttempts) : Duration.ZERO;
-					lane.roundScheduled = true;
-					scheduleRound(lane, nextRound);
-				}
-				else {
-					lane.recovering = false;
-					lane.firstFailedSequence = Long.MAX_VALUE;
-				}
-			}
-			retireIfIdle(lane, send);
-		}
-		if (failure == null) {
-			RecordMetadata metadata = Objects.requireNonNull(result).getRecordMetadata();
-			if (orderBroken) {
-				this.listener.onOrderBreak(send.record, metadata);
-			}
-			this.listener.onSuccess(send.record, metadata, send.attempts);
-			this.permits.release();
-			send.future.complete(result);
-		}
-		else if (retrying) {
-			this.listener.onAttemptFailure(send.record, send.attempts, KafkaErrors.unwrap(failure),
-					this.retry.delayAfter(send.attempts));
-		}
-		else {
-			fail(send, finalFailure(send, failure), true);
-		}
-	}
-
-	private ReliableSendException finalFailure(PendingSend send, Throwable failure) {
-		String reason = KafkaErrors.isPermanent(failure) ? "a failure no retry can fix"
+	@Override
+	public void failed(PendingSend send, Throwable cause) {
+		String reason = KafkaErrors.isPermanent(cause) ? "a failure no retry can fix"
 				: this.closed ? "the template closed before it was confirmed"
 						: "no attempt succeeded (reliable.kafka.producer.retry.max-attempts=" + this.retry.maxAttempts()
 								+ ")";
-		return new ReliableSendException("Send of rk-id=" + send.messageId + " key=" + send.record.key()
+		complete(send, new ReliableSendException("Send of rk-id=" + send.messageId + " key=" + send.record.key()
 				+ " to topic " + send.record.topic() + " failed after " + send.attempts + " attempt(s), " + reason
-				+ ": " + KafkaErrors.describe(failure), send.messageId, send.record.topic(), send.record.key(),
-				send.attempts, KafkaErrors.unwrap(failure));
+				+ ": " + KafkaErrors.describe(cause), send.messageId, send.record.topic(), send.record.key(),
+				send.attempts, KafkaErrors.unwrap(cause)), true);
 	}
 
-	private void fail(PendingSend send, ReliableSendException failure, boolean holdsPermit) {
-		this.listener.onFailure(send.record, send.attempts, failure.getCause() != null ? failure.getCause() : failure);
+	private void complete(PendingSend send, ReliableSendException failure, boolean holdsPermit) {
+		this.listener.onFailure(send.record, send.attempts, (failure.getCause() != null) ? failure.getCause() : failure);
 		if (holdsPermit) {
 			this.permits.release();
 		}
 		send.future.completeExceptionally(failure);
 	}
 
-	private void scheduleRound(KeyLane lane, Duration delay) {
-		try {
-			this.retryScheduler.schedule(() -> runRound(lane), delay.toMillis(), TimeUnit.MILLISECONDS);
-		}
-		catch (RuntimeException ex) {
-			// scheduler shut down: the template is closing, run the round now so every send reaches an outcome
-			runRound(lane);
-		}
-	}
-
-	private void runRound(KeyLane lane) {
-		synchronized (lane) {
-			lane.roundScheduled = false;
-			List<PendingSend> round = lane.drainInOrder();
-			lane.inFlight += round.size();
-			for (PendingSend send : round) {
-				send.inRetryRound = true;
-				attempt(lane, send);
-			}
-		}
-	}
-
-	private void retireIfIdle(KeyLane lane, PendingSend send) {
-		if (lane.isIdle() && send.record.key() != null) {
-			lane.retired = true;
-			this.lanes.remove(new LaneKey(send.record.topic(), send.record.key()), lane);
-		}
-	}
-
 	/**
-	 * Stop accepting sends, give the ones in flight up to the send timeout to reach an outcome (retries waiting for
-	 * their back-off run at once), then close the producer. Whatever is still unconfirmed then fails with a clear
-	 * error; nothing ends without an outcome.
+	 * Stop accepting sends, give retries waiting for their back-off one last attempt, wait up to the send timeout
+	 * for outcomes, then close the producer. Whatever is still unconfirmed then fails with a clear error; nothing
+	 * ends without an outcome.
 	 */
 	@Override
 	public void destroy() {
 		this.closed = true;
-		List<KeyLane> waiting = new ArrayList<>(this.lanes.values());
-		this.retryScheduler.shutdownNow();
-		for (KeyLane lane : waiting) {
-			synchronized (lane) {
-				if (lane.roundScheduled) {
-					runRound(lane);
-				}
-			}
-		}
+		this.sender.close();
 		long deadline = System.nanoTime() + this.sendTimeout.toNanos();
 		while (inFlight() > 0 && System.nanoTime() < deadline) {
 			try {
@@ -377,18 +263,16 @@ final class DirectReliableKafkaTemplate implements ReliableKafkaTemplate, Dispos
 				logger.warn("Failed to close {}", closeable, ex);
 			}
 		}
+		this.resender.shutdown();
 		this.outcomeExecutor.shutdown();
 		try {
-			if (!this.outcomeExecutor.awaitTermination(this.sendTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
-				logger.error("{} send outcome(s) not processed before close", inFlight());
-			}
+			this.resender.awaitTermination(this.sendTimeout.toMillis(), TimeUnit.MILLISECONDS);
+			this.outcomeExecutor.awaitTermination(this.sendTimeout.toMillis(), TimeUnit.MILLISECONDS);
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
 		}
-	}
-
-	private record LaneKey(String topic, String key) {
+		this.sender.abandonAll();
 	}
 
 }

@@ -1,19 +1,42 @@
 package io.github.reliablekafka.producer;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.PriorityQueue;
 
+import org.jspecify.annotations.Nullable;
+
 /**
- * The order state of one topic and key. While no record of the key waits for a retry the lane is flowing: sends
- * go straight to the client, which keeps their order itself. Once a record fails an attempt the lane is
- * recovering: new sends queue up behind it, and when nothing of the key is in flight any more, everything queued
- * is sent again in the original order, one round at a time. All fields are guarded by the lane's monitor.
+ * The order state of one topic and key. All fields are guarded by the lane's monitor, which is never held while
+ * the Kafka client is called.
+ *
+ * <p>
+ * While no record of the key waits for a retry the lane is <em>flowing</em>: sends join {@link #ready} and one
+ * thread at a time (the <em>drainer</em>) hands them to the client in order; the client keeps their order from
+ * there. Once a record fails an attempt the lane is <em>recovering</em>: the failed record, everything not yet
+ * handed over and every new send join {@link #waiting}, and when nothing of the key is in flight any more, a retry
+ * round moves them back to {@link #ready} in their original order.
  */
 final class KeyLane {
 
+	final String topic;
+
+	/** The key, {@code null} for a lane of its own that serves one record without a key. */
+	final @Nullable String key;
+
 	private long nextSequence;
+
+	/** Records cleared to go to the client, in order. */
+	final ArrayDeque<PendingSend> ready = new ArrayDeque<>();
+
+	/** Records held for the next retry round, by sequence. */
+	private final PriorityQueue<PendingSend> waiting = new PriorityQueue<>(
+			Comparator.comparingLong((PendingSend send) -> send.sequence));
+
+	/** Whether a thread is handing {@link #ready} records to the client. */
+	boolean draining;
 
 	int inFlight;
 
@@ -27,22 +50,32 @@ final class KeyLane {
 	/** Set when the lane was removed from the map; a sender that finds it retired takes a new lane. */
 	boolean retired;
 
-	private final PriorityQueue<PendingSend> waiting = new PriorityQueue<>(
-			Comparator.comparingLong((PendingSend send) -> send.sequence));
+	KeyLane(String topic, @Nullable String key) {
+		this.topic = topic;
+		this.key = key;
+	}
 
 	long nextSequence() {
 		return this.nextSequence++;
 	}
 
-	void enqueue(PendingSend send) {
+	void hold(PendingSend send) {
 		this.waiting.add(send);
+	}
+
+	/** Move everything not yet handed to the client back to the waiting records. */
+	void holdReady() {
+		PendingSend send;
+		while ((send = this.ready.poll()) != null) {
+			this.waiting.add(send);
+		}
 	}
 
 	boolean hasWaiting() {
 		return !this.waiting.isEmpty();
 	}
 
-	List<PendingSend> drainInOrder() {
+	List<PendingSend> takeWaitingInOrder() {
 		List<PendingSend> round = new ArrayList<>(this.waiting.size());
 		PendingSend send;
 		while ((send = this.waiting.poll()) != null) {
@@ -60,7 +93,8 @@ final class KeyLane {
 	}
 
 	boolean isIdle() {
-		return this.inFlight == 0 && !this.recovering && this.waiting.isEmpty();
+		return this.inFlight == 0 && !this.recovering && !this.draining && this.ready.isEmpty()
+				&& this.waiting.isEmpty();
 	}
 
 }

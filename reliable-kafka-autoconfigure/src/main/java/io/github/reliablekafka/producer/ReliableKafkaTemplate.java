@@ -19,7 +19,10 @@ import org.springframework.kafka.support.SendResult;
  * <b>Retries:</b> when the Kafka client gives up on a record (its {@code delivery.timeout.ms} passed, or a
  * retriable error it stopped retrying), the record is sent again with exponential back-off until
  * {@code reliable.kafka.producer.retry.max-attempts} attempts were made. Errors no retry can fix (record too large,
- * not authorised, invalid topic) end the send at once.
+ * not authorised, invalid topic) end the send at once. While a topic's metadata is unavailable (the whole cluster
+ * is down, say), only one send at a time waits {@code max.block.ms} for it and the others' attempts fail at once,
+ * so however many sends wait, each reaches its final outcome within about
+ * {@code max-attempts x (delivery.timeout.ms + max.block.ms)} plus the back-off waits.
  *
  * <p>
  * <b>Order:</b> records with the same topic and key are delivered in the order they were sent. While a record is

@@ -32,6 +32,8 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.kafka.core.DefaultKafkaProducerFactory;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.kafka.core.ProducerFactory;
+import org.springframework.kafka.core.ProducerPostProcessor;
+import org.springframework.kafka.support.ProducerListener;
 
 /**
  * Auto-configuration of the reliable producer: safe defaults on Spring Boot's producer factory and a
@@ -67,6 +69,9 @@ public final class ReliableKafkaProducerAutoConfiguration {
 			.forEach((risk) -> logger.warn("Unsafe Kafka producer setting, kept because the application set it: {}", risk));
 		DefaultKafkaProducerFactory<String, byte[]> factory = bytesProducerFactory(producerFactory);
 		KafkaTemplate<String, byte[]> kafkaTemplate = new KafkaTemplate<>(factory);
+		kafkaTemplate.setProducerListener(new ProducerListener<>() {
+			// outcomes are logged once, by the reliable template's own listener
+		});
 		if (kafkaProperties.getTemplate().isObservationEnabled()) {
 			kafkaTemplate.setObservationEnabled(true);
 			observationRegistry.ifUnique(kafkaTemplate::setObservationRegistry);
@@ -102,7 +107,7 @@ public final class ReliableKafkaProducerAutoConfiguration {
 				new StringSerializer(), new ByteArraySerializer());
 		if (source instanceof DefaultKafkaProducerFactory<?, ?> defaults) {
 			defaults.getListeners().forEach((listener) -> factory.addListener((ProducerFactory.Listener) listener));
-			defaults.getPostProcessors().forEach((processor) -> factory.addPostProcessor((org.springframework.kafka.core.ProducerPostProcessor) processor));
+			defaults.getPostProcessors().forEach((processor) -> factory.addPostProcessor((ProducerPostProcessor) processor));
 			factory.setPhysicalCloseTimeout((int) defaults.getPhysicalCloseTimeout().getSeconds());
 		}
 		return factory;

@@ -1,0 +1,77 @@
+package io.github.reliablekafka.support;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+
+class PayloadCodecTests {
+
+	private final PayloadCodec codec = PayloadCodec.fastjson2();
+
+	@Test
+	void stringsAndBytesPassThrough() {
+		assertThat(this.codec.encode("héllo")).isEqualTo("héllo".getBytes(StandardCharsets.UTF_8));
+		byte[] raw = { 0, 1, 2, (byte) 0xff };
+		assertThat(this.codec.encode(raw)).isSameAs(raw);
+		assertThat(this.codec.<String>decode("héllo".getBytes(StandardCharsets.UTF_8), String.class)).isEqualTo("héllo");
+		assertThat(this.codec.<byte[]>decode(raw, byte[].class)).isSameAs(raw);
+	}
+
+	@Test
+	void objectsRoundTripAsJson() {
+		byte[] json = this.codec.encode(new Order("o-1", 3, List.of("a", "b")));
+		assertThat(new String(json, StandardCharsets.UTF_8)).isEqualTo("{\"items\":[\"a\",\"b\"],\"orderId\":\"o-1\",\"quantity\":3}");
+		Order order = this.codec.decode(json, Order.class);
+		assertThat(order).isEqualTo(new Order("o-1", 3, List.of("a", "b")));
+	}
+
+	@Test
+	void nullIsATombstone() {
+		assertThat(this.codec.encode(null)).isNull();
+		assertThat(this.codec.<Order>decode(null, Order.class)).isNull();
+	}
+
+	@Test
+	void malformedJsonFailsWithTheTargetTypeInTheMessage() {
+		assertThatExceptionOfType(PayloadCodecException.class)
+			.isThrownBy(() -> this.codec.decode("{\"orderId\":".getBytes(StandardCharsets.UTF_8), Order.class))
+			.withMessageContaining(Order.class.getName());
+	}
+
+	@Test
+	void wrongTypeJsonFails() {
+		assertThatExceptionOfType(PayloadCodecException.class)
+			.isThrownBy(() -> this.codec.decode("{\"quantity\":\"many\"}".getBytes(StandardCharsets.UTF_8), Order.class));
+	}
+
+	@Test
+	void autoTypeIsNeverHonoured() {
+		byte[] json = "{\"@type\":\"java.net.InetAddress\",\"orderId\":\"o-2\",\"quantity\":1}"
+			.getBytes(StandardCharsets.UTF_8);
+		Object decoded = this.codec.decode(json, Object.class);
+		assertThat(decoded).isNotInstanceOf(java.net.InetAddress.class);
+		assertThat(this.codec.<Order>decode(json, Order.class).orderId()).isEqualTo("o-2");
+	}
+
+	@Test
+	void unserializablePayloadFailsClearly() {
+		assertThatExceptionOfType(PayloadCodecException.class).isThrownBy(() -> this.codec.encode(new Exploding()))
+			.withMessageContaining(Exploding.class.getName());
+	}
+
+	record Order(String orderId, int quantity, List<String> items) {
+	}
+
+	static class Exploding {
+
+		public String getValue() {
+			throw new IllegalStateException("boom");
+		}
+
+	}
+
+}

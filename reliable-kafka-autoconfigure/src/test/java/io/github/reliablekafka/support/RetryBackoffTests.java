@@ -1,0 +1,43 @@
+package io.github.reliablekafka.support;
+
+import java.time.Duration;
+
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+
+class RetryBackoffTests {
+
+	private final RetryBackoff backoff = new RetryBackoff(5, Duration.ofMillis(500), 2.0, Duration.ofSeconds(3));
+
+	@Test
+	void delayGrowsByTheMultiplierUpToTheMaximum() {
+		assertThat(this.backoff.delayAfter(1)).isEqualTo(Duration.ofMillis(500));
+		assertThat(this.backoff.delayAfter(2)).isEqualTo(Duration.ofMillis(1000));
+		assertThat(this.backoff.delayAfter(3)).isEqualTo(Duration.ofMillis(2000));
+		assertThat(this.backoff.delayAfter(4)).isEqualTo(Duration.ofSeconds(3));
+		assertThat(this.backoff.delayAfter(60)).isEqualTo(Duration.ofSeconds(3));
+	}
+
+	@Test
+	void maxAttemptsCountsTheFirstAttempt() {
+		assertThat(this.backoff.canRetry(4)).isTrue();
+		assertThat(this.backoff.canRetry(5)).isFalse();
+		assertThat(new RetryBackoff(1, Duration.ZERO, 1.0, Duration.ZERO).canRetry(1)).isFalse();
+	}
+
+	@Test
+	void totalDelayIsTheSumOfWaitsBetweenAttempts() {
+		assertThat(this.backoff.totalDelay()).isEqualTo(Duration.ofMillis(500 + 1000 + 2000 + 3000));
+	}
+
+	@Test
+	void nonsenseIsRefused() {
+		assertThatIllegalArgumentException().isThrownBy(() -> new RetryBackoff(0, Duration.ZERO, 1, Duration.ZERO));
+		assertThatIllegalArgumentException().isThrownBy(() -> new RetryBackoff(1, Duration.ZERO, 0.5, Duration.ZERO));
+		assertThatIllegalArgumentException()
+			.isThrownBy(() -> new RetryBackoff(1, Duration.ofSeconds(2), 1, Duration.ofSeconds(1)));
+	}
+
+}
