@@ -165,6 +165,9 @@ class DirectReliableKafkaTemplateTests {
 	void badInputIsRefusedBeforeAnythingIsSent() {
 		assertThatIllegalArgumentException().isThrownBy(() -> this.template.send(" ", "k", "x"))
 			.withMessageContaining("topic");
+		assertThatExceptionOfType(io.github.reliablekafka.support.PayloadCodecException.class)
+			.isThrownBy(() -> this.template.send("t", "k", new Unserializable()))
+			.withMessageContaining(Unserializable.class.getName());
 		this.template = template(100, Duration.ofSeconds(1), 3, Duration.ofMillis(10), 1_000);
 		assertThatIllegalArgumentException().isThrownBy(() -> this.template.send("t", "k", new byte[2_000]))
 			.withMessageContaining("max.request.size=1000");
@@ -255,6 +258,14 @@ class DirectReliableKafkaTemplateTests {
 		kafkaTemplate.setProducerListener(new ProducerListener<>() {
 		});
 		return kafkaTemplate;
+	}
+
+	static final class Unserializable {
+
+		public String getValue() {
+			throw new IllegalStateException("cannot be read");
+		}
+
 	}
 
 	private static List<String> values(List<ProducerRecord<String, byte[]>> records) {

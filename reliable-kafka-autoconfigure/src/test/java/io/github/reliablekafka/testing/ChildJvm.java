@@ -1,9 +1,8 @@
 package io.github.reliablekafka.testing;
 
-import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.PrintWriter;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -178,21 +177,45 @@ public final class ChildJvm implements AutoCloseable {
 		}
 	}
 
+	/**
+	 * Follow the log file the child writes to. The child's output goes to a file rather than a pipe: a pipe read
+	 * while the process exits loses its last lines ("Stream closed" in the JDK's process reaper).
+	 */
 	private void pump(boolean keepLines) {
-		try (BufferedReader reader = new BufferedReader(
-				new InputStreamReader(this.process.getInputStream(), StandardCharsets.UTF_8));
-				PrintWriter log = new PrintWriter(Files.newBufferedWriter(this.logFile, StandardCharsets.UTF_8))) {
-			String line;
-			while ((line = reader.readLine()) != null) {
-				log.println(line);
-				log.flush();
-				if (keepLines) {
-					this.lines.add(line);
+		try (InputStream in = Files.newInputStream(this.logFile)) {
+			ByteArrayOutputStream line = new ByteArrayOutputStream();
+			byte[] buffer = new byte[8192];
+			while (true) {
+				boolean exited = !this.process.isAlive();
+				int read = in.read(buffer);
+				if (read < 0) {
+					if (exited) {
+						break;
+					}
+					Thread.sleep(10);
+					continue;
 				}
+				for (int i = 0; i < read; i++) {
+					if (buffer[i] == '\n') {
+						if (keepLines) {
+							this.lines.add(line.toString(StandardCharsets.UTF_8).stripTrailing());
+						}
+						line.reset();
+					}
+					else {
+						line.write(buffer[i]);
+					}
+				}
+			}
+			if (keepLines && line.size() > 0) {
+				this.lines.add(line.toString(StandardCharsets.UTF_8));
 			}
 		}
 		catch (IOException ex) {
-			// the stream closes when the child dies
+			throw new UncheckedIOException(ex);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
 		}
 	}
 
@@ -303,9 +326,11 @@ public final class ChildJvm implements AutoCloseable {
 			try {
 				Path logs = Files.createDirectories(Paths.get("target", "child-logs"));
 				String unique = this.name + "-" + SEQUENCE.incrementAndGet();
-				ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+				Path logFile = logs.resolve(unique + ".log");
+				ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+					.redirectOutput(logFile.toFile());
 				builder.environment().putAll(this.environment);
-				return new ChildJvm(unique, builder.start(), logs.resolve(unique + ".log"), this.keepLines);
+				return new ChildJvm(unique, builder.start(), logFile, this.keepLines);
 			}
 			catch (IOException ex) {
 				throw new UncheckedIOException("Cannot start " + this.mainClass, ex);

@@ -48,6 +48,57 @@ class HarnessTests {
 	}
 
 	@Test
+	void forkedThreeNodeClusterLosesNothingWhenOneNodeIsKilled() throws Exception {
+		try (ForkedKafka kafka = ForkedKafka.threeNodes()) {
+			String topic = KafkaTestSupport.uniqueTopic("harness-3");
+			kafka.createTopic(topic, 3, 3, Map.of("min.insync.replicas", "2"));
+			try (KafkaProducer<String, byte[]> producer = producer(kafka.bootstrapServers())) {
+				for (int i = 0; i < 300; i++) {
+					producer.send(new ProducerRecord<>(topic, "k" + (i % 10), new byte[] { (byte) i }));
+				}
+				producer.flush();
+				kafka.kill(1);
+				for (int i = 300; i < 600; i++) {
+					producer.send(new ProducerRecord<>(topic, "k" + (i % 10), new byte[] { (byte) i }))
+						.get(30, TimeUnit.SECONDS);
+				}
+			}
+			kafka.restart(1);
+			List<ConsumerRecord<String, byte[]>> records = KafkaTestSupport.readAll(kafka.bootstrapServers(), topic,
+					Duration.ofSeconds(30));
+			System.out.printf("forked 3-node cluster, node 1 killed mid-run: acknowledged=600 read=%d%n", records.size());
+			assertThat(records).hasSize(600);
+		}
+	}
+
+	@Test
+	void childJvmCanBeKilledAndTerminated() throws Exception {
+		try (ChildJvm child = ChildJvm.of(Sleeper.class.getName()).start()) {
+			child.awaitLine("ready", Duration.ofSeconds(30));
+			child.kill();
+			assertThat(child.isAlive()).isFalse();
+			assertThat(child.exitValue()).isEqualTo(137);
+		}
+		try (ChildJvm child = ChildJvm.of(Sleeper.class.getName()).start()) {
+			child.awaitLine("ready", Duration.ofSeconds(30));
+			assertThat(child.terminate(Duration.ofSeconds(30))).isEqualTo(143);
+			System.out.println("child output after SIGTERM: " + child.lines());
+			assertThat(child.lines()).contains("shutdown hook ran");
+		}
+	}
+
+	/** A child application that waits to be killed. */
+	public static final class Sleeper {
+
+		public static void main(String[] args) throws Exception {
+			Runtime.getRuntime().addShutdownHook(new Thread(() -> System.out.println("shutdown hook ran")));
+			System.out.println("ready");
+			Thread.sleep(60_000);
+		}
+
+	}
+
+	@Test
 	void threeBrokerTestKitStartsAndReplicates() throws Exception {
 		try (KafkaTestCluster cluster = KafkaTestCluster.threeBrokers()) {
 			String topic = KafkaTestSupport.uniqueTopic("harness3");
