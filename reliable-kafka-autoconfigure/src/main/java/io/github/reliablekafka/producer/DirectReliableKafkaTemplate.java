@@ -1,6 +1,5 @@
 package io.github.reliablekafka.producer;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -14,15 +13,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 import io.github.reliablekafka.support.KafkaErrors;
-import io.github.reliablekafka.support.MessageIds;
 import io.github.reliablekafka.support.PayloadCodec;
 import io.github.reliablekafka.support.RetryBackoff;
 import io.github.reliablekafka.support.RkHeaders;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.apache.kafka.common.record.AbstractRecords;
-import org.apache.kafka.common.record.CompressionType;
-import org.apache.kafka.common.record.RecordBatch;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,7 +37,7 @@ final class DirectReliableKafkaTemplate implements ReliableKafkaTemplate, Dispos
 
 	private static final int RESENDERS = 4;
 
-	private final PayloadCodec codec;
+	private final ReliableRecords records;
 
 	private final RetryBackoff retry;
 
@@ -52,8 +46,6 @@ final class DirectReliableKafkaTemplate implements ReliableKafkaTemplate, Dispos
 	private final int maxInFlight;
 
 	private final Duration maxBlock;
-
-	private final int maxRequestSize;
 
 	private final SendOutcomeListener listener;
 
@@ -76,12 +68,11 @@ final class DirectReliableKafkaTemplate implements ReliableKafkaTemplate, Dispos
 	DirectReliableKafkaTemplate(KafkaOperations<String, byte[]> kafka, PayloadCodec codec, RetryBackoff retry,
 			Duration sendTimeout, int maxInFlight, Duration maxBlock, int maxRequestSize,
 			SendOutcomeListener listener, List<AutoCloseable> closeables) {
-		this.codec = codec;
+		this.records = new ReliableRecords(codec, maxRequestSize);
 		this.retry = retry;
 		this.sendTimeout = sendTimeout;
 		this.maxInFlight = maxInFlight;
 		this.maxBlock = maxBlock;
-		this.maxRequestSize = maxRequestSize;
 		this.listener = listener;
 		this.closeables = closeables;
 		this.permits = new Semaphore(maxInFlight);
@@ -101,8 +92,7 @@ final class DirectReliableKafkaTemplate implements ReliableKafkaTemplate, Dispos
 	}
 
 	@Override
-	public CompletableFuture<SendResult<String, byte[]>> send(String topic, @Nullable String key,
-			@Nullable Object payload) {
+	public SendFuture send(String topic, @Nullable String key, @Nullable Object payload) {
 		return submit(prepare(topic, key, payload)).future;
 	}
 
@@ -149,26 +139,9 @@ final class DirectReliableKafkaTemplate implements ReliableKafkaTemplate, Dispos
 	}
 
 	private PendingSend prepare(String topic, @Nullable String key, @Nullable Object payload) {
-		Assert.isTrue(topic != null && !topic.isBlank(), "topic must not be blank");
 		Assert.state(!this.closed, "ReliableKafkaTemplate is closed");
-		byte[] value = this.codec.encode(payload);
-		String messageId = MessageIds.next();
-		RecordHeaders headers = new RecordHeaders();
-		RkHeaders.set(headers, RkHeaders.ID, messageId);
-		RkHeaders.set(headers, RkHeaders.CREATED_AT, Long.toString(System.currentTimeMillis()));
-		ProducerRecord<String, byte[]> record = new ProducerRecord<>(topic, null, key, value, headers);
-		checkSize(record);
-		return new PendingSend(record, messageId);
-	}
-
-	private void checkSize(ProducerRecord<String, byte[]> record) {
-		byte[] keyBytes = (record.key() != null) ? record.key().getBytes(StandardCharsets.UTF_8) : null;
-		int size = AbstractRecords.estimateSizeInBytesUpperBound(RecordBatch.CURRENT_MAGIC_VALUE, CompressionType.NONE,
-				keyBytes, record.value(), record.headers().toArray());
-		if (size > this.maxRequestSize) {
-			throw new IllegalArgumentException("Record for topic " + record.topic() + " key " + record.key() + " is "
-					+ size + " bytes, more than max.request.size=" + this.maxRequestSize + "; nothing was sent");
-		}
+		ProducerRecord<String, byte[]> record = this.records.create(topic, key, payload);
+		return new PendingSend(record, RkHeaders.id(record.headers()));
 	}
 
 	private PendingSend submit(PendingSend send) {

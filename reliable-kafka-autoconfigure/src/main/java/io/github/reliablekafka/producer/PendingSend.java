@@ -1,11 +1,7 @@
 package io.github.reliablekafka.producer;
 
-import java.util.concurrent.CompletableFuture;
-
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.jspecify.annotations.Nullable;
-
-import org.springframework.kafka.support.SendResult;
 
 /**
  * One message on its way: the record, its future, and where it stands in its key's order.
@@ -16,7 +12,7 @@ final class PendingSend {
 
 	final String messageId;
 
-	final CompletableFuture<SendResult<String, byte[]>> future = new CompletableFuture<>();
+	final SendFuture future;
 
 	/** Position in its key's order; assigned under the lane's lock. */
 	long sequence;
@@ -32,6 +28,7 @@ final class PendingSend {
 	PendingSend(ProducerRecord<String, byte[]> record, String messageId) {
 		this.record = record;
 		this.messageId = messageId;
+		this.future = new SendFuture(messageId);
 	}
 
 }

@@ -1,5 +1,6 @@
 package io.github.reliablekafka.producer;
 
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
 import org.jspecify.annotations.Nullable;
@@ -49,12 +50,12 @@ public interface ReliableKafkaTemplate {
 	 * @param key the key, which picks the partition and the order; {@code null} for no key
 	 * @param payload the payload
 	 * @return a future that completes with the result once Kafka acknowledged the record, or exceptionally with a
-	 * {@link ReliableSendException} once every attempt failed
+	 * {@link ReliableSendException} once every attempt failed; it knows the message's id at once
 	 * @throws IllegalArgumentException when the topic is blank or the record exceeds {@code max.request.size}
 	 * @throws io.github.reliablekafka.support.PayloadCodecException when the payload cannot be serialized
 	 * @throws IllegalStateException when the template was closed
 	 */
-	CompletableFuture<SendResult<String, byte[]>> send(String topic, @Nullable String key, @Nullable Object payload);
+	SendFuture send(String topic, @Nullable String key, @Nullable Object payload);
 
 	/**
 	 * Send a message and wait for its outcome, up to {@code reliable.kafka.producer.send-timeout}.
@@ -68,6 +69,23 @@ public interface ReliableKafkaTemplate {
 	 * @throws io.github.reliablekafka.support.PayloadCodecException when the payload cannot be serialized
 	 */
 	SendResult<String, byte[]> sendAndWait(String topic, @Nullable String key, @Nullable Object payload);
+
+	/**
+	 * Schedule a message for delivery after a delay. With the transactional outbox the message is a row whose
+	 * not-before time holds it back, so delivery survives restarts and is never early.
+	 * @param topic the topic, not blank
+	 * @param key the key; {@code null} for no key
+	 * @param payload the payload
+	 * @param delay how long to wait, not negative
+	 * @return a future that completes once the message is durably scheduled (committed with the caller's
+	 * transaction, when there is one)
+	 * @throws UnsupportedOperationException when this template has no way to delay messages
+	 */
+	default CompletableFuture<ScheduledMessage> sendDelayed(String topic, @Nullable String key,
+			@Nullable Object payload, Duration delay) {
+		throw new UnsupportedOperationException("Delayed delivery needs the transactional outbox: a DataSource with "
+				+ "reliable.kafka.outbox.enabled=true");
+	}
 
 	/**
 	 * Return a builder for a template that sends directly to Kafka.

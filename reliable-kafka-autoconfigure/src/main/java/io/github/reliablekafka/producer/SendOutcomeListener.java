@@ -1,6 +1,7 @@
 package io.github.reliablekafka.producer;
 
 import java.time.Duration;
+import java.util.List;
 
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -52,6 +53,15 @@ public interface SendOutcomeListener {
 	 * @param metadata where it was written
 	 */
 	default void onOrderBreak(ProducerRecord<String, byte[]> record, RecordMetadata metadata) {
+	}
+
+	/**
+	 * Return a listener that calls each of the given ones in turn; one that throws is logged and skipped.
+	 * @param listeners the listeners
+	 * @return the composite
+	 */
+	static SendOutcomeListener composite(List<SendOutcomeListener> listeners) {
+		return new CompositeSendOutcomeListener(listeners);
 	}
 
 }

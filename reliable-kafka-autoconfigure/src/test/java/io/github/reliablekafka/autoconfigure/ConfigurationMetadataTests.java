@@ -46,11 +46,16 @@ class ConfigurationMetadataTests {
 			}
 		}
 		Map<String, JSONObject> properties = metadata();
-		assertThat(documented.keySet()).as("properties in docs/configuration.md").isEqualTo(properties.keySet());
+		StringBuilder expected = new StringBuilder("| Property | Default | Description |\n| --- | --- | --- |\n");
+		properties.forEach((name, property) -> expected.append("| `").append(name).append("` | `")
+			.append(render(property.get("defaultValue"))).append("` | ").append(property.getString("description"))
+			.append(" |\n"));
+		String hint = "docs/configuration.md must say what the metadata says; the table it should hold:\n" + expected;
+		assertThat(documented.keySet()).as(hint).isEqualTo(properties.keySet());
 		properties.forEach((name, property) -> {
-			assertThat(documented.get(name)[0]).as("default of %s in docs/configuration.md", name)
+			assertThat(documented.get(name)[0]).as("default of %s in docs/configuration.md\n%s", name, hint)
 				.isEqualTo(render(property.get("defaultValue")));
-			assertThat(documented.get(name)[1]).as("description of %s in docs/configuration.md", name)
+			assertThat(documented.get(name)[1]).as("description of %s in docs/configuration.md\n%s", name, hint)
 				.isEqualTo(property.getString("description"));
 		});
 	}

@@ -43,6 +43,9 @@ public final class KafkaTestSupport {
 	public static synchronized EmbeddedKafkaKraftBroker embeddedBroker() {
 		if (broker == null) {
 			EmbeddedKafkaKraftBroker started = new EmbeddedKafkaKraftBroker(1, 1);
+			// by default it sets the system property spring.kafka.bootstrap-servers, which would override the
+			// bootstrap servers of every later application context in this JVM (a forked broker's, say)
+			started.brokerListProperty("rk.test.embedded.brokers");
 			started.brokerProperties(Map.of("group.initial.rebalance.delay.ms", "0", "offsets.topic.num.partitions",
 					"5", "transaction.state.log.replication.factor", "1", "transaction.state.log.min.isr", "1",
 					"log.cleaner.dedupe.buffer.size", "8388608", "auto.create.topics.enable", "true"));

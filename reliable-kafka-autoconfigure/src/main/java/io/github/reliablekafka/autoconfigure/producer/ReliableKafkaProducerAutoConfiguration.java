@@ -1,8 +1,8 @@
 package io.github.reliablekafka.autoconfigure.producer;
 
-import java.util.HashMap;
 import java.util.Map;
 
+import io.github.reliablekafka.producer.BytesProducerFactory;
 import io.github.reliablekafka.producer.LoggingSendOutcomeListener;
 import io.github.reliablekafka.producer.MicrometerSendOutcomeListener;
 import io.github.reliablekafka.producer.ReliableKafkaTemplate;
@@ -12,9 +12,6 @@ import io.github.reliablekafka.producer.SendOutcomeListener;
 import io.github.reliablekafka.support.PayloadCodec;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.observation.ObservationRegistry;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,7 +29,6 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.kafka.core.DefaultKafkaProducerFactory;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.kafka.core.ProducerFactory;
-import org.springframework.kafka.core.ProducerPostProcessor;
 import org.springframework.kafka.support.ProducerListener;
 
 /**
@@ -67,7 +63,7 @@ public final class ReliableKafkaProducerAutoConfiguration {
 			ObjectProvider<SendOutcomeListener> listeners, ObjectProvider<ObservationRegistry> observationRegistry) {
 		SafeProducerDefaults.unsafeSettings(producerFactory.getConfigurationProperties())
 			.forEach((risk) -> logger.warn("Unsafe Kafka producer setting, kept because the application set it: {}", risk));
-		DefaultKafkaProducerFactory<String, byte[]> factory = bytesProducerFactory(producerFactory);
+		DefaultKafkaProducerFactory<String, byte[]> factory = BytesProducerFactory.from(producerFactory, "-reliable", Map.of());
 		KafkaTemplate<String, byte[]> kafkaTemplate = new KafkaTemplate<>(factory);
 		kafkaTemplate.setProducerListener(new ProducerListener<>() {
 			// outcomes are logged once, by the reliable template's own listener
@@ -82,40 +78,11 @@ public final class ReliableKafkaProducerAutoConfiguration {
 			.sendTimeout(properties.getSendTimeout())
 			.maxInFlight(properties.getMaxInFlight())
 			.maxBlock(properties.getMaxBlock())
-			.maxRequestSize(maxRequestSize(factory))
+			.maxRequestSize(BytesProducerFactory.maxRequestSize(factory))
 			.listener(new LoggingSendOutcomeListener())
 			.closeOnShutdown(factory::destroy);
 		listeners.orderedStream().forEach(builder::listener);
 		return builder.build();
-	}
-
-	/**
-	 * A producer factory with the application's settings (and its listeners, such as client metrics) that writes
-	 * {@code String} keys and {@code byte[]} values whatever serializers the application configured.
-	 */
-	@SuppressWarnings({ "unchecked", "rawtypes" })
-	static DefaultKafkaProducerFactory<String, byte[]> bytesProducerFactory(ProducerFactory<?, ?> source) {
-		Map<String, Object> configs = new HashMap<>(source.getConfigurationProperties());
-		configs.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
-		configs.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-		configs.remove(ProducerConfig.TRANSACTIONAL_ID_CONFIG);
-		Object clientId = configs.get(ProducerConfig.CLIENT_ID_CONFIG);
-		if (clientId != null) {
-			configs.put(ProducerConfig.CLIENT_ID_CONFIG, clientId + "-reliable");
-		}
-		DefaultKafkaProducerFactory<String, byte[]> factory = new DefaultKafkaProducerFactory<>(configs,
-				new StringSerializer(), new ByteArraySerializer());
-		if (source instanceof DefaultKafkaProducerFactory<?, ?> defaults) {
-			defaults.getListeners().forEach((listener) -> factory.addListener((ProducerFactory.Listener) listener));
-			defaults.getPostProcessors().forEach((processor) -> factory.addPostProcessor((ProducerPostProcessor) processor));
-			factory.setPhysicalCloseTimeout((int) defaults.getPhysicalCloseTimeout().getSeconds());
-		}
-		return factory;
-	}
-
-	private static int maxRequestSize(ProducerFactory<?, ?> factory) {
-		Object value = factory.getConfigurationProperties().get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
-		return (value != null) ? Integer.parseInt(value.toString().trim()) : 1_048_576;
 	}
 
 	@Configuration(proxyBeanMethods = false)

@@ -15,7 +15,8 @@ public class ReliableKafkaProducerProperties {
 
 	/**
 	 * How long sendAndWait waits for Kafka's acknowledgement before it throws. Closing the application waits as
-	 * long for the outcomes of sends still in flight.
+	 * long for the outcomes of sends still in flight. With the outbox, how long a send's future waits for Kafka's
+	 * confirmation (the message itself stays committed and is still published).
 	 */
 	private Duration sendTimeout = Duration.ofSeconds(30);
 

@@ -1,0 +1,126 @@
+package io.github.reliablekafka.autoconfigure.outbox;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import javax.sql.DataSource;
+
+import io.github.reliablekafka.autoconfigure.producer.ReliableKafkaProducerAutoConfiguration;
+import io.github.reliablekafka.autoconfigure.producer.ReliableKafkaProducerProperties;
+import io.github.reliablekafka.outbox.OutboxMetrics;
+import io.github.reliablekafka.outbox.OutboxReliableKafkaTemplate;
+import io.github.reliablekafka.outbox.OutboxRelay;
+import io.github.reliablekafka.outbox.OutboxRelaySettings;
+import io.github.reliablekafka.outbox.OutboxSchemaInitializer;
+import io.github.reliablekafka.outbox.OutboxStore;
+import io.github.reliablekafka.producer.BytesProducerFactory;
+import io.github.reliablekafka.producer.LoggingSendOutcomeListener;
+import io.github.reliablekafka.producer.ReliableKafkaTemplate;
+import io.github.reliablekafka.producer.ReliableRecords;
+import io.github.reliablekafka.producer.SendOutcomeListener;
+import io.github.reliablekafka.support.PayloadCodec;
+import io.github.reliablekafka.support.RetryBackoff;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.apache.kafka.clients.producer.ProducerConfig;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
+import org.springframework.boot.jdbc.init.DataSourceScriptDatabaseInitializer;
+import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.kafka.core.DefaultKafkaProducerFactory;
+import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.kafka.core.ProducerFactory;
+import org.springframework.kafka.support.ProducerListener;
+
+/**
+ * Auto-configuration of the transactional outbox: when the application has a single {@link DataSource}, every
+ * {@link ReliableKafkaTemplate} send is recorded in the outbox table and an {@link OutboxRelay} publishes it.
+ */
+@AutoConfiguration(after = { DataSourceAutoConfiguration.class, KafkaAutoConfiguration.class },
+		before = ReliableKafkaProducerAutoConfiguration.class,
+		afterName = { "org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration",
+				"org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration" })
+@ConditionalOnClass({ JdbcTemplate.class, KafkaTemplate.class, DataSourceScriptDatabaseInitializer.class })
+@ConditionalOnSingleCandidate(DataSource.class)
+@ConditionalOnBean(ProducerFactory.class)
+@ConditionalOnBooleanProperty(name = "reliable.kafka.outbox.enabled", matchIfMissing = true)
+@EnableConfigurationProperties({ ReliableKafkaOutboxProperties.class, ReliableKafkaProducerProperties.class })
+public final class ReliableKafkaOutboxAutoConfiguration {
+
+	/** The relay never lets one unavailable topic hold its thread longer than this. */
+	private static final int RELAY_MAX_BLOCK_MS = 10_000;
+
+	@Bean
+	@ConditionalOnMissingBean
+	OutboxStore reliableKafkaOutboxStore(DataSource dataSource, ReliableKafkaOutboxProperties properties) {
+		return new OutboxStore(dataSource, properties.getTable());
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	OutboxSchemaInitializer reliableKafkaOutboxSchemaInitializer(DataSource dataSource,
+			ReliableKafkaOutboxProperties properties) {
+		return new OutboxSchemaInitializer(dataSource, properties.getTable(), properties.getInitializeSchema());
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	OutboxRelay reliableKafkaOutboxRelay(OutboxStore store, ProducerFactory<?, ?> producerFactory,
+			ReliableKafkaOutboxProperties properties, ReliableKafkaProducerProperties producerProperties,
+			ObjectProvider<SendOutcomeListener> listeners) {
+		Object userMaxBlock = producerFactory.getConfigurationProperties().get(ProducerConfig.MAX_BLOCK_MS_CONFIG);
+		long maxBlock = Math.min((userMaxBlock != null) ? Long.parseLong(userMaxBlock.toString().trim()) : 60_000,
+				RELAY_MAX_BLOCK_MS);
+		DefaultKafkaProducerFactory<String, byte[]> factory = BytesProducerFactory.from(producerFactory, "-outbox",
+				Map.of(ProducerConfig.MAX_BLOCK_MS_CONFIG, maxBlock));
+		KafkaTemplate<String, byte[]> kafkaTemplate = new KafkaTemplate<>(factory);
+		kafkaTemplate.setProducerListener(new ProducerListener<>() {
+			// outcomes are logged by the relay
+		});
+		ReliableKafkaOutboxProperties.Retry retry = properties.getRetry();
+		OutboxRelaySettings settings = new OutboxRelaySettings(properties.getPublishMode(),
+				properties.getRelay().getPollInterval(), properties.getRelay().getBatchSize(),
+				properties.getRelay().getLease(), new RetryBackoff(properties.getMaxAttempts(),
+						retry.getInitialInterval(), retry.getMultiplier(), retry.getMaxInterval()),
+				properties.getOnFailed(), properties.getRetention(), producerProperties.getSendTimeout());
+		List<SendOutcomeListener> all = new ArrayList<>();
+		all.add(new LoggingSendOutcomeListener());
+		listeners.orderedStream().forEach(all::add);
+		return new OutboxRelay(store, kafkaTemplate, settings, SendOutcomeListener.composite(all), factory::destroy);
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	ReliableKafkaTemplate reliableKafkaTemplate(OutboxStore store, OutboxRelay relay, DataSource dataSource,
+			PayloadCodec codec, ProducerFactory<?, ?> producerFactory,
+			ReliableKafkaProducerProperties producerProperties) {
+		return new OutboxReliableKafkaTemplate(store, relay,
+				new ReliableRecords(codec, BytesProducerFactory.maxRequestSize(producerFactory)),
+				new JdbcTemplate(dataSource), producerProperties.getSendTimeout());
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(MeterRegistry.class)
+	@ConditionalOnBean(MeterRegistry.class)
+	static class OutboxMetricsConfiguration {
+
+		@Bean
+		@ConditionalOnMissingBean
+		OutboxMetrics reliableKafkaOutboxMetrics(OutboxStore store, OutboxRelay relay) {
+			return new OutboxMetrics(store, relay);
+		}
+
+	}
+
+}

@@ -1,0 +1,213 @@
+package io.github.reliablekafka.autoconfigure.outbox;
+
+import java.time.Duration;
+
+import io.github.reliablekafka.outbox.OnFailed;
+import io.github.reliablekafka.outbox.PublishMode;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.sql.init.DatabaseInitializationMode;
+
+/**
+ * Configuration of the transactional outbox.
+ */
+@ConfigurationProperties("reliable.kafka.outbox")
+public class ReliableKafkaOutboxProperties {
+
+	/**
+	 * Whether to record every send in the outbox table first, when the application has a DataSource.
+	 */
+	private boolean enabled = true;
+
+	/**
+	 * Name of the outbox table, optionally schema-qualified.
+	 */
+	private String table = "rk_outbox";
+
+	/**
+	 * When to create the outbox table: embedded (only for an embedded database), always, or never.
+	 */
+	private DatabaseInitializationMode initializeSchema = DatabaseInitializationMode.EMBEDDED;
+
+	/**
+	 * Who publishes committed rows: immediate (the committing instance, right after the commit, with the relay as
+	 * back-up) or relay (only relays, from their polls).
+	 */
+	private PublishMode publishMode = PublishMode.IMMEDIATE;
+
+	/**
+	 * Maximum number of publish attempts per row, counting the first, before it becomes FAILED.
+	 */
+	private int maxAttempts = 20;
+
+	/**
+	 * What a FAILED row does to the later rows of its key: park (they go on) or block (they wait for an operator).
+	 */
+	private OnFailed onFailed = OnFailed.PARK;
+
+	/**
+	 * How long confirmed rows are kept before they are deleted.
+	 */
+	private Duration retention = Duration.ofDays(1);
+
+	private final Retry retry = new Retry();
+
+	private final Relay relay = new Relay();
+
+	public boolean isEnabled() {
+		return this.enabled;
+	}
+
+	public void setEnabled(boolean enabled) {
+		this.enabled = enabled;
+	}
+
+	public String getTable() {
+		return this.table;
+	}
+
+	public void setTable(String table) {
+		this.table = table;
+	}
+
+	public DatabaseInitializationMode getInitializeSchema() {
+		return this.initializeSchema;
+	}
+
+	public void setInitializeSchema(DatabaseInitializationMode initializeSchema) {
+		this.initializeSchema = initializeSchema;
+	}
+
+	public PublishMode getPublishMode() {
+		return this.publishMode;
+	}
+
+	public void setPublishMode(PublishMode publishMode) {
+		this.publishMode = publishMode;
+	}
+
+	public int getMaxAttempts() {
+		return this.maxAttempts;
+	}
+
+	public void setMaxAttempts(int maxAttempts) {
+		this.maxAttempts = maxAttempts;
+	}
+
+	public OnFailed getOnFailed() {
+		return this.onFailed;
+	}
+
+	public void setOnFailed(OnFailed onFailed) {
+		this.onFailed = onFailed;
+	}
+
+	public Duration getRetention() {
+		return this.retention;
+	}
+
+	public void setRetention(Duration retention) {
+		this.retention = retention;
+	}
+
+	public Retry getRetry() {
+		return this.retry;
+	}
+
+	public Relay getRelay() {
+		return this.relay;
+	}
+
+	/**
+	 * Back-off between publish attempts of a row.
+	 */
+	public static class Retry {
+
+		/**
+		 * Wait after the first failed attempt.
+		 */
+		private Duration initialInterval = Duration.ofSeconds(1);
+
+		/**
+		 * Factor applied to the wait after each further failed attempt.
+		 */
+		private double multiplier = 2.0;
+
+		/**
+		 * Longest wait between two attempts.
+		 */
+		private Duration maxInterval = Duration.ofMinutes(1);
+
+		public Duration getInitialInterval() {
+			return this.initialInterval;
+		}
+
+		public void setInitialInterval(Duration initialInterval) {
+			this.initialInterval = initialInterval;
+		}
+
+		public double getMultiplier() {
+			return this.multiplier;
+		}
+
+		public void setMultiplier(double multiplier) {
+			this.multiplier = multiplier;
+		}
+
+		public Duration getMaxInterval() {
+			return this.maxInterval;
+		}
+
+		public void setMaxInterval(Duration maxInterval) {
+			this.maxInterval = maxInterval;
+		}
+
+	}
+
+	/**
+	 * The relay that publishes committed rows.
+	 */
+	public static class Relay {
+
+		/**
+		 * How often the relay looks for due rows when nothing wakes it sooner.
+		 */
+		private Duration pollInterval = Duration.ofSeconds(1);
+
+		/**
+		 * Maximum number of rows one claim takes.
+		 */
+		private int batchSize = 500;
+
+		/**
+		 * How long a claim holds its rows; renewed while they are being published.
+		 */
+		private Duration lease = Duration.ofSeconds(30);
+
+		public Duration getPollInterval() {
+			return this.pollInterval;
+		}
+
+		public void setPollInterval(Duration pollInterval) {
+			this.pollInterval = pollInterval;
+		}
+
+		public int getBatchSize() {
+			return this.batchSize;
+		}
+
+		public void setBatchSize(int batchSize) {
+			this.batchSize = batchSize;
+		}
+
+		public Duration getLease() {
+			return this.lease;
+		}
+
+		public void setLease(Duration lease) {
+			this.lease = lease;
+		}
+
+	}
+
+}

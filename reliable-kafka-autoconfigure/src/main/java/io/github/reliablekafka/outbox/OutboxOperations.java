@@ -1,0 +1,53 @@
+package io.github.reliablekafka.outbox;
+
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What an operator can do with the outbox: see what failed, and put it back in line.
+ */
+public interface OutboxOperations {
+
+	/**
+	 * List failed rows, oldest first.
+	 * @param limit the most to return
+	 * @return the rows
+	 */
+	List<OutboxMessage> failed(int limit);
+
+	/**
+	 * Put failed rows back in line: they become {@code NEW} with no attempts, due now, and are published in their
+	 * key's order.
+	 * @param ids the row ids
+	 * @return how many rows were re-queued
+	 */
+	int requeue(Collection<Long> ids);
+
+	/**
+	 * Put every failed row back in line.
+	 * @return how many rows were re-queued
+	 */
+	int requeueAllFailed();
+
+	/**
+	 * Find a row by message id.
+	 * @param messageId the {@code rk-id}
+	 * @return the row, while it is retained
+	 */
+	Optional<OutboxMessage> find(String messageId);
+
+	/**
+	 * Count the rows not yet confirmed.
+	 * @return the number of {@code NEW} rows
+	 */
+	long pendingCount();
+
+	/**
+	 * Return how long the oldest unconfirmed row has waited.
+	 * @return its age, zero when nothing is pending
+	 */
+	Duration oldestPendingAge();
+
+}

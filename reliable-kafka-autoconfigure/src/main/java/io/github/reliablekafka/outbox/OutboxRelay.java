@@ -1,0 +1,561 @@
+package io.github.reliablekafka.outbox;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import io.github.reliablekafka.outbox.RelayLanes.Held;
+import io.github.reliablekafka.outbox.RelayLanes.Lane;
+import io.github.reliablekafka.producer.ReliableSendException;
+import io.github.reliablekafka.producer.SendFuture;
+import io.github.reliablekafka.producer.SendOutcomeListener;
+import io.github.reliablekafka.support.KafkaErrors;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.kafka.core.KafkaOperations;
+import org.springframework.kafka.support.SendResult;
+
+/**
+ * Publishes committed outbox rows until Kafka confirms them. One thread per instance claims rows (leases fenced by
+ * this instance's owner token), hands them to Kafka in key order (one unconfirmed row per key at a time), marks
+ * confirmed rows {@code SENT} in batches, and records failed attempts with their back-off. It renews its leases while
+ * it works, releases what it holds when it stops, and deletes confirmed rows after the retention period.
+ *
+ * <p>
+ * <b>Fencing:</b> every update of a claimed row names this instance's owner token: once a lease ran out and another
+ * instance claimed the row, this instance can neither mark nor re-send it. A row is never sent once its lease is
+ * within a third of its end.
+ */
+public final class OutboxRelay implements SmartLifecycle, DisposableBean {
+
+	private static final Logger logger = LoggerFactory.getLogger(OutboxRelay.class);
+
+	private static final int MARK_BATCH = 500;
+
+	private static final int RETENTION_BATCH = 1_000;
+
+	private static final long SWEEP_INTERVAL_MILLIS = 5_000;
+
+	private final OutboxStore store;
+
+	private final KafkaOperations<String, byte[]> kafka;
+
+	private final OutboxRelaySettings settings;
+
+	private final String owner = "rk-" + UUID.randomUUID();
+
+	private final LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
+
+	private final LocalSends localSends = new LocalSends();
+
+	private final AtomicLong published = new AtomicLong();
+
+	private final AtomicLong failed = new AtomicLong();
+
+	// relay thread only
+	private final RelayLanes lanes = new RelayLanes();
+
+	private final List<Long> toMark = new ArrayList<>();
+
+	private final Map<String, Long> pausedTopics = new HashMap<>();
+
+	private long lastLeaseUntil;
+
+	private long nextClaim;
+
+	private long nextRenew;
+
+	private long nextHousekeeping;
+
+	private long nextSweep;
+
+	private long errorBackoffUntil;
+
+	private final SendOutcomeListener listener;
+
+	private final @Nullable AutoCloseable resources;
+
+	private volatile @Nullable Thread thread;
+
+	private volatile boolean running;
+
+	/**
+	 * Create a relay.
+	 * @param store the outbox table
+	 * @param kafka the template to publish with
+	 * @param settings how to work
+	 * @param listener hears every publish outcome, as for direct sends
+	 * @param resources closed when the relay is destroyed, such as the producer factory it owns; may be {@code null}
+	 */
+	public OutboxRelay(OutboxStore store, KafkaOperations<String, byte[]> kafka, OutboxRelaySettings settings,
+			SendOutcomeListener listener, @Nullable AutoCloseable resources) {
+		this.store = store;
+		this.kafka = kafka;
+		this.settings = settings;
+		this.listener = listener;
+		this.resources = resources;
+	}
+
+	/**
+	 * Return this instance's owner token, written into the rows it leases.
+	 * @return the token
+	 */
+	public String owner() {
+		return this.owner;
+	}
+
+	/**
+	 * Return how many rows this relay published.
+	 * @return the count since start
+	 */
+	public long publishedCount() {
+		return this.published.get();
+	}
+
+	/**
+	 * Return how many rows this relay gave up on.
+	 * @return the count since start
+	 */
+	public long failedCount() {
+		return this.failed.get();
+	}
+
+	/**
+	 * Look for due rows now rather than at the next poll.
+	 */
+	public void wake() {
+		this.events.add(Wake.INSTANCE);
+	}
+
+	SendFuture track(String messageId, ProducerRecord<String, byte[]> record) {
+		return this.localSends.track(messageId, record);
+	}
+
+	void rolledBack(String messageId) {
+		this.localSends.fail(messageId, new ReliableSendException("The transaction that sent rk-id=" + messageId
+				+ " rolled back; the message was not published", messageId, "", null, 0, null));
+	}
+
+	/**
+	 * A row this instance committed: publish it now (immediate mode) or leave it to the next poll.
+	 */
+	void committed(String messageId, String topic, @Nullable String key) {
+		this.localSends.committed(messageId, System.currentTimeMillis(), this.settings.confirmTimeout().toMillis());
+		if (this.settings.publishMode() == PublishMode.IMMEDIATE) {
+			this.events.add(new Committed(messageId, OutboxRow.keyHash(topic, key)));
+		}
+	}
+
+	/**
+	 * A delayed row was committed: look for due rows no later than its due time.
+	 */
+	void scheduled(long dueAt) {
+		this.events.add(new Scheduled(dueAt));
+	}
+
+	@Override
+	public void start() {
+		if (this.running) {
+			return;
+		}
+		this.running = true;
+		Thread worker = new Thread(this::run, "rk-outbox-relay");
+		worker.setDaemon(true);
+		this.thread = worker;
+		worker.start();
+	}
+
+	@Override
+	public void stop() {
+		this.running = false;
+		Thread worker = this.thread;
+		if (worker != null) {
+			this.events.add(Wake.INSTANCE);
+			try {
+				worker.join(this.settings.confirmTimeout().toMillis() + 5_000);
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
+		}
+	}
+
+	@Override
+	public void destroy() throws Exception {
+		stop();
+		if (this.resources != null) {
+			this.resources.close();
+		}
+	}
+
+	@Override
+	public boolean isRunning() {
+		return this.running;
+	}
+
+	/**
+	 * Stop after the listener containers (which may still send while they stop) and before the producer closes.
+	 */
+	@Override
+	public int getPhase() {
+		return Integer.MAX_VALUE - 1_000;
+	}
+
+	private void run() {
+		while (this.running) {
+			try {
+				handle(nextEvents());
+				if (System.currentTimeMillis() < this.errorBackoffUntil) {
+					continue;
+				}
+				flushMarks(true);
+				claimIfDue();
+				sendReady();
+				renewIfDue();
+				housekeepingIfDue();
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				break;
+			}
+			catch (RuntimeException ex) {
+				this.errorBackoffUntil = System.currentTimeMillis() + this.settings.pollInterval().toMillis();
+				logger.warn("Outbox relay step failed; retrying in {} ms: {}", this.settings.pollInterval().toMillis(),
+						KafkaErrors.describe(ex));
+			}
+			catch (Error ex) {
+				// keep relaying: a dead relay would leave every committed row unpublished without a word
+				this.errorBackoffUntil = System.currentTimeMillis() + this.settings.pollInterval().toMillis();
+				logger.error("Outbox relay step failed with an error; retrying in {} ms",
+						this.settings.pollInterval().toMillis(), ex);
+			}
+		}
+		drainAndRelease();
+	}
+
+	private List<Object> nextEvents() throws InterruptedException {
+		long now = System.currentTimeMillis();
+		long wait = Math.min(this.nextClaim, Math.min(this.nextRenew, this.nextHousekeeping)) - now;
+		if (!this.toMark.isEmpty()) {
+			wait = Math.min(wait, 5);
+		}
+		if (now < this.errorBackoffUntil) {
+			wait = this.errorBackoffUntil - now;
+		}
+		List<Object> batch = new ArrayList<>();
+		Object first = this.events.poll(Math.max(1, wait), TimeUnit.MILLISECONDS);
+		if (first != null) {
+			batch.add(first);
+			this.events.drainTo(batch, 10_000);
+		}
+		return batch;
+	}
+
+	private void handle(List<Object> batch) {
+		List<Committed> committed = new ArrayList<>();
+		for (Object event : batch) {
+			if (event instanceof Outcome outcome) {
+				handleOutcome(outcome);
+			}
+			else if (event instanceof Committed row) {
+				committed.add(row);
+			}
+			else if (event instanceof Scheduled scheduled) {
+				this.nextClaim = Math.min(this.nextClaim, scheduled.dueAt());
+			}
+			else {
+				this.nextClaim = 0;
+			}
+		}
+		if (this.lanes.size() > this.settings.batchSize() * 8) {
+			return; // saturated (the broker is slow or down): the rows wait in the table for a claim
+		}
+		for (int from = 0; from < committed.size(); from += this.settings.batchSize()) {
+			List<Committed> chunk = committed.subList(from, Math.min(committed.size(), from + this.settings.batchSize()));
+			long started = System.nanoTime();
+			Map<String, @Nullable Long> rowsAndKeys = new HashMap<>();
+			chunk.forEach((row) -> rowsAndKeys.put(row.messageId(), row.keyHash()));
+			List<OutboxRow> rows = this.store.claimCommitted(this.owner, System.currentTimeMillis(), nextLeaseUntil(),
+					failedBlocks(), rowsAndKeys);
+			logger.debug("Claimed {} of {} committed rows in {} ms (holding {})", rows.size(), chunk.size(),
+					(System.nanoTime() - started) / 1_000_000, this.lanes.size());
+			hold(rows);
+		}
+	}
+
+	private void claimIfDue() {
+		long now = System.currentTimeMillis();
+		int capacity = this.settings.batchSize() * 4 - this.lanes.size();
+		if (now < this.nextClaim || capacity <= 0) {
+			return;
+		}
+		int limit = Math.min(this.settings.batchSize(), capacity);
+		long started = System.nanoTime();
+		List<OutboxRow> rows = this.store.claimDue(this.owner, now, nextLeaseUntil(), limit, failedBlocks());
+		logger.debug("Claimed {} due rows in {} ms (holding {})", rows.size(), (System.nanoTime() - started) / 1_000_000,
+				this.lanes.size());
+		hold(rows);
+		if (!rows.isEmpty()) {
+			this.nextClaim = now + 10; // there may be more: claim again soon, as capacity allows
+		}
+		else {
+			this.nextClaim = now + this.settings.pollInterval().toMillis();
+			Long nextDue = this.store.nextNotBefore(now);
+			if (nextDue != null) {
+				this.nextClaim = Math.min(this.nextClaim, nextDue);
+			}
+		}
+	}
+
+	private void hold(List<OutboxRow> rows) {
+		long leaseValidUntil = this.lastLeaseUntil;
+		for (OutboxRow row : rows) {
+			ProducerRecord<String, byte[]> record = new ProducerRecord<>(row.topic(), null, row.key(), row.payload(),
+					HeaderCodec.decode(row.headers()));
+			this.lanes.add(row, record, leaseValidUntil);
+		}
+	}
+
+	private void sendReady() {
+		long now = System.currentTimeMillis();
+		long margin = this.settings.lease().toMillis() / 3;
+		List<Lane> paused = new ArrayList<>();
+		Lane lane;
+		while ((lane = this.lanes.nextSendable()) != null) {
+			Held head = lane.head();
+			if (head == null) {
+				continue;
+			}
+			Long pausedUntil = this.pausedTopics.get(head.row.topic());
+			if (pausedUntil != null && now < pausedUntil) {
+				paused.add(lane);
+				continue;
+			}
+			if (head.leaseValidUntil - now < margin) {
+				release(this.lanes.dropQueued(lane)); // too close to its lease's end to send safely
+				continue;
+			}
+			send(this.lanes.startSending(lane));
+		}
+		paused.forEach(this.lanes::putBack);
+	}
+
+	private void send(Held entry) {
+		CompletableFuture<SendResult<String, byte[]>> sent;
+		try {
+			sent = this.kafka.send(entry.record);
+		}
+		catch (RuntimeException ex) {
+			if (KafkaErrors.unwrap(ex) instanceof org.apache.kafka.common.errors.TimeoutException) {
+				// the client waited max.block.ms for the topic's metadata: do not let every row of it wait as long
+				this.pausedTopics.put(entry.row.topic(),
+						System.currentTimeMillis() + this.settings.retry().initialInterval().toMillis());
+			}
+			sent = CompletableFuture.failedFuture(ex);
+		}
+		sent.whenComplete((result, failure) -> this.events.add(new Outcome(entry, result, failure)));
+	}
+
+	private void handleOutcome(Outcome outcome) {
+		Held entry = outcome.entry();
+		if (outcome.failure() == null) {
+			this.lanes.done(entry);
+			this.toMark.add(entry.row.id());
+			this.published.incrementAndGet();
+			this.listener.onSuccess(entry.record, outcome.result().getRecordMetadata(), entry.row.attempts() + 1);
+			this.localSends.confirmed(entry.row.messageId(), outcome.result().getRecordMetadata());
+			flushMarks(false);
+			return;
+		}
+		Throwable cause = KafkaErrors.unwrap(outcome.failure());
+		int attempts = entry.row.attempts() + 1;
+		if (KafkaErrors.isPermanent(cause) || !this.settings.retry().canRetry(attempts)) {
+			giveUp(entry, attempts, cause);
+		}
+		else {
+			Duration wait = this.settings.retry().delayAfter(attempts);
+			this.listener.onAttemptFailure(entry.record, attempts, cause, wait);
+			List<Held> later = this.lanes.dropQueued(entry.lane);
+			this.lanes.done(entry);
+			this.store.markRetry(this.owner, entry.row.id(), attempts, KafkaErrors.describe(cause),
+					System.currentTimeMillis() + wait.toMillis());
+			release(later); // the key's later rows wait for this one, in the table
+		}
+	}
+
+	private void giveUp(Held entry, int attempts, Throwable cause) {
+		String reason = KafkaErrors.describe(cause);
+		logger.error("Outbox row {} (rk-id={} key={} topic {}) FAILED after {} attempt(s), {}: {}. It stays in the "
+				+ "table as FAILED; re-queue it with OutboxOperations.", entry.row.id(), entry.row.messageId(),
+				entry.row.key(), entry.row.topic(), attempts,
+				(this.settings.onFailed() == OnFailed.BLOCK) ? "its key is held until then"
+						: "its key's later rows go on (order of this key broken here)",
+				reason);
+		this.failed.incrementAndGet();
+		this.listener.onFailure(entry.record, attempts, cause);
+		List<Held> later = (this.settings.onFailed() == OnFailed.BLOCK) ? this.lanes.dropQueued(entry.lane) : List.of();
+		this.lanes.done(entry);
+		this.store.markFailed(this.owner, entry.row.id(), attempts, reason);
+		release(later);
+		this.localSends.fail(entry.row.messageId(), new ReliableSendException("Outbox row " + entry.row.id()
+				+ " (rk-id=" + entry.row.messageId() + ") FAILED after " + attempts + " attempt(s): " + reason,
+				entry.row.messageId(), entry.row.topic(), entry.row.key(), attempts, cause));
+	}
+
+	private void release(List<Held> entries) {
+		if (!entries.isEmpty()) {
+			this.store.release(this.owner, entries.stream().map((entry) -> entry.row.id()).toList());
+		}
+	}
+
+	private void flushMarks(boolean force) {
+		if (this.toMark.isEmpty() || (!force && this.toMark.size() < MARK_BATCH)) {
+			return;
+		}
+		List<Long> ids = List.copyOf(this.toMark);
+		this.toMark.clear();
+		int marked = this.store.markSent(this.owner, ids, System.currentTimeMillis());
+		if (marked < ids.size()) {
+			logger.warn("{} of {} confirmed outbox rows were no longer leased to this relay (their lease ran out and "
+					+ "another instance claimed them): they may be published twice, never lost", ids.size() - marked,
+					ids.size());
+		}
+	}
+
+	private void renewIfDue() {
+		long now = System.currentTimeMillis();
+		if (now < this.nextRenew) {
+			return;
+		}
+		this.nextRenew = now + this.settings.lease().toMillis() / 3;
+		if (this.lanes.size() == 0) {
+			return;
+		}
+		long until = nextLeaseUntil();
+		this.store.renew(this.owner, now, until);
+		List<Held> expired = this.lanes.renewed(now, until);
+		if (!expired.isEmpty()) {
+			logger.warn("Let go of {} outbox rows whose lease ran out before it was renewed", expired.size());
+		}
+	}
+
+	private void housekeepingIfDue() {
+		long now = System.currentTimeMillis();
+		if (now < this.nextHousekeeping) {
+			return;
+		}
+		this.nextHousekeeping = now + this.settings.pollInterval().toMillis();
+		this.localSends.expire(now);
+		confirmPublishedElsewhere(now);
+		deleteExpired(now);
+	}
+
+	/**
+	 * Complete the futures of this instance's messages that another instance published.
+	 */
+	private void confirmPublishedElsewhere(long now) {
+		if (now < this.nextSweep) {
+			return;
+		}
+		this.nextSweep = now + SWEEP_INTERVAL_MILLIS;
+		List<String> waiting = this.localSends.committedBefore(now - 2 * this.settings.pollInterval().toMillis(),
+				MARK_BATCH);
+		if (!waiting.isEmpty()) {
+			this.store.statuses(waiting).forEach((messageId, status) -> {
+				if (status == OutboxStatus.SENT) {
+					this.localSends.confirmedElsewhere(messageId);
+				}
+			});
+		}
+	}
+
+	private void deleteExpired(long now) {
+		long before = now - this.settings.retention().toMillis();
+		for (int round = 0; round < 10; round++) {
+			if (this.store.deleteSent(before, RETENTION_BATCH) < RETENTION_BATCH) {
+				return;
+			}
+		}
+	}
+
+	/**
+	 * Stopping: wait for what is in flight, mark it, and give back every row not sent, so that another instance can
+	 * take it at once instead of waiting for the lease to run out.
+	 */
+	private void drainAndRelease() {
+		long deadline = System.currentTimeMillis() + this.settings.confirmTimeout().toMillis();
+		try {
+			while (inFlight() > 0 && System.currentTimeMillis() < deadline) {
+				Object event = this.events.poll(50, TimeUnit.MILLISECONDS);
+				if (event instanceof Outcome outcome) {
+					handleOutcome(outcome);
+				}
+			}
+			flushMarks(true);
+			List<Long> held = new ArrayList<>();
+			this.lanes.all().forEach((entry) -> held.add(entry.row.id()));
+			if (!held.isEmpty()) {
+				this.store.release(this.owner, held);
+			}
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+		catch (RuntimeException ex) {
+			logger.warn("Outbox relay could not hand back its rows on stop; their leases run out in {}: {}",
+					this.settings.lease(), KafkaErrors.describe(ex));
+		}
+	}
+
+	private long inFlight() {
+		long count = 0;
+		for (Held entry : this.lanes.all()) {
+			if (entry.lane.inFlight == entry) {
+				count++;
+			}
+		}
+		return count;
+	}
+
+	private long nextLeaseUntil() {
+		this.lastLeaseUntil = Math.max(System.currentTimeMillis() + this.settings.lease().toMillis(),
+				this.lastLeaseUntil + 1);
+		return this.lastLeaseUntil;
+	}
+
+	private boolean failedBlocks() {
+		return this.settings.onFailed() == OnFailed.BLOCK;
+	}
+
+	Duration pollInterval() {
+		return this.settings.pollInterval();
+	}
+
+	private record Outcome(Held entry, @Nullable SendResult<String, byte[]> result, @Nullable Throwable failure) {
+	}
+
+	private record Committed(String messageId, @Nullable Long keyHash) {
+	}
+
+	private record Scheduled(long dueAt) {
+	}
+
+	private enum Wake {
+
+		INSTANCE
+
+	}
+
+}

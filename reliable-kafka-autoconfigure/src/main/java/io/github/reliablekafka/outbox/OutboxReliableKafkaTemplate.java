@@ -1,0 +1,188 @@
+package io.github.reliablekafka.outbox;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import io.github.reliablekafka.producer.ReliableKafkaTemplate;
+import io.github.reliablekafka.producer.ReliableRecords;
+import io.github.reliablekafka.producer.ReliableSendException;
+import io.github.reliablekafka.producer.ScheduledMessage;
+import io.github.reliablekafka.producer.SendFuture;
+import io.github.reliablekafka.support.RkHeaders;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.dao.DataAccessException;
+import org.springframework.jdbc.core.ConnectionCallback;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.kafka.support.SendResult;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
+import org.springframework.util.Assert;
+
+/**
+ * A {@link ReliableKafkaTemplate} that records every message in the outbox table first: in the caller's
+ * Spring-managed transaction when there is one (published only after it commits; a rollback publishes nothing),
+ * otherwise committed on its own before it is published. The {@link OutboxRelay} makes sure every recorded message
+ * reaches Kafka.
+ *
+ * <p>
+ * The future of {@code send} completes when Kafka confirms the message. It fails with
+ * {@link OutboxPendingException} when no confirmation came within the confirmation time-out: the message is then
+ * still committed and still published, <b>not lost</b>.
+ */
+public final class OutboxReliableKafkaTemplate implements ReliableKafkaTemplate {
+
+	private final OutboxStore store;
+
+	private final OutboxRelay relay;
+
+	private final ReliableRecords records;
+
+	private final JdbcTemplate jdbc;
+
+	private final Duration sendTimeout;
+
+	/**
+	 * Create a template.
+	 * @param store the outbox table
+	 * @param relay the relay that publishes committed rows
+	 * @param records builds the records
+	 * @param jdbc the template on the outbox's data source, to check that a transaction includes it
+	 * @param sendTimeout how long {@code sendAndWait} waits
+	 */
+	public OutboxReliableKafkaTemplate(OutboxStore store, OutboxRelay relay, ReliableRecords records, JdbcTemplate jdbc,
+			Duration sendTimeout) {
+		this.store = store;
+		this.relay = relay;
+		this.records = records;
+		this.jdbc = jdbc;
+		this.sendTimeout = sendTimeout;
+	}
+
+	@Override
+	public SendFuture send(String topic, @Nullable String key, @Nullable Object payload) {
+		return record(topic, key, payload);
+	}
+
+	private SendFuture record(String topic, @Nullable String key, @Nullable Object payload) {
+		ProducerRecord<String, byte[]> record = this.records.create(topic, key, payload);
+		String messageId = RkHeaders.id(record.headers());
+		SendFuture future = this.relay.track(messageId, record);
+		write(record, messageId, System.currentTimeMillis());
+		afterCommit(messageId, () -> this.relay.committed(messageId, topic, key));
+		return future;
+	}
+
+	/**
+	 * {@inheritDoc}
+	 * @throws IllegalStateException when called inside a transaction: the message is published only after the
+	 * transaction commits, so waiting for it there could only time out
+	 */
+	@Override
+	public SendResult<String, byte[]> sendAndWait(String topic, @Nullable String key, @Nullable Object payload) {
+		Assert.state(!TransactionSynchronizationManager.isActualTransactionActive(),
+				"sendAndWait cannot wait for Kafka inside a transaction: with the outbox the message is published "
+						+ "after the transaction commits. Use send and its future, or call sendAndWait outside the "
+						+ "transaction.");
+		SendFuture recorded = record(topic, key, payload);
+		try {
+			return recorded.get(this.sendTimeout.toMillis(), TimeUnit.MILLISECONDS);
+		}
+		catch (TimeoutException ex) {
+			throw new ReliableSendException("Message rk-id=" + recorded.messageId() + " to topic " + topic
+					+ " is committed in the outbox but was not confirmed within " + this.sendTimeout.toMillis()
+					+ " ms; it is not lost and is still being published", recorded.messageId(), topic, key, 0, ex);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new ReliableSendException("Interrupted while waiting; message rk-id=" + recorded.messageId()
+					+ " is committed in the outbox and still being published", recorded.messageId(), topic, key, 0, ex);
+		}
+		catch (ExecutionException ex) {
+			Throwable cause = ex.getCause();
+			throw new ReliableSendException(String.valueOf(cause.getMessage()), recorded.messageId(), topic, key, 0,
+					cause);
+		}
+	}
+
+	@Override
+	public CompletableFuture<ScheduledMessage> sendDelayed(String topic, @Nullable String key, @Nullable Object payload,
+			Duration delay) {
+		Assert.isTrue(!delay.isNegative(), "delay must not be negative");
+		ProducerRecord<String, byte[]> record = this.records.create(topic, key, payload);
+		String messageId = RkHeaders.id(record.headers());
+		long dueAt = System.currentTimeMillis() + delay.toMillis();
+		write(record, messageId, dueAt);
+		CompletableFuture<ScheduledMessage> scheduled = new CompletableFuture<>();
+		ScheduledMessage message = new ScheduledMessage(messageId, Instant.ofEpochMilli(dueAt));
+		if (TransactionSynchronizationManager.isSynchronizationActive()) {
+			TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+				@Override
+				public void afterCompletion(int status) {
+					if (status == STATUS_COMMITTED) {
+						relayScheduled(dueAt);
+						scheduled.complete(message);
+					}
+					else {
+						scheduled.completeExceptionally(new ReliableSendException("The transaction that scheduled rk-id="
+								+ messageId + " rolled back; nothing was scheduled", messageId, topic, key, 0, null));
+					}
+				}
+			});
+		}
+		else {
+			relayScheduled(dueAt);
+			scheduled.complete(message);
+		}
+		return scheduled;
+	}
+
+	private void relayScheduled(long dueAt) {
+		this.relay.scheduled(dueAt);
+	}
+
+	private void write(ProducerRecord<String, byte[]> record, String messageId, long notBefore) {
+		if (TransactionSynchronizationManager.isActualTransactionActive()) {
+			Boolean autoCommit = this.jdbc.execute((ConnectionCallback<Boolean>) (connection) -> connection.getAutoCommit());
+			Assert.state(!Boolean.TRUE.equals(autoCommit), () -> "The current transaction does not include the outbox's "
+					+ "DataSource: writing to table " + this.store.table() + " would commit at once, and a rollback "
+					+ "could not take the message back. Use a transaction manager for that DataSource.");
+		}
+		OutboxRow row = new OutboxRow(0, messageId, record.topic(), record.key(), record.value(),
+				HeaderCodec.encode(record.headers()), System.currentTimeMillis(), notBefore, 0);
+		try {
+			this.store.insert(row);
+		}
+		catch (DataAccessException ex) {
+			this.relay.rolledBack(messageId);
+			throw new OutboxWriteException("Could not write message rk-id=" + messageId + " for topic " + record.topic()
+					+ " to outbox table " + this.store.table() + "; the caller's transaction must roll back and nothing "
+					+ "was sent: " + ex.getMostSpecificCause().getMessage(), ex);
+		}
+	}
+
+	private void afterCommit(String messageId, Runnable committed) {
+		if (!TransactionSynchronizationManager.isSynchronizationActive()) {
+			committed.run();
+			return;
+		}
+		TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+			@Override
+			public void afterCompletion(int status) {
+				if (status == STATUS_COMMITTED) {
+					committed.run();
+				}
+				else {
+					OutboxReliableKafkaTemplate.this.relay.rolledBack(messageId);
+				}
+			}
+		});
+	}
+
+}

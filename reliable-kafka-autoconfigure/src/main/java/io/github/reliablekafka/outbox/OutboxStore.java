@@ -1,0 +1,333 @@
+package io.github.reliablekafka.outbox;
+
+import java.sql.DatabaseMetaData;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+import javax.sql.DataSource;
+
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.RowMapper;
+import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
+import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
+import org.springframework.jdbc.support.JdbcUtils;
+import org.springframework.util.Assert;
+
+/**
+ * The outbox table, through JDBC. Writes join the caller's Spring-managed transaction when there is one; every
+ * other statement runs on its own. Every statement that changes a leased row is fenced by the lease owner, so an
+ * instance whose lease ran out can no longer touch a row another instance has claimed.
+ *
+ * <p>
+ * Ordering rule shared by every claim: a row is claimable only when no earlier due row of its key (same topic and
+ * key, lower id) holds the key back: leased by another instance, waiting for its retry, or {@code FAILED} when
+ * failed rows block. Rows the claiming instance holds itself do not hold it back: it publishes them in order.
+ */
+public final class OutboxStore implements OutboxOperations {
+
+	private static final Pattern TABLE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)?");
+
+	/** A row that holds its key's later rows back: not claimable now, and not held by the claiming owner. */
+	private static final String HOLDS_BACK = "o.status <> 'NEW' OR o.next_attempt_at > :now"
+			+ " OR (o.lease_owner IS NOT NULL AND o.lease_owner <> :owner AND o.lease_until >= :now)";
+
+	private static final String COLUMNS = "id, message_id, topic, message_key, payload, headers, created_at, "
+			+ "not_before, attempts";
+
+	private final JdbcTemplate jdbc;
+
+	private final NamedParameterJdbcTemplate named;
+
+	private final String table;
+
+	private final boolean deleteWithLimit;
+
+	/**
+	 * Create a store.
+	 * @param dataSource the application's data source
+	 * @param table the table name, optionally schema-qualified
+	 */
+	public OutboxStore(DataSource dataSource, String table) {
+		Assert.isTrue(TABLE_NAME.matcher(table).matches(), () -> "Invalid outbox table name '" + table + "'");
+		this.jdbc = new JdbcTemplate(dataSource);
+		this.named = new NamedParameterJdbcTemplate(this.jdbc);
+		this.table = table;
+		this.deleteWithLimit = isMySql(dataSource);
+	}
+
+	String table() {
+		return this.table;
+	}
+
+	/**
+	 * Write a row, in the caller's transaction when there is one.
+	 */
+	void insert(OutboxRow row) {
+		this.jdbc.update("INSERT INTO " + this.table + " (message_id, topic, message_key, key_hash, payload, headers, "
+				+ "created_at, not_before, next_attempt_at, attempts, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'NEW')",
+				row.messageId(), row.topic(), row.key(), OutboxRow.keyHash(row.topic(), row.key()), row.payload(),
+				row.headers(), row.createdAt(), row.notBefore(), row.notBefore());
+	}
+
+	/**
+	 * Lease the oldest due rows that may go now to an owner: for each key, the rows from the start of its line up to
+	 * the first one that must hold the rest back (leased by another instance, waiting for its retry, or
+	 * {@code FAILED} when failed rows block). Rows the owner holds already neither hold it back nor are taken again.
+	 * Only the oldest {@code 10 x limit} unconfirmed due rows are considered, so a claim costs the same however
+	 * large the backlog is.
+	 * @param owner the owner token
+	 * @param now the current time
+	 * @param leaseUntil the lease's end; unique per claim of this owner
+	 * @param limit the most rows to claim
+	 * @param failedBlocks whether a {@code FAILED} row holds its key
+	 * @return the claimed rows, by id
+	 */
+	List<OutboxRow> claimDue(String owner, long now, long leaseUntil, int limit, boolean failedBlocks) {
+		MapSqlParameterSource params = claimParameters(owner, now, leaseUntil, limit, failedBlocks)
+			.addValue("window", limit * 10);
+		return claim("SELECT * FROM " + this.table + " WHERE status IN (:blocking) AND not_before <= :now"
+				+ " ORDER BY id LIMIT :window", HOLDS_BACK, params);
+	}
+
+	/**
+	 * Lease rows just committed to an owner, when their key's line holds nothing else that could go before them:
+	 * no row leased by another instance, and no unconfirmed row other than the ones just committed (rows the owner
+	 * holds aside). Rows of a busy key are left for {@link #claimDue}, which takes them in line.
+	 * @param owner the owner token
+	 * @param now the current time
+	 * @param leaseUntil the lease's end; unique per claim of this owner
+	 * @param failedBlocks whether a {@code FAILED} row holds its key
+	 * @param committed the rows' message ids with their key hashes ({@code null} without a key)
+	 * @return the claimed rows, by id
+	 */
+	List<OutboxRow> claimCommitted(String owner, long now, long leaseUntil, boolean failedBlocks,
+			Map<String, @Nullable Long> committed) {
+		Map<Long, Integer> committedPerKey = new HashMap<>();
+		committed.values().stream().filter(Objects::nonNull).forEach((hash) -> committedPerKey.merge(hash, 1, Integer::sum));
+		MapSqlParameterSource params = claimParameters(owner, now, leaseUntil, committed.size(), failedBlocks);
+		Set<Long> busy = new HashSet<>();
+		if (!committedPerKey.isEmpty()) {
+			params.addValue("hashes", committedPerKey.keySet());
+			this.named.query("SELECT key_hash, COUNT(*), SUM(CASE WHEN lease_owner IS NOT NULL AND lease_owner <> :owner"
+					+ " AND lease_until >= :now THEN 1 ELSE 0 END) FROM " + this.table + " WHERE key_hash IN (:hashes)"
+					+ " AND status IN (:blocking) AND not_before <= :now"
+					+ " AND (lease_owner IS NULL OR lease_owner <> :owner OR lease_until < :now) GROUP BY key_hash", params,
+					(ResultSet rs) -> {
+						long hash = rs.getLong(1);
+						if (rs.getLong(3) > 0 || rs.getLong(2) > committedPerKey.getOrDefault(hash, 0)) {
+							busy.add(hash);
+						}
+					});
+		}
+		List<String> free = committed.entrySet()
+			.stream()
+			.filter((entry) -> entry.getValue() == null || !busy.contains(entry.getValue()))
+			.map(Map.Entry::getKey)
+			.toList();
+		if (free.isEmpty()) {
+			return List.of();
+		}
+		params.addValue("ids", free);
+		this.named.update("UPDATE " + this.table + " SET lease_owner = :owner, lease_until = :until"
+				+ " WHERE message_id IN (:ids) AND status = 'NEW' AND not_before <= :now AND next_attempt_at <= :now"
+				+ " AND (lease_owner IS NULL OR lease_until < :now)", params);
+		return this.named.query("SELECT " + COLUMNS + " FROM " + this.table + " WHERE message_id IN (:ids)"
+				+ " AND lease_owner = :owner AND lease_until = :until ORDER BY id", params, ROW);
+	}
+
+	private MapSqlParameterSource claimParameters(String owner, long now, long leaseUntil, int limit,
+			boolean failedBlocks) {
+		return new MapSqlParameterSource().addValue("owner", owner)
+			.addValue("now", now)
+			.addValue("until", leaseUntil)
+			.addValue("limit", limit)
+			.addValue("blocking", failedBlocks ? List.of("NEW", "FAILED") : List.of("NEW"));
+	}
+
+	/**
+	 * Find the claimable rows among those {@code source} selects (the running count of rows that hold their key
+	 * back must still be zero at the row), lease them fenced by the lease condition, and read back what this owner
+	 * got. Rows without a key are each a line of their own. A row that will not be claimed by this statement must
+	 * hold its key back ({@code holdsBack}), or a later row of its key could overtake it.
+	 */
+	private List<OutboxRow> claim(String source, String holdsBack, MapSqlParameterSource params) {
+		List<Long> candidates = this.named.queryForList("SELECT c.id FROM (SELECT o.id, o.message_id, o.status,"
+				+ " o.next_attempt_at, o.lease_owner, o.lease_until, SUM(CASE WHEN " + holdsBack
+				+ " THEN 1 ELSE 0 END) OVER (PARTITION BY o.topic, o.message_key,"
+				+ " CASE WHEN o.message_key IS NULL THEN o.id END ORDER BY o.id ROWS UNBOUNDED PRECEDING) AS holds"
+				+ " FROM (" + source + ") o) c WHERE c.holds = 0 AND c.status = 'NEW' AND c.next_attempt_at <= :now"
+				+ " AND (c.lease_owner IS NULL OR c.lease_until < :now) ORDER BY c.id LIMIT :limit", params,
+				Long.class);
+		if (candidates.isEmpty()) {
+			return List.of();
+		}
+		params.addValue("candidates", candidates);
+		this.named.update("UPDATE " + this.table + " SET lease_owner = :owner, lease_until = :until"
+				+ " WHERE id IN (:candidates) AND status = 'NEW' AND (lease_owner IS NULL OR lease_until < :now)", params);
+		return this.named.query("SELECT " + COLUMNS + " FROM " + this.table + " WHERE id IN (:candidates)"
+				+ " AND lease_owner = :owner AND lease_until = :until ORDER BY id", params, ROW);
+	}
+
+	/**
+	 * Mark rows confirmed by Kafka.
+	 * @return how many were still leased to the owner
+	 */
+	int markSent(String owner, Collection<Long> ids, long now) {
+		return this.named.update("UPDATE " + this.table + " SET status = 'SENT', sent_at = :now, lease_owner = NULL,"
+				+ " lease_until = NULL WHERE id IN (:ids) AND lease_owner = :owner AND status = 'NEW'",
+				new MapSqlParameterSource("ids", ids).addValue("owner", owner).addValue("now", now));
+	}
+
+	/**
+	 * Record a failed attempt and give the row back, due again at {@code nextAttemptAt}.
+	 * @return 1 when the row was still leased to the owner
+	 */
+	int markRetry(String owner, long id, int attempts, String error, long nextAttemptAt) {
+		return this.jdbc.update("UPDATE " + this.table + " SET attempts = ?, last_error = ?, next_attempt_at = ?,"
+				+ " lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ? AND status = 'NEW'", attempts,
+				truncate(error), nextAttemptAt, id, owner);
+	}
+
+	/**
+	 * Give up on a row.
+	 * @return 1 when the row was still leased to the owner
+	 */
+	int markFailed(String owner, long id, int attempts, String error) {
+		return this.jdbc.update("UPDATE " + this.table + " SET status = 'FAILED', attempts = ?, last_error = ?,"
+				+ " lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ? AND status = 'NEW'", attempts,
+				truncate(error), id, owner);
+	}
+
+	/**
+	 * Give leased rows back without an attempt.
+	 * @return how many were still leased to the owner
+	 */
+	int release(String owner, Collection<Long> ids) {
+		return this.named.update("UPDATE " + this.table + " SET lease_owner = NULL, lease_until = NULL"
+				+ " WHERE id IN (:ids) AND lease_owner = :owner", new MapSqlParameterSource("ids", ids).addValue("owner", owner));
+	}
+
+	/**
+	 * Extend every lease the owner still holds.
+	 * @return how many leases were extended
+	 */
+	int renew(String owner, long now, long leaseUntil) {
+		return this.jdbc.update("UPDATE " + this.table + " SET lease_until = ? WHERE lease_owner = ? AND status = 'NEW'"
+				+ " AND lease_until >= ?", leaseUntil, owner, now);
+	}
+
+	/**
+	 * Delete confirmed rows sent before a time, at most {@code limit} of them.
+	 * @return how many were deleted
+	 */
+	int deleteSent(long sentBefore, int limit) {
+		if (this.deleteWithLimit) {
+			return this.jdbc.update("DELETE FROM " + this.table + " WHERE status = 'SENT' AND sent_at < ? ORDER BY id LIMIT ?",
+					sentBefore, limit);
+		}
+		return this.jdbc.update("DELETE FROM " + this.table + " WHERE id IN (SELECT id FROM " + this.table
+				+ " WHERE status = 'SENT' AND sent_at < ? ORDER BY id LIMIT ?)", sentBefore, limit);
+	}
+
+	/**
+	 * Look up the state of rows.
+	 * @return the status per message id, for the rows that exist
+	 */
+	Map<String, OutboxStatus> statuses(Collection<String> messageIds) {
+		Map<String, OutboxStatus> statuses = new HashMap<>();
+		this.named.query("SELECT message_id, status FROM " + this.table + " WHERE message_id IN (:ids)",
+				new MapSqlParameterSource("ids", messageIds),
+				(ResultSet rs) -> {
+					statuses.put(rs.getString(1), OutboxStatus.valueOf(rs.getString(2)));
+				});
+		return statuses;
+	}
+
+	/**
+	 * Return the earliest not-before time of a row that is not yet due.
+	 */
+	@Nullable Long nextNotBefore(long now) {
+		return this.jdbc.queryForObject("SELECT MIN(not_before) FROM " + this.table
+				+ " WHERE status = 'NEW' AND not_before > ?", Long.class, now);
+	}
+
+	@Override
+	public List<OutboxMessage> failed(int limit) {
+		return this.jdbc.query("SELECT id, message_id, topic, message_key, status, attempts, last_error, created_at,"
+				+ " not_before FROM " + this.table + " WHERE status = 'FAILED' ORDER BY id LIMIT ?", MESSAGE, limit);
+	}
+
+	@Override
+	public int requeue(Collection<Long> ids) {
+		if (ids.isEmpty()) {
+			return 0;
+		}
+		return this.named.update("UPDATE " + this.table + " SET status = 'NEW', attempts = 0, next_attempt_at = :now,"
+				+ " lease_owner = NULL, lease_until = NULL WHERE id IN (:ids) AND status = 'FAILED'",
+				new MapSqlParameterSource("ids", ids).addValue("now", System.currentTimeMillis()));
+	}
+
+	@Override
+	public int requeueAllFailed() {
+		return this.jdbc.update("UPDATE " + this.table + " SET status = 'NEW', attempts = 0, next_attempt_at = ?,"
+				+ " lease_owner = NULL, lease_until = NULL WHERE status = 'FAILED'", System.currentTimeMillis());
+	}
+
+	@Override
+	public Optional<OutboxMessage> find(String messageId) {
+		return this.jdbc.query("SELECT id, message_id, topic, message_key, status, attempts, last_error, created_at,"
+				+ " not_before FROM " + this.table + " WHERE message_id = ?", MESSAGE, messageId).stream().findFirst();
+	}
+
+	@Override
+	public long pendingCount() {
+		Long count = this.jdbc.queryForObject("SELECT COUNT(*) FROM " + this.table + " WHERE status = 'NEW'", Long.class);
+		return (count != null) ? count : 0;
+	}
+
+	@Override
+	public Duration oldestPendingAge() {
+		List<Long> oldest = this.jdbc.queryForList("SELECT created_at FROM " + this.table
+				+ " WHERE status = 'NEW' ORDER BY id LIMIT 1", Long.class);
+		return oldest.isEmpty() ? Duration.ZERO
+				: Duration.ofMillis(Math.max(0, System.currentTimeMillis() - oldest.get(0)));
+	}
+
+	private static String truncate(String error) {
+		return (error.length() <= 2000) ? error : error.substring(0, 1997) + "...";
+	}
+
+	private static boolean isMySql(DataSource dataSource) {
+		try {
+			String product = JdbcUtils.extractDatabaseMetaData(dataSource, DatabaseMetaData::getDatabaseProductName);
+			String name = product.toLowerCase(Locale.ROOT);
+			return name.contains("mysql") || name.contains("mariadb");
+		}
+		catch (Exception ex) {
+			return false;
+		}
+	}
+
+	private static final RowMapper<OutboxRow> ROW = (rs, rowNum) -> new OutboxRow(rs.getLong("id"),
+			rs.getString("message_id"), rs.getString("topic"), rs.getString("message_key"), rs.getBytes("payload"),
+			rs.getBytes("headers"), rs.getLong("created_at"), rs.getLong("not_before"), rs.getInt("attempts"));
+
+	private static final RowMapper<OutboxMessage> MESSAGE = (rs, rowNum) -> new OutboxMessage(rs.getLong("id"),
+			rs.getString("message_id"), rs.getString("topic"), rs.getString("message_key"),
+			OutboxStatus.valueOf(rs.getString("status")), rs.getInt("attempts"), rs.getString("last_error"),
+			Instant.ofEpochMilli(rs.getLong("created_at")), Instant.ofEpochMilli(rs.getLong("not_before")));
+
+}

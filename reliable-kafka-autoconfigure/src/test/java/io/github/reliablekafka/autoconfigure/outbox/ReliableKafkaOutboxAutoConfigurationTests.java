@@ -1,0 +1,140 @@
+package io.github.reliablekafka.autoconfigure.outbox;
+
+import java.time.Duration;
+
+import io.github.reliablekafka.autoconfigure.producer.ReliableKafkaProducerAutoConfiguration;
+import io.github.reliablekafka.outbox.OnFailed;
+import io.github.reliablekafka.outbox.OutboxMetrics;
+import io.github.reliablekafka.outbox.OutboxOperations;
+import io.github.reliablekafka.outbox.OutboxReliableKafkaTemplate;
+import io.github.reliablekafka.outbox.OutboxRelay;
+import io.github.reliablekafka.outbox.PublishMode;
+import io.github.reliablekafka.producer.ReliableKafkaTemplate;
+import io.github.reliablekafka.testing.KafkaTestSupport;
+import io.github.reliablekafka.testing.TestDatabase;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
+import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
+import org.springframework.boot.sql.init.DatabaseInitializationMode;
+import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class ReliableKafkaOutboxAutoConfigurationTests {
+
+	private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
+		.withConfiguration(AutoConfigurations.of(KafkaAutoConfiguration.class, DataSourceAutoConfiguration.class,
+				ReliableKafkaOutboxAutoConfiguration.class, ReliableKafkaProducerAutoConfiguration.class))
+		.withPropertyValues("spring.kafka.bootstrap-servers=" + KafkaTestSupport.bootstrapServers(),
+				"spring.datasource.generate-unique-name=true");
+
+	@Test
+	void theOutboxTemplateReplacesTheDirectOneWhenThereIsADataSource() {
+		this.contextRunner.run((context) -> {
+			assertThat(context).hasSingleBean(OutboxRelay.class)
+				.hasSingleBean(OutboxOperations.class)
+				.getBean(ReliableKafkaTemplate.class)
+				.isInstanceOf(OutboxReliableKafkaTemplate.class);
+			assertThat(new JdbcTemplate(context.getBean(javax.sql.DataSource.class))
+				.queryForObject("SELECT COUNT(*) FROM rk_outbox", Long.class)).as("created for an embedded database")
+				.isZero();
+		});
+	}
+
+	@Test
+	void theDirectTemplateIsUsedWithoutADataSource() {
+		new ApplicationContextRunner()
+			.withConfiguration(AutoConfigurations.of(KafkaAutoConfiguration.class,
+					ReliableKafkaOutboxAutoConfiguration.class, ReliableKafkaProducerAutoConfiguration.class))
+			.withPropertyValues("spring.kafka.bootstrap-servers=127.0.0.1:1")
+			.run((context) -> assertThat(context).doesNotHaveBean(OutboxRelay.class)
+				.getBean(ReliableKafkaTemplate.class)
+				.isNotInstanceOf(OutboxReliableKafkaTemplate.class));
+	}
+
+	@Test
+	void theOutboxCanBeSwitchedOff() {
+		this.contextRunner.withPropertyValues("reliable.kafka.outbox.enabled=false")
+			.run((context) -> assertThat(context).doesNotHaveBean(OutboxRelay.class)
+				.getBean(ReliableKafkaTemplate.class)
+				.isNotInstanceOf(OutboxReliableKafkaTemplate.class));
+	}
+
+	@Test
+	void backsOffWithoutSpringJdbc() {
+		this.contextRunner.withClassLoader(new FilteredClassLoader(JdbcTemplate.class))
+			.run((context) -> assertThat(context).hasNotFailed().doesNotHaveBean(OutboxRelay.class));
+	}
+
+	@Test
+	void theSchemaIsLeftAloneForANonEmbeddedDatabaseByDefault() {
+		try (TestDatabase database = TestDatabase.postgres()) {
+			this.contextRunner.withPropertyValues("spring.datasource.url=" + database.url())
+				.run((context) -> assertThat(new JdbcTemplate(database.dataSource()).queryForObject(
+						"SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'rk_outbox'"
+								+ " AND table_schema = current_schema()", Long.class))
+					.isZero());
+		}
+	}
+
+	@Test
+	void propertiesAreBound() {
+		this.contextRunner
+			.withPropertyValues("reliable.kafka.outbox.table=app.events_outbox", "reliable.kafka.outbox.initialize-schema=never",
+					"reliable.kafka.outbox.publish-mode=relay", "reliable.kafka.outbox.max-attempts=3",
+					"reliable.kafka.outbox.on-failed=block", "reliable.kafka.outbox.retention=2h",
+					"reliable.kafka.outbox.retry.initial-interval=5s", "reliable.kafka.outbox.retry.multiplier=3",
+					"reliable.kafka.outbox.retry.max-interval=10m", "reliable.kafka.outbox.relay.poll-interval=250ms",
+					"reliable.kafka.outbox.relay.batch-size=100", "reliable.kafka.outbox.relay.lease=1m")
+			.run((context) -> {
+				ReliableKafkaOutboxProperties properties = context.getBean(ReliableKafkaOutboxProperties.class);
+				assertThat(properties.getTable()).isEqualTo("app.events_outbox");
+				assertThat(properties.getInitializeSchema()).isEqualTo(DatabaseInitializationMode.NEVER);
+				assertThat(properties.getPublishMode()).isEqualTo(PublishMode.RELAY);
+				assertThat(properties.getMaxAttempts()).isEqualTo(3);
+				assertThat(properties.getOnFailed()).isEqualTo(OnFailed.BLOCK);
+				assertThat(properties.getRetention()).isEqualTo(Duration.ofHours(2));
+				assertThat(properties.getRetry().getInitialInterval()).isEqualTo(Duration.ofSeconds(5));
+				assertThat(properties.getRetry().getMultiplier()).isEqualTo(3.0);
+				assertThat(properties.getRetry().getMaxInterval()).isEqualTo(Duration.ofMinutes(10));
+				assertThat(properties.getRelay().getPollInterval()).isEqualTo(Duration.ofMillis(250));
+				assertThat(properties.getRelay().getBatchSize()).isEqualTo(100);
+				assertThat(properties.getRelay().getLease()).isEqualTo(Duration.ofMinutes(1));
+			});
+	}
+
+	@Test
+	void defaultsMatchTheDocumentedOnes() {
+		ReliableKafkaOutboxProperties properties = new ReliableKafkaOutboxProperties();
+		assertThat(properties.isEnabled()).isTrue();
+		assertThat(properties.getTable()).isEqualTo("rk_outbox");
+		assertThat(properties.getInitializeSchema()).isEqualTo(DatabaseInitializationMode.EMBEDDED);
+		assertThat(properties.getPublishMode()).isEqualTo(PublishMode.IMMEDIATE);
+		assertThat(properties.getMaxAttempts()).isEqualTo(20);
+		assertThat(properties.getOnFailed()).isEqualTo(OnFailed.PARK);
+		assertThat(properties.getRetention()).isEqualTo(Duration.ofDays(1));
+		assertThat(properties.getRelay().getPollInterval()).isEqualTo(Duration.ofSeconds(1));
+		assertThat(properties.getRelay().getBatchSize()).isEqualTo(500);
+		assertThat(properties.getRelay().getLease()).isEqualTo(Duration.ofSeconds(30));
+	}
+
+	@Test
+	void metersAreRegisteredWithAMeterRegistry() {
+		this.contextRunner.withBean(MeterRegistry.class, SimpleMeterRegistry::new).run((context) -> {
+			assertThat(context).hasSingleBean(OutboxMetrics.class);
+			MeterRegistry registry = context.getBean(MeterRegistry.class);
+			context.getBean(OutboxMetrics.class).bindTo(registry);
+			assertThat(registry.get("reliable.kafka.outbox.pending").gauge().value()).isZero();
+			assertThat(registry.get("reliable.kafka.outbox.oldest.age").gauge().value()).isZero();
+			assertThat(registry.get("reliable.kafka.outbox.published").functionCounter()).isNotNull();
+			assertThat(registry.get("reliable.kafka.outbox.failed").functionCounter()).isNotNull();
+		});
+	}
+
+}

@@ -1,0 +1,538 @@
+package io.github.reliablekafka.outbox;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import io.github.reliablekafka.producer.ReliableKafkaTemplate;
+import io.github.reliablekafka.producer.ScheduledMessage;
+import io.github.reliablekafka.producer.SendFuture;
+import io.github.reliablekafka.support.RkHeaders;
+import io.github.reliablekafka.testing.ChildJvm;
+import io.github.reliablekafka.testing.DeliveryReport;
+import io.github.reliablekafka.testing.ForkedKafka;
+import io.github.reliablekafka.testing.KafkaTestSupport;
+import io.github.reliablekafka.testing.TestDatabase;
+import io.github.reliablekafka.testing.TopicWatcher;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.config.ConfigResource;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.kafka.support.SendResult;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The outbox's contract, run on each database through a subclass: real database, real broker.
+ */
+abstract class AbstractOutboxTests {
+
+	private TestDatabase database;
+
+	private final List<ConfigurableApplicationContext> contexts = new ArrayList<>();
+
+	protected abstract TestDatabase createDatabase();
+
+	/** Whether a child JVM can reach the same database (not so for an in-memory one). */
+	protected boolean reachableFromAChildProcess() {
+		return true;
+	}
+
+	@BeforeEach
+	void createDatabaseForTest() {
+		this.database = createDatabase();
+	}
+
+	@AfterEach
+	void closeEverything() {
+		Collections.reverse(this.contexts);
+		this.contexts.forEach(ConfigurableApplicationContext::close);
+		this.database.close();
+	}
+
+	private ConfigurableApplicationContext startOn(String bootstrapServers, String... properties) {
+		ConfigurableApplicationContext context = OutboxTestApplication.start(this.database.url(), bootstrapServers,
+				properties);
+		this.contexts.add(context);
+		return context;
+	}
+
+	private ConfigurableApplicationContext start(String... properties) {
+		return startOn(KafkaTestSupport.bootstrapServers(), properties);
+	}
+
+	@Test
+	void rollbackPublishesNothingAndCommitPublishesExactlyTheCommittedRows() throws Exception {
+		String topic = KafkaTestSupport.newTopic("outbox-tx", 2);
+		ConfigurableApplicationContext context = start();
+		ReliableKafkaTemplate template = context.getBean(ReliableKafkaTemplate.class);
+		TransactionTemplate transactions = context.getBean(TransactionTemplate.class);
+		List<CompletableFuture<SendResult<String, byte[]>>> committed = new ArrayList<>();
+		List<CompletableFuture<SendResult<String, byte[]>>> rolledBack = new ArrayList<>();
+		transactions.executeWithoutResult((status) -> {
+			for (int i = 0; i < 3; i++) {
+				committed.add(template.send(topic, "k", "committed-" + i));
+			}
+		});
+		transactions.executeWithoutResult((status) -> {
+			for (int i = 0; i < 2; i++) {
+				rolledBack.add(template.send(topic, "k", "rolled-back-" + i));
+			}
+			status.setRollbackOnly();
+		});
+		Set<String> committedIds = ConcurrentHashMap.newKeySet();
+		for (CompletableFuture<SendResult<String, byte[]>> future : committed) {
+			committedIds.add(RkHeaders.id(future.get(30, TimeUnit.SECONDS).getProducerRecord().headers()));
+		}
+		assertThat(rolledBack).allSatisfy((future) -> assertThat(future).failsWithin(Duration.ofSeconds(5)));
+		try (TopicWatcher watcher = TopicWatcher.watch(KafkaTestSupport.bootstrapServers(), topic)) {
+			watcher.awaitIds(committedIds, Duration.ofSeconds(30));
+			List<ConsumerRecord<String, byte[]>> all = watcher.readFor(Duration.ofSeconds(2));
+			assertThat(all).extracting((record) -> new String(record.value(), StandardCharsets.UTF_8))
+				.containsExactly("committed-0", "committed-1", "committed-2");
+		}
+		assertThat(rows("SELECT COUNT(*) FROM rk_outbox")).isEqualTo(3);
+	}
+
+	@Test
+	void aSendOutsideATransactionIsCommittedThenPublished() throws Exception {
+		String topic = KafkaTestSupport.newTopic("outbox-plain", 1);
+		ConfigurableApplicationContext context = start();
+		SendResult<String, byte[]> result = context.getBean(ReliableKafkaTemplate.class).sendAndWait(topic, "k", "hello");
+		assertThat(result.getRecordMetadata().offset()).isZero();
+		assertThat(rows("SELECT COUNT(*) FROM rk_outbox WHERE status = 'SENT'")).isEqualTo(1);
+	}
+
+	@Test
+	void sendAndWaitInsideATransactionIsRefusedClearly() {
+		String topic = KafkaTestSupport.newTopic("outbox-wait", 1);
+		ConfigurableApplicationContext context = start();
+		ReliableKafkaTemplate template = context.getBean(ReliableKafkaTemplate.class);
+		assertThatExceptionOfType(IllegalStateException.class)
+			.isThrownBy(() -> context.getBean(TransactionTemplate.class)
+				.executeWithoutResult((status) -> template.sendAndWait(topic, "k", "x")))
+			.withMessageContaining("inside a transaction");
+	}
+
+	@Test
+	void topicContentEqualsTheCommittedSetUnderConcurrentTransactionsWithRandomRollbacks() throws Exception {
+		String topic = KafkaTestSupport.newTopic("outbox-fuzz", 4);
+		ConfigurableApplicationContext context = start();
+		ReliableKafkaTemplate template = context.getBean(ReliableKafkaTemplate.class);
+		TransactionTemplate transactions = context.getBean(TransactionTemplate.class);
+		Set<String> committed = ConcurrentHashMap.newKeySet();
+		Set<String> rolledBack = ConcurrentHashMap.newKeySet();
+		ExecutorService threads = Executors.newFixedThreadPool(8);
+		List<Future<?>> work = new ArrayList<>();
+		for (int t = 0; t < 8; t++) {
+			int thread = t;
+			work.add(threads.submit(() -> {
+				for (int i = 0; i < 2_000; i++) {
+					String key = "t" + thread + "-k" + (i % 20);
+					boolean rollback = ThreadLocalRandom.current().nextInt(10) == 0;
+					List<String> ids = new ArrayList<>();
+					transactions.executeWithoutResult((status) -> {
+						CompletableFuture<SendResult<String, byte[]>> sent = template.send(topic, key, key + ":" + ids.size());
+						ids.add(idOf(sent));
+						if (rollback) {
+							status.setRollbackOnly();
+						}
+					});
+					(rollback ? rolledBack : committed).addAll(ids);
+				}
+			}));
+		}
+		for (Future<?> future : work) {
+			future.get(5, TimeUnit.MINUTES);
+		}
+		threads.shutdown();
+		try (TopicWatcher watcher = TopicWatcher.watch(KafkaTestSupport.bootstrapServers(), topic)) {
+			watcher.awaitIds(committed, Duration.ofMinutes(2));
+			List<ConsumerRecord<String, byte[]>> all = watcher.readFor(Duration.ofSeconds(2));
+			Set<String> onTopic = watcher.ids();
+			DeliveryReport report = DeliveryReport.of(committed, all, (record) -> 0L)
+				.print("outbox fuzz 8 threads x 2000 (" + this.database.kind() + ")");
+			System.out.printf("committed=%d rolled back=%d rolled back yet on the topic=%d%n", committed.size(),
+					rolledBack.size(), rolledBack.stream().filter(onTopic::contains).count());
+			assertThat(onTopic).isEqualTo(committed);
+			assertThat(report.lost()).isZero();
+			assertThat(report.duplicates()).isZero();
+		}
+	}
+
+	@Test
+	void twoRelaysPublishEveryRowAndNoneTwice() throws Exception {
+		String topic = KafkaTestSupport.newTopic("outbox-two", 4);
+		ConfigurableApplicationContext first = start("reliable.kafka.outbox.publish-mode=relay",
+				"reliable.kafka.outbox.relay.batch-size=50");
+		ConfigurableApplicationContext second = start("reliable.kafka.outbox.publish-mode=relay",
+				"reliable.kafka.outbox.relay.batch-size=50");
+		ReliableKafkaTemplate template = first.getBean(ReliableKafkaTemplate.class);
+		Set<String> sent = ConcurrentHashMap.newKeySet();
+		for (int i = 0; i < 2_000; i++) {
+			sent.add(idOf(template.send(topic, "k" + (i % 50), "k" + (i % 50) + ":" + (i / 50))));
+		}
+		try (TopicWatcher watcher = TopicWatcher.watch(KafkaTestSupport.bootstrapServers(), topic)) {
+			watcher.awaitIds(sent, Duration.ofMinutes(1));
+			List<ConsumerRecord<String, byte[]>> all = watcher.readFor(Duration.ofSeconds(2));
+			DeliveryReport report = DeliveryReport.of(sent, all, AbstractOutboxTests::sequence)
+				.print("two relays (" + this.database.kind() + ")");
+			System.out.printf("published by relay 1: %d, by relay 2: %d%n",
+					first.getBean(OutboxRelay.class).publishedCount(), second.getBean(OutboxRelay.class).publishedCount());
+			assertThat(report.lost()).isZero();
+			assertThat(report.duplicates()).isZero();
+			assertThat(report.reorders()).isZero();
+		}
+	}
+
+	@Test
+	void anExpiredLeaseCanNeitherMarkNorReleaseARowAnotherRelayClaimed() {
+		ConfigurableApplicationContext context = start("reliable.kafka.outbox.enabled=true");
+		context.getBean(OutboxRelay.class).stop();
+		OutboxStore store = context.getBean(OutboxStore.class);
+		long now = System.currentTimeMillis();
+		store.insert(row("00000000-0000-7000-8000-000000000001", "k", now, now));
+		List<OutboxRow> claimedByA = store.claimDue("relay-a", now, now + 100, 10, false);
+		assertThat(claimedByA).hasSize(1);
+		assertThat(store.claimDue("relay-b", now + 50, now + 60_000, 10, false)).as("lease of A still valid")
+			.isEmpty();
+		List<OutboxRow> claimedByB = store.claimDue("relay-b", now + 200, now + 60_000, 10, false);
+		assertThat(claimedByB).hasSize(1);
+		long id = claimedByB.get(0).id();
+		assertThat(store.markSent("relay-a", List.of(id), now + 300)).isZero();
+		assertThat(store.markRetry("relay-a", id, 1, "late", now)).isZero();
+		assertThat(store.release("relay-a", List.of(id))).isZero();
+		assertThat(store.renew("relay-a", now + 300, now + 60_000)).isZero();
+		assertThat(store.markSent("relay-b", List.of(id), now + 300)).isEqualTo(1);
+	}
+
+	@Test
+	void aKeysLaterRowsAreNotClaimedWhileAnEarlierOneIsHeldElsewhereOrWaitsForItsRetry() {
+		ConfigurableApplicationContext context = start();
+		context.getBean(OutboxRelay.class).stop();
+		OutboxStore store = context.getBean(OutboxStore.class);
+		long now = System.currentTimeMillis();
+		for (int i = 1; i <= 3; i++) {
+			store.insert(row("00000000-0000-7000-8000-00000000000" + i, "k", now, now));
+		}
+		store.insert(row("00000000-0000-7000-8000-000000000009", "other", now, now));
+		store.insert(row("00000000-0000-7000-8000-000000000008", null, now, now));
+		List<OutboxRow> first = store.claimDue("relay-a", now, now + 60_000, 1, false);
+		assertThat(first).extracting(OutboxRow::messageId).containsExactly("00000000-0000-7000-8000-000000000001");
+		assertThat(store.claimDue("relay-b", now, now + 60_000, 10, false)).as("k is held by relay-a's row")
+			.extracting(OutboxRow::key)
+			.containsExactly("other", null);
+		assertThat(store.claimDue("relay-a", now, now + 60_001, 10, false))
+			.as("the holder of k's first row takes the rest of k's line")
+			.extracting(OutboxRow::messageId)
+			.containsExactly("00000000-0000-7000-8000-000000000002", "00000000-0000-7000-8000-000000000003");
+		List<Long> later = store.claimDue("relay-a", now, now + 60_002, 10, false).stream().map(OutboxRow::id).toList();
+		assertThat(later).isEmpty();
+		store.markRetry("relay-a", first.get(0).id(), 1, "broker down", now + 60_000);
+		store.release("relay-a", List.of(first.get(0).id() + 1, first.get(0).id() + 2));
+		assertThat(store.claimDue("relay-b", now, now + 60_003, 10, false))
+			.as("a row waiting for its retry holds its key").isEmpty();
+		assertThat(store.claimDue("relay-b", now + 60_000, now + 120_000, 10, false))
+			.as("once due again, it goes first, followed by its key's line")
+			.extracting(OutboxRow::key)
+			.containsExactly("k", "k", "k");
+	}
+
+	@Test
+	void aDelayedRowDoesNotHoldItsKey() {
+		ConfigurableApplicationContext context = start();
+		context.getBean(OutboxRelay.class).stop();
+		OutboxStore store = context.getBean(OutboxStore.class);
+		long now = System.currentTimeMillis();
+		store.insert(row("00000000-0000-7000-8000-000000000001", "k", now, now + 60_000));
+		store.insert(row("00000000-0000-7000-8000-000000000002", "k", now, now));
+		assertThat(store.claimDue("relay-a", now, now + 60_000, 10, false)).extracting(OutboxRow::messageId)
+			.containsExactly("00000000-0000-7000-8000-000000000002");
+	}
+
+	private static OutboxRow row(String messageId, String key, long createdAt, long notBefore) {
+		return new OutboxRow(0, messageId, "t", key, new byte[0], null, createdAt, notBefore, 0);
+	}
+
+	@Test
+	void aRowNoRetryCanFixIsParkedLoggedAndCanBeRequeued() throws Exception {
+		String topic = smallMessagesTopic("outbox-park");
+		ConfigurableApplicationContext context = start();
+		ReliableKafkaTemplate template = context.getBean(ReliableKafkaTemplate.class);
+		CompletableFuture<SendResult<String, byte[]>> tooLarge = template.send(topic, "k", "x".repeat(1_000));
+		CompletableFuture<SendResult<String, byte[]>> next = template.send(topic, "k", "small");
+		assertThat(tooLarge).failsWithin(Duration.ofSeconds(30));
+		assertThat(next.get(30, TimeUnit.SECONDS)).as("park: the key's later rows go on").isNotNull();
+		OutboxOperations operations = context.getBean(OutboxOperations.class);
+		List<OutboxMessage> failed = operations.failed(10);
+		assertThat(failed).singleElement().satisfies((message) -> {
+			assertThat(message.status()).isEqualTo(OutboxStatus.FAILED);
+			assertThat(message.attempts()).isEqualTo(1);
+			assertThat(message.lastError()).contains("RecordTooLarge");
+		});
+		allowLargeMessages(topic);
+		assertThat(operations.requeue(List.of(failed.get(0).id()))).isEqualTo(1);
+		try (TopicWatcher watcher = TopicWatcher.watch(KafkaTestSupport.bootstrapServers(), topic)) {
+			watcher.awaitIds(Set.of(failed.get(0).messageId()), Duration.ofSeconds(30));
+		}
+		assertThat(operations.failed(10)).isEmpty();
+	}
+
+	@Test
+	void aFailedRowHoldsItsKeyWhenOnFailedIsBlock() throws Exception {
+		String topic = smallMessagesTopic("outbox-block");
+		ConfigurableApplicationContext context = start("reliable.kafka.outbox.on-failed=block");
+		ReliableKafkaTemplate template = context.getBean(ReliableKafkaTemplate.class);
+		CompletableFuture<SendResult<String, byte[]>> tooLarge = template.send(topic, "k", "x".repeat(1_000));
+		assertThat(tooLarge).failsWithin(Duration.ofSeconds(30));
+		CompletableFuture<SendResult<String, byte[]>> held = template.send(topic, "k", "after");
+		CompletableFuture<SendResult<String, byte[]>> otherKey = template.send(topic, "other", "free");
+		assertThat(otherKey.get(30, TimeUnit.SECONDS)).isNotNull();
+		Thread.sleep(1_500);
+		assertThat(held).as("block: the key waits for the operator").isNotDone();
+		allowLargeMessages(topic);
+		context.getBean(OutboxOperations.class).requeueAllFailed();
+		assertThat(held.get(30, TimeUnit.SECONDS)).isNotNull();
+		try (TopicWatcher watcher = TopicWatcher.watch(KafkaTestSupport.bootstrapServers(), topic)) {
+			List<ConsumerRecord<String, byte[]>> records = watcher.awaitIds(Set.of(idOf(held), idOf(otherKey)),
+					Duration.ofSeconds(30));
+			assertThat(records.stream().filter((record) -> "k".equals(record.key())))
+				.extracting((record) -> record.value().length)
+				.as("the requeued row first, then the one it held")
+				.containsExactly(1_000, 5);
+		}
+	}
+
+	@Test
+	void aDelayedMessageIsNeverEarlyAndSurvivesARestart() throws Exception {
+		String topic = KafkaTestSupport.newTopic("outbox-delay", 1);
+		ConfigurableApplicationContext first = start();
+		ScheduledMessage scheduled = first.getBean(ReliableKafkaTemplate.class)
+			.sendDelayed(topic, "k", "later", Duration.ofSeconds(3))
+			.get(10, TimeUnit.SECONDS);
+		first.close();
+		start();
+		try (TopicWatcher watcher = TopicWatcher.watch(KafkaTestSupport.bootstrapServers(), topic)) {
+			ConsumerRecord<String, byte[]> record = watcher.awaitIds(Set.of(scheduled.messageId()), Duration.ofSeconds(30))
+				.get(0);
+			long lateness = record.timestamp() - scheduled.dueAt().toEpochMilli();
+			System.out.printf("delayed 3 s across a restart: delivered %d ms after due%n", lateness);
+			assertThat(lateness).isNotNegative().isLessThan(5_000);
+		}
+	}
+
+	@Test
+	void confirmedRowsAreDeletedAfterTheRetention() throws Exception {
+		String topic = KafkaTestSupport.newTopic("outbox-retention", 1);
+		ConfigurableApplicationContext context = start("reliable.kafka.outbox.retention=500ms");
+		ReliableKafkaTemplate template = context.getBean(ReliableKafkaTemplate.class);
+		for (int i = 0; i < 50; i++) {
+			template.sendAndWait(topic, "k", "v" + i);
+		}
+		await().atMost(Duration.ofSeconds(10)).until(() -> rows("SELECT COUNT(*) FROM rk_outbox") == 0);
+	}
+
+	@Test
+	void aDatabaseErrorFailsTheCallersTransactionAndSendsNothing() {
+		String topic = KafkaTestSupport.newTopic("outbox-dberror", 1);
+		ConfigurableApplicationContext context = start("reliable.kafka.outbox.table=rk_missing_table",
+				"reliable.kafka.outbox.initialize-schema=never");
+		JdbcTemplate jdbc = new JdbcTemplate(this.database.dataSource());
+		jdbc.execute("CREATE TABLE business_row (id INT PRIMARY KEY)");
+		ReliableKafkaTemplate template = context.getBean(ReliableKafkaTemplate.class);
+		assertThatExceptionOfType(OutboxWriteException.class)
+			.isThrownBy(() -> context.getBean(TransactionTemplate.class).executeWithoutResult((status) -> {
+				new JdbcTemplate(context.getBean(javax.sql.DataSource.class)).update("INSERT INTO business_row VALUES (1)");
+				template.send(topic, "k", "x");
+			}))
+			.withMessageContaining("rk_missing_table")
+			.withMessageContaining("nothing was sent");
+		assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM business_row", Long.class)).as("rolled back").isZero();
+	}
+
+	@Test
+	void noCommittedMessageIsLostWhenBrokerIsKilled() throws Exception {
+		try (ForkedKafka kafka = ForkedKafka.singleNode()) {
+			String topic = KafkaTestSupport.uniqueTopic("outbox-kill");
+			kafka.createTopic(topic, 4, 1, Map.of());
+			ConfigurableApplicationContext context = startOn(kafka.bootstrapServers(),
+					"spring.kafka.producer.properties[delivery.timeout.ms]=5000",
+					"spring.kafka.producer.properties[request.timeout.ms]=2000",
+					"reliable.kafka.outbox.retry.initial-interval=200ms",
+					"reliable.kafka.outbox.retry.max-interval=1s", "reliable.kafka.outbox.max-attempts=1000");
+			ReliableKafkaTemplate template = context.getBean(ReliableKafkaTemplate.class);
+			TransactionTemplate transactions = context.getBean(TransactionTemplate.class);
+			Set<String> committed = ConcurrentHashMap.newKeySet();
+			AtomicInteger count = new AtomicInteger();
+			AtomicLong slowestCommitMillis = new AtomicLong();
+			AtomicLong downMillis = new AtomicLong();
+			Thread chaos = new Thread(() -> {
+				while (count.get() < 5_000) {
+					sleep(5);
+				}
+				long killedAt = System.nanoTime();
+				kafka.kill(1);
+				sleep(3_000);
+				kafka.restart(1);
+				downMillis.set((System.nanoTime() - killedAt) / 1_000_000);
+			});
+			chaos.start();
+			ExecutorService threads = Executors.newFixedThreadPool(4);
+			List<Future<?>> work = new ArrayList<>();
+			for (int t = 0; t < 4; t++) {
+				int thread = t;
+				work.add(threads.submit(() -> {
+					for (int i = 0; i < 5_000; i++) {
+						String key = "t" + thread + "-k" + (i % 25);
+						long sequence = i / 25;
+						long start = System.nanoTime();
+						String[] id = new String[1];
+						transactions.executeWithoutResult(
+								(status) -> id[0] = idOf(template.send(topic, key, key + ":" + sequence)));
+						slowestCommitMillis.accumulateAndGet((System.nanoTime() - start) / 1_000_000, Math::max);
+						committed.add(id[0]);
+						count.incrementAndGet();
+					}
+				}));
+			}
+			for (Future<?> future : work) {
+				future.get(5, TimeUnit.MINUTES);
+			}
+			threads.shutdown();
+			chaos.join();
+			try (TopicWatcher watcher = TopicWatcher.watch(kafka.bootstrapServers(), topic)) {
+				try {
+					watcher.awaitIds(committed, Duration.ofMinutes(2));
+				}
+				catch (AssertionError ex) {
+					System.out.printf("DIAGNOSTIC published=%d failed=%d pending rows=%d leased rows=%d read=%d%n",
+							context.getBean(OutboxRelay.class).publishedCount(),
+							context.getBean(OutboxRelay.class).failedCount(),
+							rows("SELECT COUNT(*) FROM rk_outbox WHERE status = 'NEW'"),
+							rows("SELECT COUNT(*) FROM rk_outbox WHERE lease_owner IS NOT NULL"), watcher.records().size());
+					Thread.getAllStackTraces().forEach((thread, stack) -> {
+						if (thread.getName().startsWith("rk-") || thread.getName().startsWith("kafka-producer")) {
+							System.out.println("THREAD " + thread.getName() + " " + thread.getState());
+							for (int i = 0; i < Math.min(15, stack.length); i++) {
+								System.out.println("    " + stack[i]);
+							}
+						}
+					});
+					throw ex;
+				}
+				List<ConsumerRecord<String, byte[]>> all = watcher.readFor(Duration.ofSeconds(1));
+				System.out.printf("broker killed and back after %d ms; slowest transaction %d ms while it was down%n",
+						downMillis.get(), slowestCommitMillis.get());
+				DeliveryReport report = DeliveryReport.of(committed, all, AbstractOutboxTests::sequence)
+					.print("noCommittedMessageIsLostWhenBrokerIsKilled (" + this.database.kind() + ")");
+				if (report.reorders() > 0) {
+					String key = all.get(0).key();
+					System.out.println("DIAGNOSTIC key " + key + ": " + all.stream()
+						.filter((record) -> key.equals(record.key()))
+						.map((record) -> sequence(record) + "@" + record.offset())
+						.toList());
+				}
+				assertThat(report.lost()).isZero();
+				assertThat(report.reorders()).isZero();
+			}
+		}
+	}
+
+	@Test
+	void noCommittedMessageIsLostWhenTheApplicationIsKilled() throws Exception {
+		org.junit.jupiter.api.Assumptions.assumeTrue(reachableFromAChildProcess(),
+				"an in-memory database cannot be shared with a child process");
+		String topic = KafkaTestSupport.newTopic("outbox-app-kill", 4);
+		JdbcTemplate jdbc = new JdbcTemplate(this.database.dataSource());
+		jdbc.execute("CREATE TABLE business_event (id BIGINT PRIMARY KEY, message_id VARCHAR(36) NOT NULL)");
+		try (ChildJvm child = ChildJvm.of(OutboxWriterApplication.class.getName())
+			.args(this.database.url(), KafkaTestSupport.bootstrapServers(), topic)
+			.start()) {
+			child.awaitLine("committed 1000", Duration.ofSeconds(90));
+			Thread.sleep(ThreadLocalRandom.current().nextLong(200, 1_500));
+			child.kill();
+		}
+		List<String> committed = jdbc.queryForList("SELECT message_id FROM business_event", String.class);
+		long pending = rows("SELECT COUNT(*) FROM rk_outbox WHERE status = 'NEW'");
+		System.out.printf("application killed after %d committed transactions, %d rows not yet confirmed%n",
+				committed.size(), pending);
+		start("reliable.kafka.outbox.relay.lease=5s");
+		try (TopicWatcher watcher = TopicWatcher.watch(KafkaTestSupport.bootstrapServers(), topic)) {
+			watcher.awaitIds(committed, Duration.ofSeconds(60));
+			DeliveryReport report = DeliveryReport.of(committed, watcher.readFor(Duration.ofSeconds(1)),
+					AbstractOutboxTests::sequence)
+				.print("noCommittedMessageIsLostWhenTheApplicationIsKilled (" + this.database.kind() + ")");
+			assertThat(report.lost()).isZero();
+			assertThat(report.reorders()).isZero();
+		}
+	}
+
+	private String smallMessagesTopic(String prefix) throws Exception {
+		String topic = KafkaTestSupport.newTopic(prefix, 1);
+		alterTopic(topic, "200");
+		return topic;
+	}
+
+	private static void allowLargeMessages(String topic) throws Exception {
+		alterTopic(topic, "1048576");
+	}
+
+	private static void alterTopic(String topic, String maxMessageBytes) throws Exception {
+		try (Admin admin = KafkaTestSupport.admin(KafkaTestSupport.bootstrapServers())) {
+			admin.incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.TOPIC, topic),
+					List.of(new AlterConfigOp(new ConfigEntry("max.message.bytes", maxMessageBytes),
+							AlterConfigOp.OpType.SET))))
+				.all()
+				.get(30, TimeUnit.SECONDS);
+		}
+		Thread.sleep(500); // let the broker apply it
+	}
+
+	private long rows(String sql) {
+		Long count = new JdbcTemplate(this.database.dataSource()).queryForObject(sql, Long.class);
+		return (count != null) ? count : 0;
+	}
+
+	static String idOf(CompletableFuture<SendResult<String, byte[]>> future) {
+		return ((SendFuture) future).messageId();
+	}
+
+	static long sequence(ConsumerRecord<String, byte[]> record) {
+		String value = new String(record.value(), StandardCharsets.UTF_8);
+		return Long.parseLong(value.substring(value.lastIndexOf(':') + 1));
+	}
+
+	private static void sleep(long millis) {
+		try {
+			Thread.sleep(millis);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new IllegalStateException(ex);
+		}
+	}
+
+}

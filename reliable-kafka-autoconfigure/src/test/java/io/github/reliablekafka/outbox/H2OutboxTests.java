@@ -1,0 +1,17 @@
+package io.github.reliablekafka.outbox;
+
+import io.github.reliablekafka.testing.TestDatabase;
+
+class H2OutboxTests extends AbstractOutboxTests {
+
+	@Override
+	protected TestDatabase createDatabase() {
+		return TestDatabase.h2();
+	}
+
+	@Override
+	protected boolean reachableFromAChildProcess() {
+		return false;
+	}
+
+}

@@ -1,0 +1,79 @@
+package io.github.reliablekafka.outbox;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import javax.sql.DataSource;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.github.reliablekafka.autoconfigure.outbox.ReliableKafkaOutboxAutoConfiguration;
+import io.github.reliablekafka.autoconfigure.producer.ReliableKafkaProducerAutoConfiguration;
+
+import org.springframework.boot.WebApplicationType;
+import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * A minimal application with the outbox: Kafka, a DataSource on the test database ({@code test.db.url}) and a
+ * transaction manager for it. Tests start it in the JVM; crash tests start it in a child JVM.
+ */
+@Configuration(proxyBeanMethods = false)
+@ImportAutoConfiguration({ KafkaAutoConfiguration.class, ReliableKafkaOutboxAutoConfiguration.class,
+		ReliableKafkaProducerAutoConfiguration.class })
+public class OutboxTestApplication {
+
+	@Bean(destroyMethod = "close")
+	HikariDataSource dataSource(Environment environment) {
+		HikariConfig config = new HikariConfig();
+		config.setJdbcUrl(environment.getRequiredProperty("test.db.url"));
+		config.setMaximumPoolSize(12);
+		return new HikariDataSource(config);
+	}
+
+	@Bean
+	DataSourceTransactionManager transactionManager(DataSource dataSource) {
+		return new DataSourceTransactionManager(dataSource);
+	}
+
+	@Bean
+	TransactionTemplate transactionTemplate(PlatformTransactionManager transactionManager) {
+		return new TransactionTemplate(transactionManager);
+	}
+
+	@Bean
+	JdbcTemplate jdbcTemplate(DataSource dataSource) {
+		return new JdbcTemplate(dataSource);
+	}
+
+	/**
+	 * Start the application.
+	 * @param dbUrl the JDBC URL
+	 * @param bootstrapServers Kafka
+	 * @param properties more {@code key=value} properties
+	 * @return the running context
+	 */
+	public static ConfigurableApplicationContext start(String dbUrl, String bootstrapServers, String... properties) {
+		List<String> all = new ArrayList<>(List.of("test.db.url=" + dbUrl,
+				"spring.kafka.bootstrap-servers=" + bootstrapServers, "reliable.kafka.outbox.initialize-schema=always",
+				"reliable.kafka.outbox.relay.poll-interval=200ms", "spring.main.banner-mode=off"));
+		all.addAll(List.of(properties));
+		Map<String, String> byName = new LinkedHashMap<>(); // a later value replaces an earlier one
+		all.forEach((property) -> byName.put(property.substring(0, property.indexOf('=')), property));
+		return new SpringApplicationBuilder(OutboxTestApplication.class).web(WebApplicationType.NONE)
+			.logStartupInfo(false)
+			.run(byName.values().stream().map((property) -> "--" + property).toArray(String[]::new));
+	}
+
+}
