@@ -56,11 +56,6 @@ abstract class AbstractOutboxTests {
 
 	protected abstract TestDatabase createDatabase();
 
-	/** Whether a child JVM can reach the same database (not so for an in-memory one). */
-	protected boolean reachableFromAChildProcess() {
-		return true;
-	}
-
 	@BeforeEach
 	void createDatabaseForTest() {
 		this.database = createDatabase();
@@ -463,8 +458,6 @@ abstract class AbstractOutboxTests {
 
 	@Test
 	void noCommittedMessageIsLostWhenTheApplicationIsKilled() throws Exception {
-		org.junit.jupiter.api.Assumptions.assumeTrue(reachableFromAChildProcess(),
-				"an in-memory database cannot be shared with a child process");
 		String topic = KafkaTestSupport.newTopic("outbox-app-kill", 4);
 		JdbcTemplate jdbc = new JdbcTemplate(this.database.dataSource());
 		jdbc.execute("CREATE TABLE business_event (id BIGINT PRIMARY KEY, message_id VARCHAR(36) NOT NULL)");

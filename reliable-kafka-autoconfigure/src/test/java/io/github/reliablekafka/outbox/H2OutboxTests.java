@@ -9,9 +9,4 @@ class H2OutboxTests extends AbstractOutboxTests {
 		return TestDatabase.h2();
 	}
 
-	@Override
-	protected boolean reachableFromAChildProcess() {
-		return false;
-	}
-
 }

@@ -12,7 +12,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 
 /**
- * A database of a test's own: a fresh PostgreSQL schema, a fresh MariaDB database or a fresh in-memory H2 database,
+ * A database of a test's own: a fresh PostgreSQL schema, a fresh MariaDB database or a fresh H2 file database,
  * dropped on {@link #close()}. Found through {@link TestServices}.
  */
 public final class TestDatabase implements AutoCloseable {
@@ -65,12 +65,14 @@ public final class TestDatabase implements AutoCloseable {
 	}
 
 	/**
-	 * Create an in-memory H2 database for this test.
+	 * Create an H2 database for this test: a file database in {@code target/h2} that child processes can open too
+	 * ({@code AUTO_SERVER}), so crash tests run on H2 as on the servers.
 	 * @return the database
 	 */
 	public static TestDatabase h2() {
 		String name = uniqueName();
-		return new TestDatabase(Kind.H2, name, "jdbc:h2:mem:" + name + ";DB_CLOSE_DELAY=-1", null);
+		String path = java.nio.file.Paths.get("target", "h2", name).toAbsolutePath().toString();
+		return new TestDatabase(Kind.H2, name, "jdbc:h2:file:" + path + ";AUTO_SERVER=TRUE;DB_CLOSE_DELAY=-1", path);
 	}
 
 	/**
@@ -117,7 +119,11 @@ public final class TestDatabase implements AutoCloseable {
 		switch (this.kind) {
 			case POSTGRESQL -> execute(this.adminUrl, "DROP SCHEMA IF EXISTS " + this.name + " CASCADE");
 			case MARIADB -> execute(this.adminUrl, "DROP DATABASE IF EXISTS " + this.name);
-			case H2 -> execute(this.url, "SHUTDOWN");
+			case H2 -> {
+				execute(this.url, "SHUTDOWN");
+				org.springframework.util.FileSystemUtils.deleteRecursively(java.nio.file.Paths.get(this.adminUrl + ".mv.db").toFile());
+				org.springframework.util.FileSystemUtils.deleteRecursively(java.nio.file.Paths.get(this.adminUrl + ".lock.db").toFile());
+			}
 		}
 	}
 
