@@ -1,0 +1,129 @@
+package io.github.reliablekafka.autoconfigure.consumer;
+
+import java.util.HashMap;
+import java.util.Map;
+
+import io.github.reliablekafka.autoconfigure.producer.ReliableKafkaProducerAutoConfiguration;
+import io.github.reliablekafka.consumer.ListenerOutcomes;
+import io.github.reliablekafka.consumer.MicrometerListenerOutcomes;
+import io.github.reliablekafka.consumer.PayloadMessageConverter;
+import io.github.reliablekafka.consumer.ReliableKafkaListenerContainerFactory;
+import io.github.reliablekafka.consumer.ReliableKafkaListenerContainerFactory.ReliableListenerSettings;
+import io.github.reliablekafka.consumer.ReliableListener;
+import io.github.reliablekafka.producer.BytesProducerFactory;
+import io.github.reliablekafka.support.PayloadCodec;
+import io.github.reliablekafka.support.RetryBackoff;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.kafka.autoconfigure.ConcurrentKafkaListenerContainerFactoryConfigurer;
+import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.kafka.annotation.EnableKafka;
+import org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory;
+import org.springframework.kafka.core.ConsumerFactory;
+import org.springframework.kafka.core.ConsumerPostProcessor;
+import org.springframework.kafka.core.DefaultKafkaConsumerFactory;
+import org.springframework.kafka.core.DefaultKafkaProducerFactory;
+import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.kafka.core.ProducerFactory;
+import org.springframework.kafka.listener.RecordInterceptor;
+import org.springframework.kafka.support.ProducerListener;
+
+/**
+ * Auto-configuration of reliable listeners: the {@value ReliableListener#CONTAINER_FACTORY} container factory
+ * that {@link ReliableListener} methods use.
+ */
+@AutoConfiguration(after = { KafkaAutoConfiguration.class, ReliableKafkaProducerAutoConfiguration.class },
+		afterName = { "org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration",
+				"org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration" })
+@ConditionalOnClass({ EnableKafka.class, ConcurrentKafkaListenerContainerFactoryConfigurer.class })
+@ConditionalOnBean({ ConsumerFactory.class, ProducerFactory.class, ConcurrentKafkaListenerContainerFactoryConfigurer.class })
+@EnableConfigurationProperties(ReliableKafkaConsumerProperties.class)
+public final class ReliableKafkaConsumerAutoConfiguration {
+
+	/** A dead letter that cannot be published must fail in bounded time, so that the record is retried. */
+	private static final long DEAD_LETTER_MAX_BLOCK_MS = 10_000;
+
+	@Bean(name = ReliableListener.CONTAINER_FACTORY, autowireCandidate = false)
+	@ConditionalOnMissingBean(name = ReliableListener.CONTAINER_FACTORY)
+	@SuppressWarnings({ "unchecked", "rawtypes" })
+	ReliableKafkaListenerContainerFactory reliableKafkaListenerContainerFactory(
+			ConcurrentKafkaListenerContainerFactoryConfigurer configurer, ConsumerFactory<?, ?> consumerFactory,
+			ProducerFactory<?, ?> producerFactory, PayloadCodec codec, ReliableKafkaConsumerProperties properties,
+			ObjectProvider<ListenerOutcomes> outcomes, ObjectProvider<RecordInterceptor<?, ?>> interceptors) {
+		ReliableKafkaConsumerProperties.Retry retry = properties.getRetry();
+		ReliableListenerSettings settings = new ReliableListenerSettings(
+				new RetryBackoff(retry.getMaxAttempts(), retry.getInitialInterval(), retry.getMultiplier(),
+						retry.getMaxInterval()),
+				retry.getNonRetryable(), properties.getDeadLetter().getSuffix(), properties.getNullPayload());
+		Object userMaxBlock = producerFactory.getConfigurationProperties().get(ProducerConfig.MAX_BLOCK_MS_CONFIG);
+		long maxBlock = Math.min((userMaxBlock != null) ? Long.parseLong(userMaxBlock.toString().trim()) : 60_000,
+				DEAD_LETTER_MAX_BLOCK_MS);
+		DefaultKafkaProducerFactory<String, byte[]> deadLetterFactory = BytesProducerFactory.from(producerFactory,
+				"-dlt", Map.of(ProducerConfig.MAX_BLOCK_MS_CONFIG, maxBlock));
+		KafkaTemplate<String, byte[]> deadLetters = new KafkaTemplate<>(deadLetterFactory);
+		deadLetters.setProducerListener(new ProducerListener<>() {
+			// outcomes are logged by the error handler
+		});
+		ReliableKafkaListenerContainerFactory factory = new ReliableKafkaListenerContainerFactory(settings, deadLetters,
+				outcomes.getIfAvailable(() -> ListenerOutcomes.NONE),
+				(RecordInterceptor<String, byte[]>) interceptors.getIfUnique(), deadLetterFactory::destroy);
+		configurer.configure((ConcurrentKafkaListenerContainerFactory) factory,
+				(ConsumerFactory) reliableConsumerFactory(consumerFactory));
+		factory.setRecordMessageConverter(new PayloadMessageConverter(codec, properties.getNullPayload()));
+		return factory;
+	}
+
+	/**
+	 * The application's consumer settings with {@code String} keys, {@code byte[]} values, auto-commit off and
+	 * {@code auto.offset.reset=earliest} unless set.
+	 * @throws IllegalStateException when the application turned auto-commit on
+	 */
+	@SuppressWarnings({ "unchecked", "rawtypes" })
+	static DefaultKafkaConsumerFactory<String, byte[]> reliableConsumerFactory(ConsumerFactory<?, ?> source) {
+		Map<String, Object> config = new HashMap<>(source.getConfigurationProperties());
+		Object autoCommit = config.get(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG);
+		if (autoCommit != null && Boolean.parseBoolean(autoCommit.toString().trim())) {
+			throw new IllegalStateException("enable.auto.commit=true is set (spring.kafka.consumer.enable-auto-commit "
+					+ "or spring.kafka.consumer.properties): reliable listeners commit offsets only after the work is "
+					+ "done, which auto-commit defeats. Remove the setting; a plain @KafkaListener that wants "
+					+ "auto-commit can set it in its own properties.");
+		}
+		config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+		config.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+		config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
+		config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+		DefaultKafkaConsumerFactory<String, byte[]> factory = new DefaultKafkaConsumerFactory<>(config,
+				new StringDeserializer(), new ByteArrayDeserializer());
+		if (source instanceof DefaultKafkaConsumerFactory<?, ?> defaults) {
+			defaults.getListeners().forEach((listener) -> factory.addListener((ConsumerFactory.Listener) listener));
+			defaults.getPostProcessors().forEach((processor) -> factory.addPostProcessor((ConsumerPostProcessor) processor));
+		}
+		return factory;
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(MeterRegistry.class)
+	@ConditionalOnBean(MeterRegistry.class)
+	static class ConsumerMetricsConfiguration {
+
+		@Bean
+		@ConditionalOnMissingBean
+		MicrometerListenerOutcomes reliableKafkaConsumerMetrics(MeterRegistry meterRegistry) {
+			return new MicrometerListenerOutcomes(meterRegistry);
+		}
+
+	}
+
+}

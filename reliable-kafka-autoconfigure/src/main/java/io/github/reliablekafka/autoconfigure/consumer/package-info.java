@@ -1,0 +1,7 @@
+/**
+ * Auto-configuration of reliable listeners.
+ */
+@NullMarked
+package io.github.reliablekafka.autoconfigure.consumer;
+
+import org.jspecify.annotations.NullMarked;

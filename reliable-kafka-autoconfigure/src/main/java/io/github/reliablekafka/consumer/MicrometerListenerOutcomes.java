@@ -1,0 +1,38 @@
+package io.github.reliablekafka.consumer;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+
+/**
+ * Counts listener outcomes in {@code reliable.kafka.consumer.records} (counter), tags
+ * {@code result=success|retried|dead-lettered|skipped} and {@code listener} (the listener id): one {@code success},
+ * {@code dead-lettered} or {@code skipped} per record, one {@code retried} per failed attempt that is tried again.
+ */
+public final class MicrometerListenerOutcomes implements ListenerOutcomes {
+
+	private final MeterRegistry registry;
+
+	private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+
+	/**
+	 * Create the counters.
+	 * @param registry where they are registered
+	 */
+	public MicrometerListenerOutcomes(MeterRegistry registry) {
+		this.registry = registry;
+	}
+
+	@Override
+	public void record(String listener, String result) {
+		this.counters.computeIfAbsent(listener + '\u0000' + result, (id) -> Counter
+			.builder("reliable.kafka.consumer.records")
+			.description("Outcomes of records handled by reliable listeners")
+			.tag("listener", listener)
+			.tag("result", result)
+			.register(this.registry)).increment();
+	}
+
+}

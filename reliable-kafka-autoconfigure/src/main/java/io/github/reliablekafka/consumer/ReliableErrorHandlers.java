@@ -1,0 +1,141 @@
+package io.github.reliablekafka.consumer;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import io.github.reliablekafka.consumer.ReliableKafkaListenerContainerFactory.ReliableListenerSettings;
+import io.github.reliablekafka.support.KafkaErrors;
+import io.github.reliablekafka.support.PayloadCodecException;
+import io.github.reliablekafka.support.RetryBackoff;
+import io.github.reliablekafka.support.RkHeaders;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import org.springframework.kafka.KafkaException;
+import org.springframework.kafka.core.KafkaOperations;
+import org.springframework.kafka.listener.DeadLetterPublishingRecoverer;
+import org.springframework.kafka.listener.DefaultErrorHandler;
+import org.springframework.kafka.listener.RetryListener;
+import org.springframework.kafka.support.ExponentialBackOffWithMaxRetries;
+import org.springframework.kafka.support.converter.ConversionException;
+import org.springframework.kafka.support.serializer.DeserializationException;
+import org.springframework.messaging.converter.MessageConversionException;
+import org.springframework.messaging.handler.invocation.MethodArgumentResolutionException;
+
+/**
+ * Builds the error handler of one reliable listener: spring-kafka's {@link DefaultErrorHandler} with exponential
+ * back-off, then a {@link DeadLetterPublishingRecoverer} to {@code <topic><suffix>} (partition chosen by key; the
+ * original headers plus the exception's class, message and stack trace). Poison is not retried. If the dead letter
+ * cannot be published, the record is not committed and its retries start over: a record is never both undelivered
+ * and committed.
+ */
+final class ReliableErrorHandlers {
+
+	private static final Logger logger = LoggerFactory.getLogger(ReliableListener.class);
+
+	private ReliableErrorHandlers() {
+	}
+
+	static DefaultErrorHandler create(String listener, ReliableListenerSettings settings,
+			KafkaOperations<String, byte[]> deadLetterTemplate, ListenerOutcomes outcomes) {
+		DeadLetterPublishingRecoverer recoverer = new DeadLetterPublishingRecoverer(deadLetterTemplate,
+				(record, ex) -> new TopicPartition(record.topic() + settings.deadLetterSuffix(), -1));
+		recoverer.setFailIfSendResultIsError(true);
+		RetryBackoff retry = settings.retry();
+		ExponentialBackOffWithMaxRetries backOff = new ExponentialBackOffWithMaxRetries(retry.maxAttempts() - 1);
+		backOff.setInitialInterval(retry.initialInterval().toMillis());
+		backOff.setMultiplier(retry.multiplier());
+		backOff.setMaxInterval(retry.maxInterval().toMillis());
+		DefaultErrorHandler handler = new DefaultErrorHandler(recoverer, backOff);
+		List<Class<? extends Exception>> notRetryable = notRetryable(settings);
+		handler.addNotRetryableExceptions(notRetryable.toArray(Class[]::new));
+		handler.setLogLevel(KafkaException.Level.DEBUG); // the retry listener logs each outcome once
+		handler.setRetryListeners(new Outcomes(listener, settings, notRetryable, outcomes));
+		return handler;
+	}
+
+	@SuppressWarnings("unchecked")
+	private static List<Class<? extends Exception>> notRetryable(ReliableListenerSettings settings) {
+		List<Class<? extends Exception>> types = new ArrayList<>(List.of(NonRetryableException.class,
+				PayloadCodecException.class, ConversionException.class, DeserializationException.class,
+				MessageConversionException.class, MethodArgumentResolutionException.class, ClassCastException.class));
+		for (Class<? extends Throwable> type : settings.nonRetryable()) {
+			if (Exception.class.isAssignableFrom(type)) {
+				types.add((Class<? extends Exception>) type);
+			}
+		}
+		return types;
+	}
+
+	/** Logs and counts what happens to each failing record. */
+	private static final class Outcomes implements RetryListener {
+
+		private final String listener;
+
+		private final ReliableListenerSettings settings;
+
+		private final List<Class<? extends Exception>> notRetryable;
+
+		private final ListenerOutcomes outcomes;
+
+		Outcomes(String listener, ReliableListenerSettings settings, List<Class<? extends Exception>> notRetryable,
+				ListenerOutcomes outcomes) {
+			this.listener = listener;
+			this.settings = settings;
+			this.notRetryable = notRetryable;
+			this.outcomes = outcomes;
+		}
+
+		@Override
+		public void failedDelivery(ConsumerRecord<?, ?> record, Exception ex, int deliveryAttempt) {
+			if (isRetryable(ex) && deliveryAttempt < this.settings.retry().maxAttempts()) {
+				this.outcomes.record(this.listener, "retried");
+				logger.warn("Listener '{}' failed on record {} (rk-id={} key={}), attempt {} of {}; retrying in {} ms: {}",
+						this.listener, PayloadMessageConverter.position(record), RkHeaders.id(record.headers()),
+						record.key(), deliveryAttempt, this.settings.retry().maxAttempts(),
+						this.settings.retry().delayAfter(deliveryAttempt).toMillis(), KafkaErrors.describe(rootCause(ex)));
+			}
+		}
+
+		@Override
+		public void recovered(ConsumerRecord<?, ?> record, Exception ex) {
+			this.outcomes.record(this.listener, "dead-lettered");
+			logger.error("Listener '{}' sent record {} (rk-id={} key={}) to dead-letter topic {}{}, {}: {}", this.listener,
+					PayloadMessageConverter.position(record), RkHeaders.id(record.headers()), record.key(),
+					record.topic(), this.settings.deadLetterSuffix(),
+					isRetryable(ex) ? "after " + this.settings.retry().maxAttempts() + " attempt(s)" : "without retry (poison)",
+					KafkaErrors.describe(rootCause(ex)));
+		}
+
+		@Override
+		public void recoveryFailed(ConsumerRecord<?, ?> record, Exception original, Exception failure) {
+			logger.error("Listener '{}' could NOT send record {} (rk-id={}) to dead-letter topic {}{}: {}. The record is "
+					+ "not committed and will be retried.", this.listener, PayloadMessageConverter.position(record),
+					RkHeaders.id(record.headers()), record.topic(), this.settings.deadLetterSuffix(),
+					KafkaErrors.describe(rootCause(failure)));
+		}
+
+		private boolean isRetryable(Throwable ex) {
+			for (Throwable cause = ex; cause != null; cause = (cause.getCause() != cause) ? cause.getCause() : null) {
+				for (Class<? extends Exception> type : this.notRetryable) {
+					if (type.isInstance(cause)) {
+						return false;
+					}
+				}
+			}
+			return true;
+		}
+
+		private static Throwable rootCause(Throwable ex) {
+			Throwable cause = ex;
+			while (cause.getCause() != null && cause.getCause() != cause) {
+				cause = cause.getCause();
+			}
+			return cause;
+		}
+
+	}
+
+}

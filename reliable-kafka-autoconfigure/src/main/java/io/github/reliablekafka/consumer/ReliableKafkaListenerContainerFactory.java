@@ -1,0 +1,159 @@
+package io.github.reliablekafka.consumer;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+import io.github.reliablekafka.support.RetryBackoff;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory;
+import org.springframework.kafka.config.KafkaListenerEndpoint;
+import org.springframework.kafka.core.KafkaOperations;
+import org.springframework.kafka.listener.CommonErrorHandler;
+import org.springframework.kafka.listener.ConcurrentMessageListenerContainer;
+import org.springframework.kafka.listener.RecordInterceptor;
+
+/**
+ * The container factory behind {@link ReliableListener}. Its consumers read {@code String} keys and {@code byte[]}
+ * values with auto-commit off, and each container it creates gets an error handler (retries with back-off, then the
+ * dead-letter topic) and a record interceptor (null payloads, outcome counts) that know the listener's id.
+ *
+ * <p>
+ * <b>Fail fast:</b> a configuration that would commit before the work is done ({@code enable.auto.commit=true})
+ * or make rebalances likely ({@code session.timeout.ms} below three heartbeats) stops the application at startup
+ * with a message that says what to change.
+ */
+public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListenerContainerFactory<String, byte[]>
+		implements DisposableBean {
+
+	private static final Logger logger = LoggerFactory.getLogger(ReliableKafkaListenerContainerFactory.class);
+
+	private final ReliableListenerSettings settings;
+
+	private final KafkaOperations<String, byte[]> deadLetterTemplate;
+
+	private final ListenerOutcomes outcomes;
+
+	private final @Nullable RecordInterceptor<String, byte[]> applicationInterceptor;
+
+	private final @Nullable AutoCloseable resources;
+
+	/**
+	 * Create a factory; set its consumer factory before use.
+	 * @param settings retries, dead letters and null payloads
+	 * @param deadLetterTemplate publishes dead letters
+	 * @param outcomes counts outcomes
+	 * @param applicationInterceptor the application's own record interceptor, called first; may be {@code null}
+	 * @param resources closed with the factory (the dead-letter producer); may be {@code null}
+	 */
+	public ReliableKafkaListenerContainerFactory(ReliableListenerSettings settings,
+			KafkaOperations<String, byte[]> deadLetterTemplate, ListenerOutcomes outcomes,
+			@Nullable RecordInterceptor<String, byte[]> applicationInterceptor, @Nullable AutoCloseable resources) {
+		this.settings = settings;
+		this.deadLetterTemplate = deadLetterTemplate;
+		this.outcomes = outcomes;
+		this.applicationInterceptor = applicationInterceptor;
+		this.resources = resources;
+	}
+
+	@Override
+	protected void initializeContainer(ConcurrentMessageListenerContainer<String, byte[]> instance,
+			KafkaListenerEndpoint endpoint) {
+		super.initializeContainer(instance, endpoint);
+		String listener = listenerId(instance, endpoint);
+		Map<String, Object> effective = effectiveConsumerConfig(instance);
+		checkCommitDiscipline(listener, effective);
+		checkRebalanceTimeouts(listener, effective);
+		instance.setCommonErrorHandler(errorHandler(listener));
+		RecordInterceptor<String, byte[]> interceptor = new ReliableRecordInterceptor(listener,
+				this.settings.nullPayload(), this.outcomes);
+		instance.setRecordInterceptor((this.applicationInterceptor != null)
+				? new org.springframework.kafka.listener.CompositeRecordInterceptor<>(this.applicationInterceptor,
+						interceptor)
+				: interceptor);
+	}
+
+	private CommonErrorHandler errorHandler(String listener) {
+		return ReliableErrorHandlers.create(listener, this.settings, this.deadLetterTemplate, this.outcomes);
+	}
+
+	private static String listenerId(ConcurrentMessageListenerContainer<String, byte[]> instance,
+			KafkaListenerEndpoint endpoint) {
+		String id = instance.getListenerId();
+		return (id != null) ? id : String.valueOf(endpoint.getId());
+	}
+
+	private Map<String, Object> effectiveConsumerConfig(ConcurrentMessageListenerContainer<String, byte[]> instance) {
+		Map<String, Object> effective = new HashMap<>(getConsumerFactory().getConfigurationProperties());
+		Properties overrides = instance.getContainerProperties().getKafkaConsumerProperties();
+		overrides.stringPropertyNames().forEach((name) -> effective.put(name, overrides.getProperty(name)));
+		return effective;
+	}
+
+	private static void checkCommitDiscipline(String listener, Map<String, Object> config) {
+		Object autoCommit = config.get(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG);
+		if (autoCommit != null && Boolean.parseBoolean(autoCommit.toString().trim())) {
+			throw new IllegalStateException("Reliable listener '" + listener + "' is configured with "
+					+ "enable.auto.commit=true: the consumer would commit offsets before the work is done and lose "
+					+ "records on a crash. Remove the setting (spring.kafka.consumer.enable-auto-commit or the "
+					+ "listener's properties); reliable listeners commit after the listener returns.");
+		}
+	}
+
+	/**
+	 * With the classic group protocol, a session shorter than three heartbeats is expelled from its group by one
+	 * late heartbeat. With the consumer protocol (KIP-848) both are broker settings and nothing is checked here.
+	 */
+	private void checkRebalanceTimeouts(String listener, Map<String, Object> config) {
+		if ("consumer".equalsIgnoreCase(String.valueOf(config.get(ConsumerConfig.GROUP_PROTOCOL_CONFIG)).trim())) {
+			return;
+		}
+		long session = millis(config, ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 45_000);
+		long heartbeat = millis(config, ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 3_000);
+		if (session < 3 * heartbeat) {
+			throw new IllegalStateException("Reliable listener '" + listener + "' has session.timeout.ms=" + session
+					+ " below 3 x heartbeat.interval.ms=" + heartbeat + ": one late heartbeat would expel the consumer "
+					+ "and start a rebalance. Set session.timeout.ms to at least " + (3 * heartbeat) + ".");
+		}
+		long maxPollInterval = millis(config, ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 300_000);
+		Duration worstCase = this.settings.retry().totalDelay();
+		if (worstCase.toMillis() >= maxPollInterval) {
+			logger.warn("Reliable listener '{}': retrying one record can wait {} ms in all "
+					+ "(reliable.kafka.consumer.retry.*), not less than max.poll.interval.ms={}; a record that keeps "
+					+ "failing can make the consumer leave its group. Lower the retries or raise max.poll.interval.ms.",
+					listener, worstCase.toMillis(), maxPollInterval);
+		}
+	}
+
+	private static long millis(Map<String, Object> config, String key, long defaultValue) {
+		Object value = config.get(key);
+		return (value != null) ? Long.parseLong(value.toString().trim()) : defaultValue;
+	}
+
+	@Override
+	public void destroy() throws Exception {
+		if (this.resources != null) {
+			this.resources.close();
+		}
+	}
+
+	/**
+	 * Retries, dead letters and null payloads of reliable listeners.
+	 *
+	 * @param retry attempts (counting the first) and back-off
+	 * @param nonRetryable exception types sent to the dead-letter topic at once
+	 * @param deadLetterSuffix appended to a record's topic to name its dead-letter topic
+	 * @param nullPayload what to do with a null or empty value
+	 */
+	public record ReliableListenerSettings(RetryBackoff retry, List<Class<? extends Throwable>> nonRetryable,
+			String deadLetterSuffix, NullPayload nullPayload) {
+	}
+
+}

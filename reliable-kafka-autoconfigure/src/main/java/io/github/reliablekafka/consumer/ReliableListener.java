@@ -1,0 +1,94 @@
+package io.github.reliablekafka.consumer;
+
+import java.lang.annotation.Documented;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+import org.springframework.core.annotation.AliasFor;
+import org.springframework.kafka.annotation.KafkaListener;
+
+/**
+ * Marks a method as a reliable Kafka listener: a {@link KafkaListener} on the
+ * {@value #CONTAINER_FACTORY} container factory, so that
+ * <ul>
+ * <li>offsets are committed only after the method returned (auto-commit is off and cannot be turned on);</li>
+ * <li>a failure is retried with exponential back-off ({@code reliable.kafka.consumer.retry.*}), then the record goes
+ * to the dead-letter topic {@code <topic>.DLT} with the reason in its headers, and its offset is committed;</li>
+ * <li>poison input never blocks the partition: a payload that cannot be read as the declared type, or a
+ * {@link NonRetryableException}, goes to the dead-letter topic at once;</li>
+ * <li>a null or empty payload is skipped and logged (or dead-lettered, or delivered:
+ * {@code reliable.kafka.consumer.null-payload}).</li>
+ * </ul>
+ * The payload parameter is read with the application's {@code PayloadCodec} (fastjson2 by default, autoType never
+ * enabled) into its declared type; {@code String}, {@code byte[]} and {@code ConsumerRecord<String, byte[]>} are
+ * passed as they are, and {@code @Header("rk-id") String} gives the message id. Plain {@link KafkaListener}
+ * methods keep working unchanged.
+ */
+@Target({ ElementType.METHOD, ElementType.ANNOTATION_TYPE })
+@Retention(RetentionPolicy.RUNTIME)
+@Documented
+@KafkaListener(containerFactory = ReliableListener.CONTAINER_FACTORY)
+public @interface ReliableListener {
+
+	/** The name of the container factory bean reliable listeners use. */
+	String CONTAINER_FACTORY = "reliableKafkaListenerContainerFactory";
+
+	/**
+	 * The listener id, also the consumer group when {@link #groupId()} is not set.
+	 * @return the id
+	 * @see KafkaListener#id()
+	 */
+	@AliasFor(annotation = KafkaListener.class, attribute = "id")
+	String id() default "";
+
+	/**
+	 * The topics to listen to.
+	 * @return the topics
+	 * @see KafkaListener#topics()
+	 */
+	@AliasFor(annotation = KafkaListener.class, attribute = "topics")
+	String[] topics() default {};
+
+	/**
+	 * A pattern of topics to listen to.
+	 * @return the pattern
+	 * @see KafkaListener#topicPattern()
+	 */
+	@AliasFor(annotation = KafkaListener.class, attribute = "topicPattern")
+	String topicPattern() default "";
+
+	/**
+	 * The consumer group.
+	 * @return the group id
+	 * @see KafkaListener#groupId()
+	 */
+	@AliasFor(annotation = KafkaListener.class, attribute = "groupId")
+	String groupId() default "";
+
+	/**
+	 * The number of consumer threads.
+	 * @return the concurrency
+	 * @see KafkaListener#concurrency()
+	 */
+	@AliasFor(annotation = KafkaListener.class, attribute = "concurrency")
+	String concurrency() default "";
+
+	/**
+	 * Whether the listener starts with the application.
+	 * @return {@code "true"} or {@code "false"}, or empty for the factory's setting
+	 * @see KafkaListener#autoStartup()
+	 */
+	@AliasFor(annotation = KafkaListener.class, attribute = "autoStartup")
+	String autoStartup() default "";
+
+	/**
+	 * Consumer properties for this listener, as {@code key=value}; {@code enable.auto.commit=true} is refused.
+	 * @return the properties
+	 * @see KafkaListener#properties()
+	 */
+	@AliasFor(annotation = KafkaListener.class, attribute = "properties")
+	String[] properties() default {};
+
+}
