@@ -40,6 +40,9 @@ public final class OutboxStore implements OutboxOperations {
 
 	private static final Pattern TABLE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)?");
 
+	/** The outbox's schema scripts, one per database. */
+	public static final String SCHEMA_LOCATION = "classpath:io/github/reliablekafka/outbox/schema-@@platform@@.sql";
+
 	/** A row that holds its key's later rows back: not claimable now, and not held by the claiming owner. */
 	private static final String HOLDS_BACK = "o.status <> 'NEW' OR o.next_attempt_at > :now"
 			+ " OR (o.lease_owner IS NOT NULL AND o.lease_owner <> :owner AND o.lease_until >= :now)";

@@ -12,7 +12,6 @@ import io.github.reliablekafka.outbox.OutboxMetrics;
 import io.github.reliablekafka.outbox.OutboxReliableKafkaTemplate;
 import io.github.reliablekafka.outbox.OutboxRelay;
 import io.github.reliablekafka.outbox.OutboxRelaySettings;
-import io.github.reliablekafka.outbox.OutboxSchemaInitializer;
 import io.github.reliablekafka.outbox.OutboxStore;
 import io.github.reliablekafka.producer.BytesProducerFactory;
 import io.github.reliablekafka.producer.LoggingSendOutcomeListener;
@@ -21,6 +20,7 @@ import io.github.reliablekafka.producer.ReliableRecords;
 import io.github.reliablekafka.producer.SendOutcomeListener;
 import io.github.reliablekafka.support.PayloadCodec;
 import io.github.reliablekafka.support.RetryBackoff;
+import io.github.reliablekafka.support.TableSchemaInitializer;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.kafka.clients.producer.ProducerConfig;
 
@@ -68,10 +68,11 @@ public final class ReliableKafkaOutboxAutoConfiguration {
 	}
 
 	@Bean
-	@ConditionalOnMissingBean
-	OutboxSchemaInitializer reliableKafkaOutboxSchemaInitializer(DataSource dataSource,
+	@ConditionalOnMissingBean(name = "reliableKafkaOutboxSchemaInitializer")
+	TableSchemaInitializer reliableKafkaOutboxSchemaInitializer(DataSource dataSource,
 			ReliableKafkaOutboxProperties properties) {
-		return new OutboxSchemaInitializer(dataSource, properties.getTable(), properties.getInitializeSchema());
+		return new TableSchemaInitializer(dataSource, OutboxStore.SCHEMA_LOCATION, properties.getTable(),
+				properties.getInitializeSchema());
 	}
 
 	@Bean

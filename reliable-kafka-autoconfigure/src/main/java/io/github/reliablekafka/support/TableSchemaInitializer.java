@@ -1,4 +1,4 @@
-package io.github.reliablekafka.outbox;
+package io.github.reliablekafka.support;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -18,35 +18,38 @@ import org.springframework.core.io.Resource;
 import org.springframework.util.StreamUtils;
 
 /**
- * Creates the outbox table, following Spring Boot's convention: {@code embedded} (the default) only for an embedded
- * database, {@code always}, or {@code never} (the schema is yours, for example through Flyway). Scripts ship for
- * PostgreSQL, MySQL/MariaDB and H2 and only create what does not exist yet.
+ * Creates one of the library's tables, following Spring Boot's convention: {@code embedded} (the default) only for an
+ * embedded database, {@code always}, or {@code never} (the schema is yours, for example through Flyway). Scripts
+ * ship per database ({@code schema-postgresql.sql}, {@code schema-mysql.sql} also used for MariaDB,
+ * {@code schema-h2.sql}), only create what does not exist yet, and name the table {@code ${table}}.
  */
-public class OutboxSchemaInitializer extends DataSourceScriptDatabaseInitializer {
-
-	static final String SCHEMA_LOCATION = "classpath:io/github/reliablekafka/outbox/schema-@@platform@@.sql";
+public class TableSchemaInitializer extends DataSourceScriptDatabaseInitializer {
 
 	private final String table;
 
 	/**
 	 * Create an initializer.
 	 * @param dataSource the data source
+	 * @param schemaLocation where the scripts are, with {@code @@platform@@} for the database, for example
+	 * {@code classpath:io/github/reliablekafka/outbox/schema-@@platform@@.sql}
 	 * @param table the table name
 	 * @param mode when to create the table
 	 */
-	public OutboxSchemaInitializer(DataSource dataSource, String table, DatabaseInitializationMode mode) {
-		super(dataSource, settings(dataSource, mode));
+	public TableSchemaInitializer(DataSource dataSource, String schemaLocation, String table,
+			DatabaseInitializationMode mode) {
+		super(dataSource, settings(dataSource, schemaLocation, mode));
 		this.table = table;
 	}
 
-	private static DatabaseInitializationSettings settings(DataSource dataSource, DatabaseInitializationMode mode) {
+	private static DatabaseInitializationSettings settings(DataSource dataSource, String schemaLocation,
+			DatabaseInitializationMode mode) {
 		DatabaseInitializationSettings settings = new DatabaseInitializationSettings();
 		settings.setMode(mode);
 		settings.setContinueOnError(false);
 		if (mode != DatabaseInitializationMode.NEVER) {
 			settings.setSchemaLocations(new PlatformPlaceholderDatabaseDriverResolver()
 				.withDriverPlatform(DatabaseDriver.MARIADB, "mysql")
-				.resolveAll(dataSource, SCHEMA_LOCATION));
+				.resolveAll(dataSource, schemaLocation));
 		}
 		return settings;
 	}
@@ -61,7 +64,7 @@ public class OutboxSchemaInitializer extends DataSourceScriptDatabaseInitializer
 						script.getDescription()));
 			}
 			catch (IOException ex) {
-				throw new UncheckedIOException("Cannot read outbox schema " + script, ex);
+				throw new UncheckedIOException("Cannot read schema script " + script, ex);
 			}
 		}
 		super.runScripts(new Scripts(resolved).continueOnError(scripts.isContinueOnError())
