@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 import io.github.reliablekafka.consumer.ReliableKafkaListenerContainerFactory.ReliableListenerSettings;
+import io.github.reliablekafka.idempotency.CrashLoopException;
+import io.github.reliablekafka.idempotency.GuardUnavailableException;
 import io.github.reliablekafka.support.KafkaErrors;
 import io.github.reliablekafka.support.PayloadCodecException;
 import io.github.reliablekafka.support.RetryBackoff;
@@ -23,6 +25,7 @@ import org.springframework.kafka.support.converter.ConversionException;
 import org.springframework.kafka.support.serializer.DeserializationException;
 import org.springframework.messaging.converter.MessageConversionException;
 import org.springframework.messaging.handler.invocation.MethodArgumentResolutionException;
+import org.springframework.util.backoff.FixedBackOff;
 
 /**
  * Builds the error handler of one reliable listener: spring-kafka's {@link DefaultErrorHandler} with exponential
@@ -40,9 +43,7 @@ final class ReliableErrorHandlers {
 
 	static DefaultErrorHandler create(String listener, ReliableListenerSettings settings,
 			KafkaOperations<String, byte[]> deadLetterTemplate, ListenerOutcomes outcomes) {
-		DeadLetterPublishingRecoverer recoverer = new DeadLetterPublishingRecoverer(deadLetterTemplate,
-				(record, ex) -> new TopicPartition(record.topic() + settings.deadLetterSuffix(), -1));
-		recoverer.setFailIfSendResultIsError(true);
+		DeadLetterPublishingRecoverer recoverer = recoverer(settings, deadLetterTemplate);
 		RetryBackoff retry = settings.retry();
 		ExponentialBackOffWithMaxRetries backOff = new ExponentialBackOffWithMaxRetries(retry.maxAttempts() - 1);
 		backOff.setInitialInterval(retry.initialInterval().toMillis());
@@ -52,13 +53,27 @@ final class ReliableErrorHandlers {
 		List<Class<? extends Exception>> notRetryable = notRetryable(settings);
 		handler.addNotRetryableExceptions(notRetryable.toArray(Class[]::new));
 		handler.setLogLevel(KafkaException.Level.DEBUG); // the retry listener logs each outcome once
+		// the guard cannot decide yet (store unreachable, key claimed elsewhere): wait, never give up or commit
+		FixedBackOff untilTheGuardDecides = new FixedBackOff(Math.max(100, retry.initialInterval().toMillis()),
+				FixedBackOff.UNLIMITED_ATTEMPTS);
+		handler.setBackOffFunction((record, ex) -> causedBy(ex, GuardUnavailableException.class) ? untilTheGuardDecides
+				: null);
 		handler.setRetryListeners(new Outcomes(listener, settings, notRetryable, outcomes));
 		return handler;
 	}
 
+	static DeadLetterPublishingRecoverer recoverer(ReliableListenerSettings settings,
+			KafkaOperations<String, byte[]> deadLetterTemplate) {
+		DeadLetterPublishingRecoverer recoverer = new DeadLetterPublishingRecoverer(deadLetterTemplate,
+				(record, ex) -> new TopicPartition(record.topic() + settings.deadLetterSuffix(), -1));
+		recoverer.setFailIfSendResultIsError(true);
+		return recoverer;
+	}
+
 	@SuppressWarnings("unchecked")
-	private static List<Class<? extends Exception>> notRetryable(ReliableListenerSettings settings) {
+	static List<Class<? extends Exception>> notRetryable(ReliableListenerSettings settings) {
 		List<Class<? extends Exception>> types = new ArrayList<>(List.of(NonRetryableException.class,
+				CrashLoopException.class,
 				PayloadCodecException.class, ConversionException.class, DeserializationException.class,
 				MessageConversionException.class, MethodArgumentResolutionException.class, ClassCastException.class));
 		for (Class<? extends Throwable> type : settings.nonRetryable()) {
@@ -69,8 +84,17 @@ final class ReliableErrorHandlers {
 		return types;
 	}
 
+	static boolean causedBy(Throwable ex, Class<? extends Throwable> type) {
+		for (Throwable cause = ex; cause != null; cause = (cause.getCause() != cause) ? cause.getCause() : null) {
+			if (type.isInstance(cause)) {
+				return true;
+			}
+		}
+		return false;
+	}
+
 	/** Logs and counts what happens to each failing record. */
-	private static final class Outcomes implements RetryListener {
+	static final class Outcomes implements RetryListener {
 
 		private final String listener;
 
@@ -90,6 +114,14 @@ final class ReliableErrorHandlers {
 
 		@Override
 		public void failedDelivery(ConsumerRecord<?, ?> record, Exception ex, int deliveryAttempt) {
+			if (causedBy(ex, GuardUnavailableException.class)) {
+				if (deliveryAttempt == 1 || deliveryAttempt % 30 == 0) {
+					logger.warn("Listener '{}' is holding record {} (rk-id={}): {}", this.listener,
+							PayloadMessageConverter.position(record), RkHeaders.id(record.headers()),
+							rootCause(ex).getMessage());
+				}
+				return;
+			}
 			if (isRetryable(ex) && deliveryAttempt < this.settings.retry().maxAttempts()) {
 				this.outcomes.record(this.listener, "retried");
 				logger.warn("Listener '{}' failed on record {} (rk-id={} key={}), attempt {} of {}; retrying in {} ms: {}",
@@ -117,7 +149,7 @@ final class ReliableErrorHandlers {
 					KafkaErrors.describe(rootCause(failure)));
 		}
 
-		private boolean isRetryable(Throwable ex) {
+		boolean isRetryable(Throwable ex) {
 			for (Throwable cause = ex; cause != null; cause = (cause.getCause() != cause) ? cause.getCause() : null) {
 				for (Class<? extends Exception> type : this.notRetryable) {
 					if (type.isInstance(cause)) {

@@ -1,11 +1,18 @@
 package io.github.reliablekafka.consumer;
 
+import java.lang.reflect.Method;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
+import io.github.reliablekafka.idempotency.IdempotencyGuard;
+import io.github.reliablekafka.idempotency.IdempotencyKeyResolver;
+import io.github.reliablekafka.idempotency.ReliableIdempotency;
+import io.github.reliablekafka.support.PayloadCodec;
 import io.github.reliablekafka.support.RetryBackoff;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.jspecify.annotations.Nullable;
@@ -13,10 +20,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import org.springframework.beans.factory.DisposableBean;
+import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory;
 import org.springframework.kafka.config.KafkaListenerEndpoint;
+import org.springframework.kafka.config.MethodKafkaListenerEndpoint;
 import org.springframework.kafka.core.KafkaOperations;
+import org.springframework.kafka.listener.AcknowledgingConsumerAwareMessageListener;
 import org.springframework.kafka.listener.CommonErrorHandler;
+import org.springframework.kafka.listener.CompositeRecordInterceptor;
 import org.springframework.kafka.listener.ConcurrentMessageListenerContainer;
 import org.springframework.kafka.listener.RecordInterceptor;
 
@@ -45,6 +56,12 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 
 	private final @Nullable AutoCloseable resources;
 
+	private @Nullable ReliableIdempotency idempotency;
+
+	private PayloadCodec codec = PayloadCodec.fastjson2();
+
+	private final Set<String> topics = ConcurrentHashMap.newKeySet();
+
 	/**
 	 * Create a factory; set its consumer factory before use.
 	 * @param settings retries, dead letters and null payloads
@@ -63,6 +80,24 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 		this.resources = resources;
 	}
 
+	/**
+	 * Run every listener inside an idempotency guard.
+	 * @param idempotency the guard and key strategy; a {@code null} guard means none
+	 * @param codec reads payloads for key expressions
+	 */
+	public void setIdempotency(ReliableIdempotency idempotency, PayloadCodec codec) {
+		this.idempotency = idempotency;
+		this.codec = codec;
+	}
+
+	/**
+	 * Return the topics of the listeners created so far (not patterns).
+	 * @return the topics
+	 */
+	public Set<String> listenedTopics() {
+		return Set.copyOf(this.topics);
+	}
+
 	@Override
 	protected void initializeContainer(ConcurrentMessageListenerContainer<String, byte[]> instance,
 			KafkaListenerEndpoint endpoint) {
@@ -72,12 +107,44 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 		checkCommitDiscipline(listener, effective);
 		checkRebalanceTimeouts(listener, effective);
 		instance.setCommonErrorHandler(errorHandler(listener));
+		String[] listened = instance.getContainerProperties().getTopics();
+		if (listened != null) {
+			this.topics.addAll(List.of(listened));
+		}
+		guard(instance, endpoint, listener);
 		RecordInterceptor<String, byte[]> interceptor = new ReliableRecordInterceptor(listener,
 				this.settings.nullPayload(), this.outcomes);
-		instance.setRecordInterceptor((this.applicationInterceptor != null)
-				? new org.springframework.kafka.listener.CompositeRecordInterceptor<>(this.applicationInterceptor,
-						interceptor)
-				: interceptor);
+		RecordInterceptor<String, byte[]> interceptors = (this.applicationInterceptor != null)
+				? new CompositeRecordInterceptor<>(this.applicationInterceptor, interceptor) : interceptor;
+		instance.setRecordInterceptor(interceptors);
+	}
+
+	/**
+	 * Put the listener inside the idempotency guard, keyed per the listener's {@code idempotencyKey} or the default
+	 * strategy, scoped to its consumer group.
+	 */
+	@SuppressWarnings("unchecked")
+	private void guard(ConcurrentMessageListenerContainer<String, byte[]> instance, KafkaListenerEndpoint endpoint,
+			String listener) {
+		IdempotencyGuard guard = (this.idempotency != null) ? this.idempotency.guard() : null;
+		Object messageListener = instance.getContainerProperties().getMessageListener();
+		if (guard == null || !(messageListener instanceof AcknowledgingConsumerAwareMessageListener<?, ?> delegate)) {
+			return;
+		}
+		Method method = (endpoint instanceof MethodKafkaListenerEndpoint<?, ?> methodEndpoint) ? methodEndpoint.getMethod()
+				: null;
+		ReliableListener annotation = (method != null)
+				? AnnotatedElementUtils.findMergedAnnotation(method, ReliableListener.class) : null;
+		String expression = (annotation != null) ? annotation.idempotencyKey() : "";
+		IdempotencyKeyResolver keys = new IdempotencyKeyResolver(this.idempotency.keyStrategy(), expression,
+				(method != null) ? ListenerMethods.payloadType(method) : null, this.codec);
+		String group = instance.getGroupId();
+		if (group == null) {
+			throw new IllegalStateException("Reliable listener '" + listener + "' has no consumer group: the "
+					+ "idempotency guard scopes keys by group. Set groupId or spring.kafka.consumer.group-id.");
+		}
+		instance.getContainerProperties().setMessageListener(new GuardedMessageListener(
+				(AcknowledgingConsumerAwareMessageListener<String, byte[]>) delegate, guard, keys, group, listener));
 	}
 
 	private CommonErrorHandler errorHandler(String listener) {

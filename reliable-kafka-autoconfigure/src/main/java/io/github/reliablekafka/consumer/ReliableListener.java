@@ -91,4 +91,13 @@ public @interface ReliableListener {
 	@AliasFor(annotation = KafkaListener.class, attribute = "properties")
 	String[] properties() default {};
 
+	/**
+	 * A SpEL expression that gives a record's idempotency key, over {@code #payload} (the value read into the
+	 * payload parameter's type), {@code #record} and {@code #headers}, for example
+	 * {@code "#payload.orderId + ':' + #payload.status"}. Empty for {@code reliable.kafka.consumer.idempotency.key}
+	 * (the message id by default).
+	 * @return the expression
+	 */
+	String idempotencyKey() default "";
+
 }

@@ -10,6 +10,7 @@ import io.github.reliablekafka.consumer.PayloadMessageConverter;
 import io.github.reliablekafka.consumer.ReliableKafkaListenerContainerFactory;
 import io.github.reliablekafka.consumer.ReliableKafkaListenerContainerFactory.ReliableListenerSettings;
 import io.github.reliablekafka.consumer.ReliableListener;
+import io.github.reliablekafka.idempotency.ReliableIdempotency;
 import io.github.reliablekafka.producer.BytesProducerFactory;
 import io.github.reliablekafka.support.PayloadCodec;
 import io.github.reliablekafka.support.RetryBackoff;
@@ -61,7 +62,8 @@ public final class ReliableKafkaConsumerAutoConfiguration {
 	ReliableKafkaListenerContainerFactory reliableKafkaListenerContainerFactory(
 			ConcurrentKafkaListenerContainerFactoryConfigurer configurer, ConsumerFactory<?, ?> consumerFactory,
 			ProducerFactory<?, ?> producerFactory, PayloadCodec codec, ReliableKafkaConsumerProperties properties,
-			ObjectProvider<ListenerOutcomes> outcomes, ObjectProvider<RecordInterceptor<?, ?>> interceptors) {
+			ObjectProvider<ListenerOutcomes> outcomes, ObjectProvider<RecordInterceptor<?, ?>> interceptors,
+			ObjectProvider<ReliableIdempotency> idempotency) {
 		ReliableKafkaConsumerProperties.Retry retry = properties.getRetry();
 		ReliableListenerSettings settings = new ReliableListenerSettings(
 				new RetryBackoff(retry.getMaxAttempts(), retry.getInitialInterval(), retry.getMultiplier(),
@@ -82,6 +84,7 @@ public final class ReliableKafkaConsumerAutoConfiguration {
 		configurer.configure((ConcurrentKafkaListenerContainerFactory) factory,
 				(ConsumerFactory) reliableConsumerFactory(consumerFactory));
 		factory.setRecordMessageConverter(new PayloadMessageConverter(codec, properties.getNullPayload()));
+		idempotency.ifAvailable((guard) -> factory.setIdempotency(guard, codec));
 		return factory;
 	}
 

@@ -1,0 +1,79 @@
+package io.github.reliablekafka.consumer;
+
+import io.github.reliablekafka.idempotency.IdempotencyGuard;
+import io.github.reliablekafka.idempotency.IdempotencyGuard.Outcome;
+import io.github.reliablekafka.idempotency.IdempotencyKeyResolver;
+import io.github.reliablekafka.support.RkHeaders;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import org.springframework.kafka.listener.AcknowledgingConsumerAwareMessageListener;
+import org.springframework.kafka.listener.DelegatingMessageListener;
+import org.springframework.kafka.support.Acknowledgment;
+
+/**
+ * Runs a reliable listener inside its idempotency guard: a record whose key is already done for the listener's
+ * consumer group is acknowledged without running the listener.
+ */
+final class GuardedMessageListener implements AcknowledgingConsumerAwareMessageListener<String, byte[]>,
+		DelegatingMessageListener<AcknowledgingConsumerAwareMessageListener<String, byte[]>> {
+
+	private static final Logger logger = LoggerFactory.getLogger(ReliableListener.class);
+
+	private final AcknowledgingConsumerAwareMessageListener<String, byte[]> delegate;
+
+	private final IdempotencyGuard guard;
+
+	private final IdempotencyKeyResolver keys;
+
+	private final String group;
+
+	private final String listener;
+
+	GuardedMessageListener(AcknowledgingConsumerAwareMessageListener<String, byte[]> delegate, IdempotencyGuard guard,
+			IdempotencyKeyResolver keys, String group, String listener) {
+		this.delegate = delegate;
+		this.guard = guard;
+		this.keys = keys;
+		this.group = group;
+		this.listener = listener;
+	}
+
+	@Override
+	public void onMessage(ConsumerRecord<String, byte[]> record, @Nullable Acknowledgment acknowledgment,
+			@Nullable Consumer<?, ?> consumer) {
+		String key;
+		try {
+			key = this.keys.keyOf(record);
+		}
+		catch (RuntimeException ex) {
+			throw new NonRetryableException("Cannot compute the idempotency key of record "
+					+ PayloadMessageConverter.position(record) + ": " + ex.getMessage(), ex);
+		}
+		Outcome outcome;
+		try {
+			outcome = this.guard.execute(this.group, key,
+					() -> this.delegate.onMessage(record, acknowledgment, consumer));
+		}
+		catch (RuntimeException | Error ex) {
+			throw ex;
+		}
+		catch (Exception ex) {
+			throw new IllegalStateException(ex);
+		}
+		if (outcome == Outcome.DUPLICATE) {
+			logger.debug("Listener '{}' skipped record {} (rk-id={}): idempotency key {} is already done for group {}",
+					this.listener, PayloadMessageConverter.position(record), RkHeaders.id(record.headers()), key,
+					this.group);
+		}
+	}
+
+	@Override
+	public AcknowledgingConsumerAwareMessageListener<String, byte[]> getDelegate() {
+		return this.delegate;
+	}
+
+}

@@ -1,0 +1,126 @@
+package io.github.reliablekafka.idempotency;
+
+import java.util.List;
+import java.util.regex.Pattern;
+
+import javax.sql.DataSource;
+
+import org.springframework.dao.DuplicateKeyException;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.util.Assert;
+
+/**
+ * The ledger table ({@code rk_consumed}): one row per consumer group and idempotency key, whose state only moves
+ * from {@code PROCESSING} to {@code DONE}. Statements join the caller's transaction when there is one.
+ */
+public final class ConsumedLedger {
+
+	/** The ledger's schema scripts, one per database. */
+	public static final String SCHEMA_LOCATION = "classpath:io/github/reliablekafka/idempotency/schema-@@platform@@.sql";
+
+	private static final Pattern TABLE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)?");
+
+	private final JdbcTemplate jdbc;
+
+	private final String table;
+
+	/**
+	 * Create a ledger.
+	 * @param dataSource the application's data source
+	 * @param table the table name, optionally schema-qualified
+	 */
+	public ConsumedLedger(DataSource dataSource, String table) {
+		Assert.isTrue(TABLE_NAME.matcher(table).matches(), () -> "Invalid ledger table name '" + table + "'");
+		this.jdbc = new JdbcTemplate(dataSource);
+		this.table = table;
+	}
+
+	/**
+	 * Record, in the caller's transaction, that a key is done: the decisive step. A concurrent transaction doing
+	 * the same for the same key waits for this one and then finds it done.
+	 * @param claimed whether a {@code PROCESSING} row was written before (by {@link #claim})
+	 * @return {@code false} when the key was already done (a duplicate)
+	 */
+	boolean markDone(String group, String key, boolean claimed) {
+		long now = System.currentTimeMillis();
+		if (claimed && this.jdbc.update("UPDATE " + this.table + " SET status = 'DONE', updated_at = ? WHERE "
+				+ "consumer_group = ? AND idem_key = ? AND status = 'PROCESSING'", now, group, key) == 1) {
+			return true;
+		}
+		try {
+			this.jdbc.update("INSERT INTO " + this.table + " (consumer_group, idem_key, status, claims, created_at, "
+					+ "updated_at) VALUES (?, ?, 'DONE', 0, ?, ?)", group, key, now, now);
+			return true;
+		}
+		catch (DuplicateKeyException ex) {
+			return false;
+		}
+	}
+
+	/**
+	 * Count a claim of a key, committed at once, so that the count survives a crash of the work.
+	 * @return the claims so far including this one, or {@code -1} when the key is already done
+	 */
+	int claim(String group, String key) {
+		for (int attempt = 0; attempt < 3; attempt++) {
+			long now = System.currentTimeMillis();
+			if (this.jdbc.update("UPDATE " + this.table + " SET claims = claims + 1, updated_at = ? WHERE "
+					+ "consumer_group = ? AND idem_key = ? AND status = 'PROCESSING'", now, group, key) == 1) {
+				List<Integer> claims = this.jdbc.queryForList("SELECT claims FROM " + this.table
+						+ " WHERE consumer_group = ? AND idem_key = ?", Integer.class, group, key);
+				return claims.isEmpty() ? 1 : claims.get(0);
+			}
+			try {
+				this.jdbc.update("INSERT INTO " + this.table + " (consumer_group, idem_key, status, claims, created_at, "
+						+ "updated_at) VALUES (?, ?, 'PROCESSING', 1, ?, ?)", group, key, now, now);
+				return 1;
+			}
+			catch (DuplicateKeyException ex) {
+				List<String> status = this.jdbc.queryForList("SELECT status FROM " + this.table
+						+ " WHERE consumer_group = ? AND idem_key = ?", String.class, group, key);
+				if (!status.isEmpty() && "DONE".equals(status.get(0))) {
+					return -1;
+				}
+			}
+		}
+		throw new GuardUnavailableException("Could not claim idempotency key " + key + " of group " + group);
+	}
+
+	/**
+	 * Take back a claim whose work failed with an exception: a failure that was caught is not a crash.
+	 */
+	void unclaim(String group, String key) {
+		this.jdbc.update("UPDATE " + this.table + " SET claims = claims - 1 WHERE consumer_group = ? AND idem_key = ?"
+				+ " AND status = 'PROCESSING' AND claims > 0", group, key);
+	}
+
+	/**
+	 * Delete rows last touched before a time, at most {@code limit} of them.
+	 * @return how many were deleted
+	 */
+	int deleteBefore(long updatedBefore, int limit) {
+		List<Object[]> old = this.jdbc.query("SELECT consumer_group, idem_key FROM " + this.table
+				+ " WHERE updated_at < ? ORDER BY updated_at LIMIT ?",
+				(rs, row) -> new Object[] { rs.getString(1), rs.getString(2) }, updatedBefore, limit);
+		if (old.isEmpty()) {
+			return 0;
+		}
+		this.jdbc.batchUpdate("DELETE FROM " + this.table + " WHERE consumer_group = ? AND idem_key = ?"
+				+ " AND updated_at < ?", old.stream().map((row) -> new Object[] { row[0], row[1], updatedBefore }).toList(),
+				old.size(), (ps, row) -> {
+					ps.setString(1, (String) row[0]);
+					ps.setString(2, (String) row[1]);
+					ps.setLong(3, (Long) row[2]);
+				});
+		return old.size();
+	}
+
+	/**
+	 * Return whether a key is done.
+	 */
+	boolean isDone(String group, String key) {
+		return !this.jdbc.queryForList("SELECT status FROM " + this.table + " WHERE consumer_group = ? AND idem_key = ?"
+				+ " AND status = 'DONE'", String.class, group, key).isEmpty();
+	}
+
+}

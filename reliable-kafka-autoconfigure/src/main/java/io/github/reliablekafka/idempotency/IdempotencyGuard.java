@@ -1,0 +1,54 @@
+package io.github.reliablekafka.idempotency;
+
+/**
+ * Runs a record's work at most once in effect per consumer group and idempotency key. Implementations:
+ * {@link IdempotencyGuards#redis Redis}, {@link IdempotencyGuards#jdbc a database ledger} and
+ * {@link IdempotencyGuards#twoTier both}.
+ *
+ * <p>
+ * <b>Failure contract:</b> when the work throws, the key is left as if the work never ran, so a retry can run it.
+ * When the guard cannot decide (its store is unreachable, another consumer holds the key's claim) it throws
+ * {@link GuardUnavailableException}, and the record must be retried, not committed. When a record has been claimed
+ * more than {@code max-claims} times without finishing (it kills its consumer), it throws
+ * {@link CrashLoopException}, and the record must go to the dead-letter topic.
+ */
+public interface IdempotencyGuard {
+
+	/**
+	 * Run the work unless the key is known to be done.
+	 * @param group the consumer group, the scope of the key
+	 * @param key the idempotency key
+	 * @param work the record's work
+	 * @return whether the work ran or the record was a duplicate
+	 * @throws GuardUnavailableException when the guard cannot decide now
+	 * @throws CrashLoopException when the record keeps killing its consumer
+	 * @throws Exception what the work threw
+	 */
+	Outcome execute(String group, String key, Work work) throws Exception;
+
+	/**
+	 * Return the store's name, as in metrics.
+	 * @return {@code redis}, {@code jdbc} or {@code two-tier}
+	 */
+	String store();
+
+	/** What happened to a record. */
+	enum Outcome {
+
+		/** The work ran, and its effects are committed. */
+		PROCESSED,
+
+		/** The key was already done: the work did not run. */
+		DUPLICATE
+
+	}
+
+	/** A record's work. */
+	@FunctionalInterface
+	interface Work {
+
+		void run() throws Exception;
+
+	}
+
+}

@@ -1,0 +1,62 @@
+package io.github.reliablekafka.idempotency;
+
+import java.time.Duration;
+
+import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Creates the idempotency guards.
+ */
+public final class IdempotencyGuards {
+
+	private IdempotencyGuards() {
+	}
+
+	/**
+	 * A guard on Redis alone.
+	 * @param redis the template
+	 * @param keyPrefix prefix of the guard's keys
+	 * @param ttl how long a done key is remembered
+	 * @param lease how long a claim holds a key when its consumer dies
+	 * @param maxClaims claims without finishing before a record is dead-lettered
+	 * @param listener hears each check
+	 * @return the guard
+	 */
+	public static IdempotencyGuard redis(StringRedisTemplate redis, String keyPrefix, Duration ttl, Duration lease,
+			int maxClaims, GuardListener listener) {
+		return new RedisIdempotencyGuard(redis, new RedisKeys(keyPrefix), ttl, lease, maxClaims, listener);
+	}
+
+	/**
+	 * A guard on the database ledger alone.
+	 * @param ledger the ledger table
+	 * @param transactions the transactions the work runs in, on the ledger's data source
+	 * @param maxClaims claims without finishing before a record is dead-lettered
+	 * @param listener hears each check
+	 * @return the guard
+	 */
+	public static IdempotencyGuard jdbc(ConsumedLedger ledger, TransactionTemplate transactions, int maxClaims,
+			GuardListener listener) {
+		return new JdbcIdempotencyGuard(ledger, transactions, maxClaims, listener);
+	}
+
+	/**
+	 * Redis in front of the database ledger.
+	 * @param redis the template
+	 * @param keyPrefix prefix of the guard's Redis keys
+	 * @param ledger the ledger table
+	 * @param transactions the transactions the work runs in, on the ledger's data source
+	 * @param ttl how long a done key is remembered in Redis
+	 * @param lease used to size how long claim counts are kept
+	 * @param maxClaims claims without finishing before a record is dead-lettered
+	 * @param listener hears each check
+	 * @return the guard
+	 */
+	public static IdempotencyGuard twoTier(StringRedisTemplate redis, String keyPrefix, ConsumedLedger ledger,
+			TransactionTemplate transactions, Duration ttl, Duration lease, int maxClaims, GuardListener listener) {
+		return new TwoTierIdempotencyGuard(redis, new RedisKeys(keyPrefix), ledger, transactions, ttl, lease, maxClaims,
+				listener);
+	}
+
+}

@@ -1,0 +1,150 @@
+package io.github.reliablekafka.idempotency;
+
+import java.util.function.Supplier;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import org.springframework.dao.DataAccessResourceFailureException;
+import org.springframework.dao.RecoverableDataAccessException;
+import org.springframework.dao.TransientDataAccessException;
+import org.springframework.transaction.CannotCreateTransactionException;
+import org.springframework.transaction.TransactionSystemException;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * The database ledger as the guard: in one transaction, the key is marked done first (a unique key: a concurrent
+ * duplicate waits for this transaction and then finds the key done, without running the work) and the work runs;
+ * both commit or roll back together. A key already done rolls back and is a duplicate. Unless another store counts
+ * them, claims are counted in the ledger, committed before the work, so that a record that kills its consumer is
+ * noticed across restarts. When the ledger cannot answer (the database is unreachable, a lock wait timed out, the
+ * commit's outcome is unknown) the guard throws {@link GuardUnavailableException}: the record is retried, never
+ * committed past.
+ */
+final class JdbcIdempotencyGuard implements IdempotencyGuard {
+
+	private static final Logger logger = LoggerFactory.getLogger(IdempotencyGuard.class);
+
+	private final ConsumedLedger ledger;
+
+	private final TransactionTemplate transactions;
+
+	private final int maxClaims;
+
+	private final GuardListener listener;
+
+	JdbcIdempotencyGuard(ConsumedLedger ledger, TransactionTemplate transactions, int maxClaims, GuardListener listener) {
+		this.ledger = ledger;
+		this.transactions = transactions;
+		this.maxClaims = maxClaims;
+		this.listener = listener;
+	}
+
+	@Override
+	public Outcome execute(String group, String key, Work work) throws Exception {
+		int claims = ledgerCall(() -> this.ledger.claim(group, key), group, key);
+		if (claims < 0) {
+			this.listener.checked(store(), "duplicate");
+			return Outcome.DUPLICATE;
+		}
+		Outcome outcome;
+		try {
+			outcome = inTransaction(this.ledger, this.transactions, group, key, true, claims, this.maxClaims, work);
+		}
+		catch (CrashLoopException ex) {
+			throw ex;
+		}
+		catch (Exception | Error ex) {
+			try {
+				this.ledger.unclaim(group, key);
+			}
+			catch (RuntimeException unclaimFailed) {
+				logger.debug("Could not take back the claim of idempotency key {} of group {}: {}", key, group,
+						unclaimFailed.getMessage());
+			}
+			throw ex;
+		}
+		this.listener.checked(store(), (outcome == Outcome.PROCESSED) ? "new" : "duplicate");
+		return outcome;
+	}
+
+	/**
+	 * Mark the key done and run the work in one transaction. Only once the key's row is this transaction's (a
+	 * concurrent delivery of the same key waits here, and finds the key done if this one commits) is a claim count
+	 * above the limit taken as a crash loop: claims that are still running are not crashes.
+	 * @param claims the claims counted so far including this one, {@code 0} when not counted
+	 */
+	static Outcome inTransaction(ConsumedLedger ledger, TransactionTemplate transactions, String group, String key,
+			boolean claimed, long claims, int maxClaims, Work work) throws Exception {
+		try {
+			return transactions.execute((status) -> {
+				if (!ledgerCall(() -> ledger.markDone(group, key, claimed), group, key)) {
+					status.setRollbackOnly();
+					return Outcome.DUPLICATE;
+				}
+				if (claims > maxClaims) {
+					throw crashLoop(group, key, claims, maxClaims);
+				}
+				try {
+					work.run();
+				}
+				catch (RuntimeException | Error ex) {
+					throw ex;
+				}
+				catch (Exception ex) {
+					throw new WorkFailedException(ex);
+				}
+				return Outcome.PROCESSED;
+			});
+		}
+		catch (WorkFailedException ex) {
+			throw (Exception) ex.getCause();
+		}
+		catch (CannotCreateTransactionException ex) {
+			throw new GuardUnavailableException("The database is unreachable: the record with idempotency key " + key
+					+ " is not processed without its ledger and will be retried: " + ex.getMessage(), ex);
+		}
+		catch (TransactionSystemException ex) {
+			throw new GuardUnavailableException("The commit of the record with idempotency key " + key + " failed, "
+					+ "its outcome unknown; the record is retried and the ledger decides: " + ex.getMessage(), ex);
+		}
+	}
+
+	/**
+	 * Run a ledger statement, turning the errors that mean "cannot decide now" into
+	 * {@link GuardUnavailableException}.
+	 */
+	static <T> T ledgerCall(Supplier<T> call, String group, String key) {
+		try {
+			return call.get();
+		}
+		catch (TransientDataAccessException | RecoverableDataAccessException | DataAccessResourceFailureException ex) {
+			throw new GuardUnavailableException("The idempotency ledger cannot decide on key " + key + " of group "
+					+ group + " now (" + ex.getClass().getSimpleName() + "); the record will be retried: "
+					+ ex.getMessage(), ex);
+		}
+	}
+
+	static CrashLoopException crashLoop(String group, String key, long claims, int maxClaims) {
+		return new CrashLoopException("Record with idempotency key " + key + " of group " + group + " was claimed "
+				+ claims + " times without finishing (reliable.kafka.consumer.idempotency.max-claims=" + maxClaims
+				+ "): it keeps killing or stalling its consumer");
+	}
+
+	@Override
+	public String store() {
+		return "jdbc";
+	}
+
+	/** Carries a checked exception of the work through the transaction template. */
+	private static final class WorkFailedException extends RuntimeException {
+
+		private static final long serialVersionUID = 1L;
+
+		WorkFailedException(Exception cause) {
+			super(cause);
+		}
+
+	}
+
+}

@@ -1,0 +1,139 @@
+package io.github.reliablekafka.idempotency;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import org.springframework.dao.DataAccessException;
+import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.data.redis.core.script.DefaultRedisScript;
+import org.springframework.data.redis.core.script.RedisScript;
+
+/**
+ * The Redis guard: {@code SET key PROCESSING NX PX <lease>} claims a key (in one script with the claim count); the
+ * work runs; the value becomes {@code DONE} with the TTL; if the work fails, the claim is removed (only if still
+ * this consumer's) so that a retry can run. A key found {@code DONE} is a duplicate. A key found
+ * {@code PROCESSING} is held by another consumer (or by one that died: the claim expires after the lease), and the
+ * record waits. Without Redis it does not process: the record waits.
+ */
+final class RedisIdempotencyGuard implements IdempotencyGuard {
+
+	private static final Logger logger = LoggerFactory.getLogger(IdempotencyGuard.class);
+
+	private static final RedisScript<Long> CLAIM = new DefaultRedisScript<>("""
+			local state = redis.call('GET', KEYS[1])
+			if state == 'DONE' then return -1 end
+			if state then return -2 end
+			redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+			local claims = redis.call('INCR', KEYS[2])
+			redis.call('PEXPIRE', KEYS[2], ARGV[3])
+			return claims""", Long.class);
+
+	/** Remove this consumer's claim, and take back its count: a failure that was caught is not a crash. */
+	private static final RedisScript<Long> RELEASE = new DefaultRedisScript<>("""
+			if redis.call('GET', KEYS[1]) == ARGV[1] then
+				redis.call('DECR', KEYS[2])
+				return redis.call('DEL', KEYS[1])
+			end
+			return 0""", Long.class);
+
+	private final StringRedisTemplate redis;
+
+	private final RedisKeys keys;
+
+	private final Duration ttl;
+
+	private final Duration lease;
+
+	private final int maxClaims;
+
+	private final GuardListener listener;
+
+	private final RedisOutage outage = new RedisOutage(logger,
+			"records wait, unprocessed and uncommitted, under the Redis-only idempotency guard");
+
+	RedisIdempotencyGuard(StringRedisTemplate redis, RedisKeys keys, Duration ttl, Duration lease, int maxClaims,
+			GuardListener listener) {
+		this.redis = redis;
+		this.keys = keys;
+		this.ttl = ttl;
+		this.lease = lease;
+		this.maxClaims = maxClaims;
+		this.listener = listener;
+	}
+
+	@Override
+	public Outcome execute(String group, String key, Work work) throws Exception {
+		String state = this.keys.state(group, key);
+		String token = "PROCESSING:" + UUID.randomUUID();
+		if (this.outage.skip()) {
+			throw unreachable(key, null);
+		}
+		long claims;
+		try {
+			Long result = this.redis.execute(CLAIM, List.of(state, this.keys.claims(group, key)), token,
+					String.valueOf(this.lease.toMillis()), String.valueOf(this.keys.claimsTtl(this.lease, this.maxClaims)));
+			claims = (result != null) ? result : -2;
+			this.outage.succeeded();
+		}
+		catch (DataAccessException ex) {
+			this.outage.failed(ex);
+			throw unreachable(key, ex);
+		}
+		if (claims == -1) {
+			this.listener.checked(store(), "duplicate");
+			return Outcome.DUPLICATE;
+		}
+		if (claims == -2) {
+			throw new GuardUnavailableException("Idempotency key " + key + " of group " + group + " is being "
+					+ "processed by another consumer (or one that died: its claim ends within " + this.lease
+					+ "); the record waits");
+		}
+		if (claims > this.maxClaims) {
+			release(group, key, token);
+			throw JdbcIdempotencyGuard.crashLoop(group, key, claims, this.maxClaims);
+		}
+		try {
+			work.run();
+		}
+		catch (Exception | Error ex) {
+			release(group, key, token);
+			throw ex;
+		}
+		this.listener.checked(store(), "new");
+		try {
+			this.redis.opsForValue().set(state, "DONE", this.ttl);
+		}
+		catch (DataAccessException ex) {
+			logger.error("Record with idempotency key {} of group {} was processed but Redis could not mark it DONE; "
+					+ "a redelivery after its claim ends ({}) would run it again: {}", key, group, this.lease,
+					ex.getMessage());
+		}
+		return Outcome.PROCESSED;
+	}
+
+	private static GuardUnavailableException unreachable(String key, @Nullable Exception cause) {
+		return new GuardUnavailableException("Redis is unreachable; the record with idempotency key " + key
+				+ " is not processed without its guard and will be retried", cause);
+	}
+
+	private void release(String group, String key, String token) {
+		try {
+			this.redis.execute(RELEASE, List.of(this.keys.state(group, key), this.keys.claims(group, key)), token);
+		}
+		catch (DataAccessException ex) {
+			logger.warn("Could not remove the claim of idempotency key {} of group {}; it ends after {}: {}", key, group,
+					this.lease, ex.getMessage());
+		}
+	}
+
+	@Override
+	public String store() {
+		return "redis";
+	}
+
+}

@@ -1,0 +1,33 @@
+package io.github.reliablekafka.idempotency;
+
+import java.time.Duration;
+
+/**
+ * The Redis keys of the guards: {@code <prefix><group>:<key>} holds the state ({@code PROCESSING:<token>} or
+ * {@code DONE}), {@code <prefix><group>:<key>:claims} counts claims.
+ */
+final class RedisKeys {
+
+	private final String prefix;
+
+	RedisKeys(String prefix) {
+		this.prefix = prefix;
+	}
+
+	String state(String group, String key) {
+		return this.prefix + group + ":" + key;
+	}
+
+	String claims(String group, String key) {
+		return state(group, key) + ":claims";
+	}
+
+	/**
+	 * How long a claim count is kept: long enough to see every allowed claim of a record that dies each time and
+	 * waits for its claim to end before the next.
+	 */
+	long claimsTtl(Duration lease, int maxClaims) {
+		return Math.max(Duration.ofMinutes(10).toMillis(), lease.toMillis() * (maxClaims + 1) * 2);
+	}
+
+}

@@ -1,0 +1,128 @@
+package io.github.reliablekafka.idempotency;
+
+import java.time.Duration;
+import java.util.List;
+
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import org.springframework.dao.DataAccessException;
+import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.data.redis.core.script.DefaultRedisScript;
+import org.springframework.data.redis.core.script.RedisScript;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Redis in front, the ledger as the final word: Redis says {@code DONE}, the record is skipped without touching the
+ * database; otherwise the ledger decides inside the transaction with the work; after the commit Redis is told
+ * {@code DONE} (never before: a rollback leaves no {@code DONE}). Claims are counted in Redis. If Redis is
+ * unreachable the ledger alone decides (counted as a fallback, logged once per outage; Redis is probed once a
+ * second, not on every record) and claims are not counted until Redis is back.
+ */
+final class TwoTierIdempotencyGuard implements IdempotencyGuard {
+
+	private static final Logger logger = LoggerFactory.getLogger(IdempotencyGuard.class);
+
+	private static final RedisScript<Long> CHECK = new DefaultRedisScript<>("""
+			if redis.call('GET', KEYS[1]) == 'DONE' then return -1 end
+			local claims = redis.call('INCR', KEYS[2])
+			redis.call('PEXPIRE', KEYS[2], ARGV[1])
+			return claims""", Long.class);
+
+	private final StringRedisTemplate redis;
+
+	private final RedisKeys keys;
+
+	private final ConsumedLedger ledger;
+
+	private final TransactionTemplate transactions;
+
+	private final Duration ttl;
+
+	private final Duration lease;
+
+	private final int maxClaims;
+
+	private final GuardListener listener;
+
+	private final RedisOutage outage = new RedisOutage(logger,
+			"the two-tier idempotency guard decides with the database ledger alone");
+
+	TwoTierIdempotencyGuard(StringRedisTemplate redis, RedisKeys keys, ConsumedLedger ledger,
+			TransactionTemplate transactions, Duration ttl, Duration lease, int maxClaims, GuardListener listener) {
+		this.redis = redis;
+		this.keys = keys;
+		this.ledger = ledger;
+		this.transactions = transactions;
+		this.ttl = ttl;
+		this.lease = lease;
+		this.maxClaims = maxClaims;
+		this.listener = listener;
+	}
+
+	@Override
+	public Outcome execute(String group, String key, Work work) throws Exception {
+		Long claims = check(group, key);
+		if (claims != null && claims < 0) {
+			this.listener.checked(store(), "duplicate");
+			return Outcome.DUPLICATE;
+		}
+		Outcome outcome;
+		try {
+			outcome = JdbcIdempotencyGuard.inTransaction(this.ledger, this.transactions, group, key, false,
+					(claims != null) ? claims : 0, this.maxClaims, work);
+		}
+		catch (CrashLoopException ex) {
+			throw ex;
+		}
+		catch (Exception | Error ex) {
+			if (claims != null) {
+				redisQuietly(() -> this.redis.opsForValue().decrement(this.keys.claims(group, key)));
+			}
+			throw ex;
+		}
+		this.listener.checked(store(), (outcome == Outcome.PROCESSED) ? "new" : "duplicate");
+		redisQuietly(() -> this.redis.opsForValue().set(this.keys.state(group, key), "DONE", this.ttl));
+		return outcome;
+	}
+
+	/**
+	 * Ask Redis: {@code -1} when done, else the claim count; {@code null} when Redis is unreachable.
+	 */
+	private @Nullable Long check(String group, String key) {
+		if (!this.outage.skip()) {
+			try {
+				Long result = this.redis.execute(CHECK,
+						List.of(this.keys.state(group, key), this.keys.claims(group, key)),
+						String.valueOf(this.keys.claimsTtl(this.lease, this.maxClaims)));
+				this.outage.succeeded();
+				return result;
+			}
+			catch (DataAccessException ex) {
+				this.outage.failed(ex);
+			}
+		}
+		this.listener.checked(store(), "fallback");
+		return null;
+	}
+
+	private void redisQuietly(Runnable call) {
+		if (this.outage.isDown()) {
+			return;
+		}
+		try {
+			call.run();
+		}
+		catch (DataAccessException ex) {
+			logger.debug("Redis call failed after the database decided; the ledger stays the final word: {}",
+					ex.getMessage());
+		}
+	}
+
+	@Override
+	public String store() {
+		return "two-tier";
+	}
+
+}

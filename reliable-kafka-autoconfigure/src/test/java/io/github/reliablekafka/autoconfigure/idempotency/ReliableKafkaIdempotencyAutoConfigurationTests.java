@@ -1,0 +1,162 @@
+package io.github.reliablekafka.autoconfigure.idempotency;
+
+import io.github.reliablekafka.autoconfigure.consumer.ReliableKafkaConsumerAutoConfiguration;
+import io.github.reliablekafka.autoconfigure.producer.ReliableKafkaProducerAutoConfiguration;
+import io.github.reliablekafka.idempotency.ConsumedLedger;
+import io.github.reliablekafka.idempotency.IdempotencyKeyStrategy;
+import io.github.reliablekafka.idempotency.LedgerCleaner;
+import io.github.reliablekafka.idempotency.MicrometerGuardListener;
+import io.github.reliablekafka.idempotency.ReliableIdempotency;
+import io.github.reliablekafka.testing.KafkaTestSupport;
+import io.github.reliablekafka.testing.TestDatabase;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration;
+import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
+import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class ReliableKafkaIdempotencyAutoConfigurationTests {
+
+	private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
+		.withConfiguration(AutoConfigurations.of(KafkaAutoConfiguration.class, DataSourceAutoConfiguration.class,
+				DataSourceTransactionManagerAutoConfiguration.class, DataRedisAutoConfiguration.class,
+				ReliableKafkaProducerAutoConfiguration.class, ReliableKafkaIdempotencyAutoConfiguration.class,
+				ReliableKafkaConsumerAutoConfiguration.class))
+		.withPropertyValues("spring.kafka.bootstrap-servers=" + KafkaTestSupport.bootstrapServers(),
+				"spring.datasource.generate-unique-name=true", "reliable.kafka.outbox.enabled=false");
+
+	private static String store(org.springframework.context.ApplicationContext context) {
+		ReliableIdempotency idempotency = context.getBean(ReliableIdempotency.class);
+		return (idempotency.guard() != null) ? idempotency.guard().store() : "none";
+	}
+
+	@Test
+	void autoIsTwoTierWithRedisAndADataSource() {
+		this.contextRunner.run((context) -> {
+			assertThat(store(context)).isEqualTo("two-tier");
+			assertThat(context).hasSingleBean(ConsumedLedger.class).hasSingleBean(LedgerCleaner.class);
+			assertThat(new JdbcTemplate(context.getBean(javax.sql.DataSource.class))
+				.queryForObject("SELECT COUNT(*) FROM rk_consumed", Long.class)).as("created for an embedded database")
+				.isZero();
+		});
+	}
+
+	@Test
+	void autoIsTheLedgerWithoutRedis() {
+		this.contextRunner.withClassLoader(new FilteredClassLoader(RedisConnectionFactory.class))
+			.run((context) -> assertThat(store(context)).isEqualTo("jdbc"));
+	}
+
+	@Test
+	void autoIsRedisWithoutADataSource() {
+		this.contextRunner.withClassLoader(new FilteredClassLoader(JdbcTemplate.class))
+			.run((context) -> {
+				assertThat(store(context)).isEqualTo("redis");
+				assertThat(context).doesNotHaveBean(ConsumedLedger.class);
+			});
+	}
+
+	@Test
+	void autoIsNoGuardWithNeither() {
+		this.contextRunner.withClassLoader(new FilteredClassLoader(JdbcTemplate.class, RedisConnectionFactory.class))
+			.run((context) -> assertThat(store(context)).isEqualTo("none"));
+	}
+
+	@Test
+	void aStoreCanBeChosenOrSwitchedOff() {
+		this.contextRunner.withPropertyValues("reliable.kafka.consumer.idempotency.store=jdbc")
+			.run((context) -> assertThat(store(context)).isEqualTo("jdbc"));
+		this.contextRunner.withPropertyValues("reliable.kafka.consumer.idempotency.store=redis")
+			.run((context) -> {
+				assertThat(store(context)).isEqualTo("redis");
+				assertThat(context).doesNotHaveBean(ConsumedLedger.class);
+			});
+		this.contextRunner.withPropertyValues("reliable.kafka.consumer.idempotency.store=none")
+			.run((context) -> {
+				assertThat(store(context)).isEqualTo("none");
+				assertThat(context).doesNotHaveBean(ConsumedLedger.class);
+			});
+	}
+
+	@Test
+	void aStoreWithoutItsBackingIsAClearStartupError() {
+		this.contextRunner.withClassLoader(new FilteredClassLoader(RedisConnectionFactory.class))
+			.withPropertyValues("reliable.kafka.consumer.idempotency.store=two-tier")
+			.run((context) -> assertThat(context).hasFailed()
+				.getFailure()
+				.rootCause()
+				.hasMessageContaining("reliable.kafka.consumer.idempotency.store=two-tier needs Redis"));
+		this.contextRunner.withClassLoader(new FilteredClassLoader(JdbcTemplate.class))
+			.withPropertyValues("reliable.kafka.consumer.idempotency.store=jdbc")
+			.run((context) -> assertThat(context).hasFailed()
+				.getFailure()
+				.rootCause()
+				.hasMessageContaining("needs a database"));
+	}
+
+	@Test
+	void invalidSettingsAreClearStartupErrors() {
+		this.contextRunner.withPropertyValues("reliable.kafka.consumer.idempotency.ttl=0s")
+			.run((context) -> assertThat(context).hasFailed()
+				.getFailure()
+				.rootCause()
+				.hasMessageContaining("reliable.kafka.consumer.idempotency.ttl must be positive"));
+		this.contextRunner.withPropertyValues("reliable.kafka.consumer.idempotency.max-claims=0")
+			.run((context) -> assertThat(context).hasFailed()
+				.getFailure()
+				.rootCause()
+				.hasMessageContaining("max-claims must be at least 1"));
+		this.contextRunner.withPropertyValues("reliable.kafka.consumer.idempotency.store=mongo")
+			.run((context) -> assertThat(context).hasFailed());
+		this.contextRunner.withPropertyValues("reliable.kafka.consumer.idempotency.table=rk_consumed; DROP TABLE x")
+			.run((context) -> assertThat(context).hasFailed()
+				.getFailure()
+				.rootCause()
+				.hasMessageContaining("Invalid ledger table name"));
+	}
+
+	@Test
+	void keysAreMessageIdsUnlessConfigured() {
+		this.contextRunner.run((context) -> assertThat(context.getBean(ReliableIdempotency.class).keyStrategy())
+			.isEqualTo(IdempotencyKeyStrategy.MESSAGE_ID));
+		this.contextRunner.withPropertyValues("reliable.kafka.consumer.idempotency.key=payload-hash")
+			.run((context) -> assertThat(context.getBean(ReliableIdempotency.class).keyStrategy())
+				.isEqualTo(IdempotencyKeyStrategy.PAYLOAD_HASH));
+	}
+
+	@Test
+	void checksAreCountedWhenThereIsAMeterRegistry() {
+		this.contextRunner.withBean(MeterRegistry.class, SimpleMeterRegistry::new)
+			.run((context) -> assertThat(context).hasSingleBean(MicrometerGuardListener.class));
+		this.contextRunner.run((context) -> assertThat(context).doesNotHaveBean(MicrometerGuardListener.class));
+	}
+
+	@Test
+	void theLedgerIsLeftAloneForANonEmbeddedDatabaseByDefault() {
+		try (TestDatabase database = TestDatabase.postgres()) {
+			this.contextRunner.withPropertyValues("spring.datasource.url=" + database.url())
+				.run((context) -> assertThat(new JdbcTemplate(database.dataSource()).queryForObject(
+						"SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'rk_consumed'",
+						Integer.class))
+					.isZero());
+			this.contextRunner
+				.withPropertyValues("spring.datasource.url=" + database.url(),
+						"reliable.kafka.consumer.idempotency.initialize-schema=always")
+				.run((context) -> assertThat(new JdbcTemplate(database.dataSource()).queryForObject(
+						"SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'rk_consumed'",
+						Integer.class))
+					.isOne());
+		}
+	}
+
+}

@@ -1,0 +1,249 @@
+package io.github.reliablekafka.idempotency;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.github.reliablekafka.idempotency.IdempotencyGuard.Outcome;
+import io.github.reliablekafka.support.TableSchemaInitializer;
+import io.github.reliablekafka.testing.TestDatabase;
+import io.github.reliablekafka.testing.TestRedis;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.sql.init.DatabaseInitializationMode;
+import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
+
+/**
+ * The guards' defined behaviour at their edges, on the local PostgreSQL and Redis: when Redis is told {@code DONE},
+ * what a crash leaves behind, what happens when a store is unreachable, and the ledger's retention.
+ */
+class IdempotencyGuardTests {
+
+	private static final Duration TTL = Duration.ofHours(1);
+
+	private TestDatabase database;
+
+	private TestRedis redis;
+
+	private StringRedisTemplate template;
+
+	private ConsumedLedger ledger;
+
+	private TransactionTemplate transactions;
+
+	private JdbcTemplate jdbc;
+
+	private final List<String> checks = new CopyOnWriteArrayList<>();
+
+	private final GuardListener listener = (store, result) -> this.checks.add(store + ":" + result);
+
+	@BeforeEach
+	void prepare() throws Exception {
+		this.database = TestDatabase.postgres();
+		new TableSchemaInitializer(this.database.dataSource(), ConsumedLedger.SCHEMA_LOCATION, "rk_consumed",
+				DatabaseInitializationMode.ALWAYS).afterPropertiesSet();
+		this.ledger = new ConsumedLedger(this.database.dataSource(), "rk_consumed");
+		this.transactions = new TransactionTemplate(new DataSourceTransactionManager(this.database.dataSource()));
+		this.jdbc = new JdbcTemplate(this.database.dataSource());
+		this.jdbc.execute("CREATE TABLE effects (k VARCHAR(64))");
+		this.redis = TestRedis.shared();
+		this.template = new StringRedisTemplate(this.redis.connectionFactory());
+	}
+
+	@AfterEach
+	void cleanUp() {
+		this.template.delete(this.template.keys(this.redis.keyPrefix() + "*"));
+		this.redis.close();
+		this.database.close();
+	}
+
+	private IdempotencyGuard twoTier() {
+		return IdempotencyGuards.twoTier(this.template, this.redis.keyPrefix(), this.ledger, this.transactions, TTL,
+				Duration.ofMinutes(5), 3, this.listener);
+	}
+
+	private String state(String group, String key) {
+		return this.template.opsForValue().get(new RedisKeys(this.redis.keyPrefix()).state(group, key));
+	}
+
+	@Test
+	void twoTierTellsRedisDoneOnlyAfterTheDatabaseCommit() throws Exception {
+		IdempotencyGuard guard = twoTier();
+		List<String> stateDuringWork = new CopyOnWriteArrayList<>();
+		Outcome outcome = guard.execute("g", "k1", () -> {
+			this.jdbc.update("INSERT INTO effects VALUES ('k1')");
+			stateDuringWork.add(String.valueOf(state("g", "k1")));
+		});
+		assertThat(outcome).isEqualTo(Outcome.PROCESSED);
+		assertThat(stateDuringWork).containsExactly("null");
+		assertThat(state("g", "k1")).isEqualTo("DONE");
+		assertThat(this.ledger.isDone("g", "k1")).isTrue();
+	}
+
+	@Test
+	void aRollbackLeavesNoDoneAnywhereAndTheRetryRuns() throws Exception {
+		IdempotencyGuard guard = twoTier();
+		assertThatIllegalStateException().isThrownBy(() -> guard.execute("g", "k2", () -> {
+			this.jdbc.update("INSERT INTO effects VALUES ('k2')");
+			throw new IllegalStateException("the handler fails after its effect");
+		}));
+		assertThat(state("g", "k2")).isNull();
+		assertThat(this.ledger.isDone("g", "k2")).isFalse();
+		assertThat(this.jdbc.queryForObject("SELECT COUNT(*) FROM effects", Integer.class)).isZero();
+		AtomicInteger runs = new AtomicInteger();
+		assertThat(guard.execute("g", "k2", () -> {
+			runs.incrementAndGet();
+			this.jdbc.update("INSERT INTO effects VALUES ('k2')");
+		})).isEqualTo(Outcome.PROCESSED);
+		assertThat(runs).hasValue(1);
+		assertThat(this.jdbc.queryForObject("SELECT COUNT(*) FROM effects", Integer.class)).isOne();
+	}
+
+	@Test
+	void whenRedisForgotAKeyTheLedgerStillSaysDuplicate() throws Exception {
+		IdempotencyGuard guard = twoTier();
+		guard.execute("g", "k3", () -> this.jdbc.update("INSERT INTO effects VALUES ('k3')"));
+		this.template.delete(new RedisKeys(this.redis.keyPrefix()).state("g", "k3")); // expired, evicted or lost
+		AtomicInteger runs = new AtomicInteger();
+		assertThat(guard.execute("g", "k3", runs::incrementAndGet)).isEqualTo(Outcome.DUPLICATE);
+		assertThat(runs).hasValue(0);
+		assertThat(state("g", "k3")).as("Redis learns it again").isEqualTo("DONE");
+		// and a key Redis knows is skipped without touching the database
+		this.jdbc.update("DELETE FROM rk_consumed");
+		assertThat(guard.execute("g", "k3", runs::incrementAndGet)).isEqualTo(Outcome.DUPLICATE);
+		assertThat(runs).hasValue(0);
+		assertThat(this.checks).containsExactly("two-tier:new", "two-tier:duplicate", "two-tier:duplicate");
+	}
+
+	@Test
+	void aDoneKeyNeverMovesBackToProcessing() throws Exception {
+		IdempotencyGuard guard = IdempotencyGuards.jdbc(this.ledger, this.transactions, 3, this.listener);
+		guard.execute("g", "k4", () -> this.jdbc.update("INSERT INTO effects VALUES ('k4')"));
+		assertThat(this.ledger.claim("g", "k4")).as("a claim of a done key").isEqualTo(-1);
+		this.ledger.unclaim("g", "k4");
+		assertThat(this.ledger.markDone("g", "k4", true)).as("marking it done again").isFalse();
+		assertThat(this.jdbc.queryForObject("SELECT status FROM rk_consumed WHERE idem_key = 'k4'", String.class))
+			.isEqualTo("DONE");
+	}
+
+	@Test
+	void aClaimLeftByACrashedConsumerHoldsTheKeyUntilItsLeaseExpiresThenTheRecordRunsOnce() throws Exception {
+		IdempotencyGuard guard = IdempotencyGuards.redis(this.template, this.redis.keyPrefix(), TTL,
+				Duration.ofMillis(1_500), 3, this.listener);
+		RedisKeys keys = new RedisKeys(this.redis.keyPrefix());
+		// what a consumer killed between its claim and its DONE leaves behind
+		this.template.opsForValue().set(keys.state("g", "k5"), "PROCESSING:dead-consumer", Duration.ofMillis(1_500));
+		this.template.opsForValue().set(keys.claims("g", "k5"), "1");
+		AtomicInteger runs = new AtomicInteger();
+		long start = System.nanoTime();
+		assertThatExceptionOfType(GuardUnavailableException.class)
+			.isThrownBy(() -> guard.execute("g", "k5", runs::incrementAndGet));
+		Outcome outcome = null;
+		while (outcome == null) {
+			try {
+				outcome = guard.execute("g", "k5", runs::incrementAndGet);
+			}
+			catch (GuardUnavailableException ex) {
+				Thread.sleep(50);
+			}
+		}
+		long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+		assertThat(outcome).isEqualTo(Outcome.PROCESSED);
+		assertThat(runs).hasValue(1);
+		assertThat(waited).isBetween(1_000L, 5_000L);
+		assertThat(guard.execute("g", "k5", runs::incrementAndGet)).isEqualTo(Outcome.DUPLICATE);
+		assertThat(runs).hasValue(1);
+	}
+
+	@Test
+	void aLedgerClaimLeftByACrashedConsumerIsCountedAndTheRecordRunsOnce() throws Exception {
+		IdempotencyGuard guard = IdempotencyGuards.jdbc(this.ledger, this.transactions, 3, this.listener);
+		assertThat(this.ledger.claim("g", "k6")).isOne(); // committed before a crash
+		AtomicInteger runs = new AtomicInteger();
+		assertThat(guard.execute("g", "k6", runs::incrementAndGet)).isEqualTo(Outcome.PROCESSED);
+		assertThat(runs).hasValue(1);
+		// two more crashes with the claim counted, then the record is past max-claims: dead-lettered, not run
+		assertThat(this.ledger.claim("g", "k7")).isOne();
+		assertThat(this.ledger.claim("g", "k7")).isEqualTo(2);
+		assertThat(this.ledger.claim("g", "k7")).isEqualTo(3);
+		assertThatExceptionOfType(CrashLoopException.class)
+			.isThrownBy(() -> guard.execute("g", "k7", runs::incrementAndGet));
+		assertThat(runs).hasValue(1);
+	}
+
+	@Test
+	void anUnreachableDatabaseMakesTheGuardUnavailableNotTheRecordDone() {
+		HikariConfig config = new HikariConfig();
+		config.setJdbcUrl("jdbc:postgresql://127.0.0.1:1/test");
+		config.setConnectionTimeout(500);
+		config.setInitializationFailTimeout(-1);
+		try (HikariDataSource unreachable = new HikariDataSource(config)) {
+			IdempotencyGuard guard = IdempotencyGuards.jdbc(new ConsumedLedger(unreachable, "rk_consumed"),
+					new TransactionTemplate(new DataSourceTransactionManager(unreachable)), 3, this.listener);
+			AtomicInteger runs = new AtomicInteger();
+			assertThatExceptionOfType(GuardUnavailableException.class)
+				.isThrownBy(() -> guard.execute("g", "k8", runs::incrementAndGet))
+				.withMessageContaining("k8");
+			assertThat(runs).hasValue(0);
+		}
+	}
+
+	@Test
+	void anUnreachableRedisMakesTheRedisGuardUnavailableAndTheTwoTierGuardFallBack() throws Exception {
+		LettuceConnectionFactory down = new LettuceConnectionFactory(new RedisStandaloneConfiguration("127.0.0.1", 1),
+				LettuceClientConfiguration.builder().commandTimeout(Duration.ofMillis(300)).build());
+		down.afterPropertiesSet();
+		try {
+			StringRedisTemplate unreachable = new StringRedisTemplate(down);
+			AtomicInteger runs = new AtomicInteger();
+			IdempotencyGuard redisOnly = IdempotencyGuards.redis(unreachable, "rk:", TTL, Duration.ofMinutes(5), 3,
+					this.listener);
+			assertThatExceptionOfType(GuardUnavailableException.class)
+				.isThrownBy(() -> redisOnly.execute("g", "k9", runs::incrementAndGet));
+			assertThat(runs).hasValue(0);
+			IdempotencyGuard twoTier = IdempotencyGuards.twoTier(unreachable, "rk:", this.ledger, this.transactions,
+					TTL, Duration.ofMinutes(5), 3, this.listener);
+			long start = System.nanoTime();
+			for (int i = 0; i < 50; i++) {
+				twoTier.execute("g", "k9", runs::incrementAndGet);
+			}
+			long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+			assertThat(runs).hasValue(1);
+			assertThat(this.checks.stream().filter("two-tier:fallback"::equals).count()).isEqualTo(50);
+			assertThat(millis).as("Redis is not asked (and waited for) on every record of an outage")
+				.isLessThan(5_000);
+		}
+		finally {
+			down.destroy();
+		}
+	}
+
+	@Test
+	void theCleanerDeletesLedgerRowsOlderThanTheTtl() throws Exception {
+		this.ledger.markDone("g", "old-1", false);
+		this.ledger.markDone("g", "old-2", false);
+		this.ledger.markDone("g", "new-1", false);
+		long twoHoursAgo = System.currentTimeMillis() - Duration.ofHours(2).toMillis();
+		this.jdbc.update("UPDATE rk_consumed SET updated_at = ? WHERE idem_key LIKE 'old-%'", twoHoursAgo);
+		LedgerCleaner cleaner = new LedgerCleaner(this.ledger, TTL);
+		assertThat(cleaner.clean()).isEqualTo(2);
+		assertThat(this.jdbc.queryForList("SELECT idem_key FROM rk_consumed", String.class)).containsExactly("new-1");
+	}
+
+}
