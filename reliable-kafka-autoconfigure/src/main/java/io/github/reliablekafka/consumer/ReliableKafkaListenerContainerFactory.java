@@ -8,7 +8,12 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 
+import io.github.reliablekafka.dispatch.DispatchObserver;
+import io.github.reliablekafka.dispatch.DispatchSettings;
+import io.github.reliablekafka.dispatch.KeyOrderedDispatcher;
+import io.github.reliablekafka.dispatch.Ordering;
 import io.github.reliablekafka.idempotency.IdempotencyGuard;
 import io.github.reliablekafka.idempotency.IdempotencyKeyResolver;
 import io.github.reliablekafka.idempotency.ReliableIdempotency;
@@ -29,6 +34,9 @@ import org.springframework.kafka.listener.AcknowledgingConsumerAwareMessageListe
 import org.springframework.kafka.listener.CommonErrorHandler;
 import org.springframework.kafka.listener.CompositeRecordInterceptor;
 import org.springframework.kafka.listener.ConcurrentMessageListenerContainer;
+import org.springframework.kafka.listener.ConsumerAwareRebalanceListener;
+import org.springframework.kafka.listener.ContainerProperties;
+import org.springframework.kafka.listener.ContainerProperties.AckMode;
 import org.springframework.kafka.listener.RecordInterceptor;
 
 /**
@@ -62,6 +70,13 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 
 	private final Set<String> topics = ConcurrentHashMap.newKeySet();
 
+	private DispatchSettings dispatchDefaults = new DispatchSettings(Ordering.KEY, 16, 256, 1000, 64L << 20,
+			Duration.ofSeconds(10), false, Duration.ofSeconds(30));
+
+	private DispatchObserver dispatchObserver = DispatchObserver.NONE;
+
+	private final List<KeyOrderedDispatcher> dispatchers = new CopyOnWriteArrayList<>();
+
 	/**
 	 * Create a factory; set its consumer factory before use.
 	 * @param settings retries, dead letters and null payloads
@@ -91,6 +106,24 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 	}
 
 	/**
+	 * Set the defaults of listeners with {@link Ordering#KEY} or {@link Ordering#NONE}.
+	 * @param defaults the default bounds (their ordering is replaced by each listener's)
+	 * @param observer publishes the dispatchers' gauges
+	 */
+	public void setDispatch(DispatchSettings defaults, DispatchObserver observer) {
+		this.dispatchDefaults = defaults;
+		this.dispatchObserver = observer;
+	}
+
+	/**
+	 * Return the dispatchers of the listeners created so far with {@link Ordering#KEY} or {@link Ordering#NONE}.
+	 * @return the dispatchers
+	 */
+	public List<KeyOrderedDispatcher> dispatchers() {
+		return List.copyOf(this.dispatchers);
+	}
+
+	/**
 	 * Return the topics of the listeners created so far (not patterns).
 	 * @return the topics
 	 */
@@ -116,7 +149,75 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 				this.settings.nullPayload(), this.outcomes);
 		RecordInterceptor<String, byte[]> interceptors = (this.applicationInterceptor != null)
 				? new CompositeRecordInterceptor<>(this.applicationInterceptor, interceptor) : interceptor;
-		instance.setRecordInterceptor(interceptors);
+		DispatchSettings dispatch = dispatchSettings(endpoint, listener);
+		if (dispatch != null) {
+			dispatch(instance, listener, dispatch, interceptors);
+		}
+		else {
+			instance.setRecordInterceptor(interceptors);
+		}
+	}
+
+	/**
+	 * The dispatch settings of a listener with {@link Ordering#KEY} or {@link Ordering#NONE}; {@code null} for
+	 * {@link Ordering#PARTITION}.
+	 */
+	private @Nullable DispatchSettings dispatchSettings(KafkaListenerEndpoint endpoint, String listener) {
+		Method method = (endpoint instanceof MethodKafkaListenerEndpoint<?, ?> methodEndpoint) ? methodEndpoint.getMethod()
+				: null;
+		ReliableListener annotation = (method != null)
+				? AnnotatedElementUtils.findMergedAnnotation(method, ReliableListener.class) : null;
+		if (annotation == null || annotation.ordering() == Ordering.PARTITION) {
+			return null;
+		}
+		if (annotation.workers() == 0 || annotation.workers() < -1) {
+			throw new IllegalStateException("Reliable listener '" + listener + "' has workers=" + annotation.workers()
+					+ ": give at least 1 lane per partition, or -1 for reliable.kafka.consumer.dispatch.workers");
+		}
+		int workers = (annotation.workers() > 0) ? annotation.workers() : this.dispatchDefaults.workers();
+		return this.dispatchDefaults.with(annotation.ordering(), workers);
+	}
+
+	/**
+	 * Make the container dispatch its records to key-ordered lanes: the dispatcher is its message listener (in
+	 * {@code MANUAL} acknowledgement mode) and its rebalance listener; retries, dead letters and the interceptors run
+	 * on the lanes.
+	 */
+	@SuppressWarnings("unchecked")
+	private void dispatch(ConcurrentMessageListenerContainer<String, byte[]> instance, String listener,
+			DispatchSettings dispatch, RecordInterceptor<String, byte[]> interceptors) {
+		ContainerProperties properties = instance.getContainerProperties();
+		Object messageListener = properties.getMessageListener();
+		if (!(messageListener instanceof AcknowledgingConsumerAwareMessageListener<?, ?> delegate)) {
+			throw new IllegalStateException("Reliable listener '" + listener + "' with ordering=" + dispatch.ordering()
+					+ " must be a record listener, not a batch listener");
+		}
+		ReliableErrorHandlers.Outcomes failures = new ReliableErrorHandlers.Outcomes(listener, this.settings,
+				ReliableErrorHandlers.notRetryable(this.settings), this.outcomes);
+		DispatchedRecordHandler handler = new DispatchedRecordHandler(
+				(AcknowledgingConsumerAwareMessageListener<String, byte[]>) delegate, interceptors, this.settings,
+				ReliableErrorHandlers.recoverer(this.settings, this.deadLetterTemplate), failures);
+		ConsumerAwareRebalanceListener existing = (properties
+			.getConsumerRebalanceListener() instanceof ConsumerAwareRebalanceListener aware) ? aware : null;
+		if (properties.getConsumerRebalanceListener() != null && existing == null) {
+			throw new IllegalStateException("Reliable listener '" + listener + "' with ordering=" + dispatch.ordering()
+					+ " needs its container's rebalance listener to be a ConsumerAwareRebalanceListener");
+		}
+		KeyOrderedDispatcher dispatcher = new KeyOrderedDispatcher(listener, dispatch, handler,
+				properties.getObservationRegistry(), this.dispatchObserver, existing);
+		dispatcher.bind(instance);
+		properties.setAckMode(AckMode.MANUAL);
+		properties.setAsyncAcks(false);
+		properties.setMessageListener(dispatcher);
+		properties.setConsumerRebalanceListener(dispatcher);
+		long shutdown = dispatch.drainTimeout().toMillis() + 5_000;
+		if (properties.getShutdownTimeout() < shutdown) {
+			properties.setShutdownTimeout(shutdown);
+		}
+		this.dispatchers.add(dispatcher);
+		logger.info("Reliable listener '{}' dispatches each partition's records to {} lanes (ordering {}, at most {} "
+				+ "threads, {} records in flight per partition)", listener, dispatch.workers(), dispatch.ordering(),
+				dispatch.maxThreads(), dispatch.maxInFlightPerPartition());
 	}
 
 	/**
@@ -206,6 +307,7 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 
 	@Override
 	public void destroy() throws Exception {
+		this.dispatchers.forEach(KeyOrderedDispatcher::close);
 		if (this.resources != null) {
 			this.resources.close();
 		}

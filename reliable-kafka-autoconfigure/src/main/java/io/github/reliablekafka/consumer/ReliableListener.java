@@ -6,6 +6,8 @@ import java.lang.annotation.Retention;
 import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 
+import io.github.reliablekafka.dispatch.Ordering;
+
 import org.springframework.core.annotation.AliasFor;
 import org.springframework.kafka.annotation.KafkaListener;
 
@@ -99,5 +101,21 @@ public @interface ReliableListener {
 	 * @return the expression
 	 */
 	String idempotencyKey() default "";
+
+	/**
+	 * How the records of one partition are processed: {@link Ordering#PARTITION} (default) one at a time on the
+	 * consumer thread; {@link Ordering#KEY} hashed by key onto {@link #workers()} lanes, the same key in order on one
+	 * lane, different keys in parallel, offsets committed up to the highest contiguously finished record;
+	 * {@link Ordering#NONE} spread over the lanes with no order.
+	 * @return the ordering
+	 */
+	Ordering ordering() default Ordering.PARTITION;
+
+	/**
+	 * Lanes per assigned partition with {@link Ordering#KEY} or {@link Ordering#NONE}; {@code -1} for
+	 * {@code reliable.kafka.consumer.dispatch.workers} (16 by default).
+	 * @return the lanes per partition
+	 */
+	int workers() default -1;
 
 }

@@ -326,6 +326,9 @@ public final class ChildJvm implements AutoCloseable {
 			try {
 				Path logs = Files.createDirectories(Paths.get("target", "child-logs"));
 				String unique = this.name + "-" + SEQUENCE.incrementAndGet();
+				while (Files.exists(logs.resolve(unique + ".log"))) { // left by an earlier run of the tests
+					unique = this.name + "-" + SEQUENCE.incrementAndGet();
+				}
 				Path logFile = logs.resolve(unique + ".log");
 				ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
 					.redirectOutput(logFile.toFile());

@@ -4,6 +4,10 @@ import java.util.HashMap;
 import java.util.Map;
 
 import io.github.reliablekafka.autoconfigure.producer.ReliableKafkaProducerAutoConfiguration;
+import io.github.reliablekafka.dispatch.DispatchObserver;
+import io.github.reliablekafka.dispatch.DispatchSettings;
+import io.github.reliablekafka.dispatch.MicrometerDispatchObserver;
+import io.github.reliablekafka.dispatch.Ordering;
 import io.github.reliablekafka.consumer.ListenerOutcomes;
 import io.github.reliablekafka.consumer.MicrometerListenerOutcomes;
 import io.github.reliablekafka.consumer.PayloadMessageConverter;
@@ -63,7 +67,7 @@ public final class ReliableKafkaConsumerAutoConfiguration {
 			ConcurrentKafkaListenerContainerFactoryConfigurer configurer, ConsumerFactory<?, ?> consumerFactory,
 			ProducerFactory<?, ?> producerFactory, PayloadCodec codec, ReliableKafkaConsumerProperties properties,
 			ObjectProvider<ListenerOutcomes> outcomes, ObjectProvider<RecordInterceptor<?, ?>> interceptors,
-			ObjectProvider<ReliableIdempotency> idempotency) {
+			ObjectProvider<ReliableIdempotency> idempotency, ObjectProvider<DispatchObserver> dispatchObservers) {
 		ReliableKafkaConsumerProperties.Retry retry = properties.getRetry();
 		ReliableListenerSettings settings = new ReliableListenerSettings(
 				new RetryBackoff(retry.getMaxAttempts(), retry.getInitialInterval(), retry.getMultiplier(),
@@ -85,7 +89,24 @@ public final class ReliableKafkaConsumerAutoConfiguration {
 				(ConsumerFactory) reliableConsumerFactory(consumerFactory));
 		factory.setRecordMessageConverter(new PayloadMessageConverter(codec, properties.getNullPayload()));
 		idempotency.ifAvailable((guard) -> factory.setIdempotency(guard, codec));
+		factory.setDispatch(dispatchSettings(properties.getDispatch()),
+				dispatchObservers.getIfAvailable(() -> DispatchObserver.NONE));
 		return factory;
+	}
+
+	/**
+	 * The default bounds of dispatching listeners.
+	 * @throws IllegalStateException naming the property that is out of range
+	 */
+	static DispatchSettings dispatchSettings(ReliableKafkaConsumerProperties.Dispatch dispatch) {
+		try {
+			return new DispatchSettings(Ordering.KEY, dispatch.getWorkers(), dispatch.getMaxThreads(),
+					dispatch.getMaxInFlightPerPartition(), dispatch.getMaxInFlightBytes().toBytes(),
+					dispatch.getDrainTimeout(), dispatch.isVirtualThreads(), dispatch.getFrontierWarning());
+		}
+		catch (IllegalArgumentException ex) {
+			throw new IllegalStateException(ex.getMessage(), ex);
+		}
 	}
 
 	/**
@@ -120,6 +141,12 @@ public final class ReliableKafkaConsumerAutoConfiguration {
 	@ConditionalOnClass(MeterRegistry.class)
 	@ConditionalOnBean(MeterRegistry.class)
 	static class ConsumerMetricsConfiguration {
+
+		@Bean
+		@ConditionalOnMissingBean
+		MicrometerDispatchObserver reliableKafkaDispatchMetrics(MeterRegistry meterRegistry) {
+			return new MicrometerDispatchObserver(meterRegistry);
+		}
 
 		@Bean
 		@ConditionalOnMissingBean

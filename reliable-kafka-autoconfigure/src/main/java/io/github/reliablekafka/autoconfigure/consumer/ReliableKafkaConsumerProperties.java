@@ -7,6 +7,7 @@ import java.util.List;
 import io.github.reliablekafka.consumer.NullPayload;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.util.unit.DataSize;
 
 /**
  * Configuration of reliable listeners ({@code @ReliableListener}). The Kafka consumer itself is configured under
@@ -25,6 +26,8 @@ public class ReliableKafkaConsumerProperties {
 
 	private final DeadLetter deadLetter = new DeadLetter();
 
+	private final Dispatch dispatch = new Dispatch();
+
 	public NullPayload getNullPayload() {
 		return this.nullPayload;
 	}
@@ -35,6 +38,10 @@ public class ReliableKafkaConsumerProperties {
 
 	public Retry getRetry() {
 		return this.retry;
+	}
+
+	public Dispatch getDispatch() {
+		return this.dispatch;
 	}
 
 	public DeadLetter getDeadLetter() {
@@ -130,6 +137,108 @@ public class ReliableKafkaConsumerProperties {
 
 		public void setSuffix(String suffix) {
 			this.suffix = suffix;
+		}
+
+	}
+
+	/**
+	 * The key-ordered dispatcher of listeners with ordering KEY or NONE.
+	 */
+	public static class Dispatch {
+
+		/**
+		 * Worker lanes per assigned partition, unless the listener sets workers.
+		 */
+		private int workers = 16;
+
+		/**
+		 * Threads shared by the lanes of all the partitions of one listener container.
+		 */
+		private int maxThreads = 256;
+
+		/**
+		 * Records of one partition dispatched and not finished before the partition is paused (it resumes below
+		 * half).
+		 */
+		private int maxInFlightPerPartition = 1000;
+
+		/**
+		 * Bytes (keys and values) dispatched and not finished per listener container before the partitions
+		 * receiving more are paused (they resume below half).
+		 */
+		private DataSize maxInFlightBytes = DataSize.ofMegabytes(64);
+
+		/**
+		 * How long the records of revoked partitions, and of all partitions at shutdown, may take to finish before
+		 * the contiguous frontier is committed and the rest is left to be redelivered.
+		 */
+		private Duration drainTimeout = Duration.ofSeconds(10);
+
+		/**
+		 * Whether lanes run on virtual threads (honoured on JDK 21+; platform threads before).
+		 */
+		private boolean virtualThreads = false;
+
+		/**
+		 * How long the record holding a partition's commit frontier back may be unfinished before it is logged
+		 * (at most once a minute per partition).
+		 */
+		private Duration frontierWarning = Duration.ofSeconds(30);
+
+		public int getWorkers() {
+			return this.workers;
+		}
+
+		public void setWorkers(int workers) {
+			this.workers = workers;
+		}
+
+		public int getMaxThreads() {
+			return this.maxThreads;
+		}
+
+		public void setMaxThreads(int maxThreads) {
+			this.maxThreads = maxThreads;
+		}
+
+		public int getMaxInFlightPerPartition() {
+			return this.maxInFlightPerPartition;
+		}
+
+		public void setMaxInFlightPerPartition(int maxInFlightPerPartition) {
+			this.maxInFlightPerPartition = maxInFlightPerPartition;
+		}
+
+		public DataSize getMaxInFlightBytes() {
+			return this.maxInFlightBytes;
+		}
+
+		public void setMaxInFlightBytes(DataSize maxInFlightBytes) {
+			this.maxInFlightBytes = maxInFlightBytes;
+		}
+
+		public Duration getDrainTimeout() {
+			return this.drainTimeout;
+		}
+
+		public void setDrainTimeout(Duration drainTimeout) {
+			this.drainTimeout = drainTimeout;
+		}
+
+		public boolean isVirtualThreads() {
+			return this.virtualThreads;
+		}
+
+		public void setVirtualThreads(boolean virtualThreads) {
+			this.virtualThreads = virtualThreads;
+		}
+
+		public Duration getFrontierWarning() {
+			return this.frontierWarning;
+		}
+
+		public void setFrontierWarning(Duration frontierWarning) {
+			this.frontierWarning = frontierWarning;
 		}
 
 	}

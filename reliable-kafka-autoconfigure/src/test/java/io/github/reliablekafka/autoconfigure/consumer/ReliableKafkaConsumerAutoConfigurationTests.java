@@ -178,4 +178,64 @@ class ReliableKafkaConsumerAutoConfigurationTests {
 
 	}
 
+	@Test
+	void aKeyOrderedListenerGetsADispatcherInManualAckMode() {
+		this.contextRunner.withUserConfiguration(KeyOrderedListener.class)
+			.withPropertyValues("reliable.kafka.consumer.dispatch.workers=4",
+					"reliable.kafka.consumer.dispatch.max-in-flight-bytes=1MB")
+			.run((context) -> {
+				ReliableKafkaListenerContainerFactory factory = context.getBean(ReliableListener.CONTAINER_FACTORY,
+						ReliableKafkaListenerContainerFactory.class);
+				assertThat(factory.dispatchers()).hasSize(1);
+				org.springframework.kafka.listener.MessageListenerContainer container = context
+					.getBean(org.springframework.kafka.config.KafkaListenerEndpointRegistry.class)
+					.getListenerContainer("keyed");
+				assertThat(container.getContainerProperties().getAckMode()).isEqualTo(AckMode.MANUAL);
+				assertThat(container.getContainerProperties().isAsyncAcks()).isFalse();
+				assertThat(container.getContainerProperties().getMessageListener())
+					.isInstanceOf(io.github.reliablekafka.dispatch.KeyOrderedDispatcher.class);
+				assertThat(context.getBean(ReliableKafkaConsumerProperties.class).getDispatch().getMaxInFlightBytes())
+					.isEqualTo(org.springframework.util.unit.DataSize.ofMegabytes(1));
+				assertThat(context.getBean(org.springframework.kafka.config.KafkaListenerEndpointRegistry.class)
+					.getListenerContainer("partition-ordered")
+					.getContainerProperties()
+					.getAckMode()).as("Ordering.PARTITION keeps the default behaviour").isEqualTo(AckMode.BATCH);
+			});
+	}
+
+	@Test
+	void outOfRangeDispatchSettingsAreAClearStartupError() {
+		this.contextRunner.withPropertyValues("reliable.kafka.consumer.dispatch.workers=0")
+			.run((context) -> assertThat(context).hasFailed()
+				.getFailure()
+				.hasStackTraceContaining("reliable.kafka.consumer.dispatch.workers must be at least 1, was 0"));
+		this.contextRunner.withPropertyValues("reliable.kafka.consumer.dispatch.max-in-flight-bytes=0B")
+			.run((context) -> assertThat(context).hasFailed()
+				.getFailure()
+				.hasStackTraceContaining("max-in-flight-bytes must be positive"));
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class KeyOrderedListener {
+
+		@Bean
+		KeyOrderedBean keyOrderedBean() {
+			return new KeyOrderedBean();
+		}
+
+	}
+
+	public static class KeyOrderedBean {
+
+		@ReliableListener(id = "keyed", topics = "t", groupId = "g", autoStartup = "false",
+				ordering = io.github.reliablekafka.dispatch.Ordering.KEY)
+		public void on(String value) {
+		}
+
+		@ReliableListener(id = "partition-ordered", topics = "t2", groupId = "g2", autoStartup = "false")
+		public void onPartition(String value) {
+		}
+
+	}
+
 }

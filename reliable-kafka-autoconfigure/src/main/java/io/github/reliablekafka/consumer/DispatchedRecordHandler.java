@@ -1,0 +1,120 @@
+package io.github.reliablekafka.consumer;
+
+import java.util.function.BooleanSupplier;
+
+import io.github.reliablekafka.consumer.ReliableKafkaListenerContainerFactory.ReliableListenerSettings;
+import io.github.reliablekafka.dispatch.LaneHandler;
+import io.github.reliablekafka.idempotency.GuardUnavailableException;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.kafka.listener.AcknowledgingConsumerAwareMessageListener;
+import org.springframework.kafka.listener.DeadLetterPublishingRecoverer;
+import org.springframework.kafka.listener.RecordInterceptor;
+
+/**
+ * What the container's error handler and record interceptor do for a record on the consumer thread, done on the
+ * record's lane instead: the interceptor (null payloads, outcome counts, the application's interceptor, called with
+ * a {@code null} consumer), the listener inside its idempotency guard, retries with back-off on the lane (only the
+ * keys of that lane wait), then the dead-letter topic. A record whose dead letter cannot be published is retried from
+ * the start, never finished: it is never both undelivered and committed.
+ */
+final class DispatchedRecordHandler implements LaneHandler {
+
+	private static final long SLICE_MILLIS = 100;
+
+	private final AcknowledgingConsumerAwareMessageListener<String, byte[]> listener;
+
+	private final @Nullable RecordInterceptor<String, byte[]> interceptor;
+
+	private final ReliableListenerSettings settings;
+
+	private final DeadLetterPublishingRecoverer recoverer;
+
+	private final ReliableErrorHandlers.Outcomes outcomes;
+
+	DispatchedRecordHandler(AcknowledgingConsumerAwareMessageListener<String, byte[]> listener,
+			@Nullable RecordInterceptor<String, byte[]> interceptor, ReliableListenerSettings settings,
+			DeadLetterPublishingRecoverer recoverer, ReliableErrorHandlers.Outcomes outcomes) {
+		this.listener = listener;
+		this.interceptor = interceptor;
+		this.settings = settings;
+		this.recoverer = recoverer;
+		this.outcomes = outcomes;
+	}
+
+	@Override
+	@SuppressWarnings("NullAway")
+	public boolean handle(ConsumerRecord<String, byte[]> original, BooleanSupplier owned) throws InterruptedException {
+		ConsumerRecord<String, byte[]> record = original;
+		if (this.interceptor != null) {
+			record = this.interceptor.intercept(original, null);
+			if (record == null) {
+				return true; // skipped by an interceptor: finished
+			}
+		}
+		int failed = 0;
+		int guardWaits = 0;
+		while (true) {
+			Exception failure;
+			try {
+				this.listener.onMessage(record, null, null);
+				if (this.interceptor != null) {
+					this.interceptor.success(record, null);
+				}
+				return true;
+			}
+			catch (Exception ex) {
+				failure = ex;
+				if (this.interceptor != null) {
+					this.interceptor.failure(record, ex, null);
+				}
+			}
+			if (ReliableErrorHandlers.causedBy(failure, GuardUnavailableException.class)) {
+				// the guard cannot decide yet (store unreachable, key claimed elsewhere): wait, never give up
+				this.outcomes.failedDelivery(record, failure, ++guardWaits);
+				if (!sleep(Math.max(100, this.settings.retry().initialInterval().toMillis()), owned)) {
+					return false;
+				}
+				continue;
+			}
+			failed++;
+			this.outcomes.failedDelivery(record, failure, failed);
+			if (this.outcomes.isRetryable(failure) && this.settings.retry().canRetry(failed)) {
+				if (!sleep(this.settings.retry().delayAfter(failed).toMillis(), owned)) {
+					return false;
+				}
+				continue;
+			}
+			try {
+				this.recoverer.accept(record, null, failure);
+				this.outcomes.recovered(record, failure);
+				return true;
+			}
+			catch (Exception deadLetterFailure) {
+				this.outcomes.recoveryFailed(record, failure, deadLetterFailure);
+				failed = 0;
+				if (!sleep(this.settings.retry().initialInterval().toMillis(), owned)) {
+					return false;
+				}
+			}
+		}
+	}
+
+	/**
+	 * Wait, in slices, while the partition is still owned.
+	 * @return whether it still is
+	 */
+	private static boolean sleep(long millis, BooleanSupplier owned) throws InterruptedException {
+		long deadline = System.nanoTime() + millis * 1_000_000;
+		while (owned.getAsBoolean()) {
+			long left = (deadline - System.nanoTime()) / 1_000_000;
+			if (left <= 0) {
+				return true;
+			}
+			Thread.sleep(Math.min(left, SLICE_MILLIS));
+		}
+		return false;
+	}
+
+}

@@ -1,0 +1,52 @@
+package io.github.reliablekafka.dispatch;
+
+import java.util.function.ToDoubleFunction;
+
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * Publishes a dispatcher's gauges (Micrometer when present).
+ */
+public interface DispatchObserver {
+
+	/** Publishes nothing. */
+	DispatchObserver NONE = new DispatchObserver() {
+
+		@Override
+		public void dispatcher(String listener, KeyOrderedDispatcher dispatcher) {
+		}
+
+		@Override
+		public void partitionAssigned(String listener, TopicPartition partition,
+				ToDoubleFunction<TopicPartition> commitGap) {
+		}
+
+		@Override
+		public void partitionRevoked(String listener, TopicPartition partition) {
+		}
+
+	};
+
+	/**
+	 * A dispatcher started: publish its container-wide gauges.
+	 * @param listener the listener id
+	 * @param dispatcher the dispatcher
+	 */
+	void dispatcher(String listener, KeyOrderedDispatcher dispatcher);
+
+	/**
+	 * A partition was assigned: publish its commit gap.
+	 * @param listener the listener id
+	 * @param partition the partition
+	 * @param commitGap records finished beyond the partition's commit frontier
+	 */
+	void partitionAssigned(String listener, TopicPartition partition, ToDoubleFunction<TopicPartition> commitGap);
+
+	/**
+	 * A partition was revoked: remove its gauges.
+	 * @param listener the listener id
+	 * @param partition the partition
+	 */
+	void partitionRevoked(String listener, TopicPartition partition);
+
+}

@@ -1,0 +1,721 @@
+package io.github.reliablekafka.dispatch;
+
+import java.lang.reflect.Method;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationRegistry;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.utils.Utils;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+import org.springframework.kafka.listener.AcknowledgingConsumerAwareMessageListener;
+import org.springframework.kafka.listener.ConcurrentMessageListenerContainer;
+import org.springframework.kafka.listener.ConsumerAwareRebalanceListener;
+import org.springframework.kafka.listener.MessageListenerContainer;
+import org.springframework.kafka.support.Acknowledgment;
+import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
+
+/**
+ * Hands the records of each assigned partition to worker lanes and acknowledges, per partition, only the highest
+ * record below which every record finished: the contiguous frontier.
+ *
+ * <p>
+ * It is the message listener of a spring-kafka container in {@code MANUAL} acknowledgement mode, so the container
+ * keeps polling, committing (on its consumer thread, at most one poll timeout after an acknowledgement; a partition's
+ * acknowledgements are coalesced to one per 20 ms), rebalancing,
+ * observing and stopping as usual. {@link #onMessage} runs on the consumer thread and never blocks: it appends the
+ * record to its lane and returns. Lanes run on a pool of at most {@code max-threads} threads shared by the container's
+ * partitions; a lane processes its records one at a time, in offset order, so records of one key (one lane) keep
+ * their order while other lanes run in parallel.
+ *
+ * <p>
+ * <b>Back-pressure:</b> a partition with more than {@code max-in-flight-per-partition} records, or a container with
+ * more than {@code max-in-flight-bytes}, dispatched and unfinished is paused through the container (the consumer
+ * keeps polling, so it stays in its group) and resumed below half of those bounds. The bounds can be exceeded by at
+ * most one poll ({@code max.poll.records}).
+ *
+ * <p>
+ * <b>Rebalance and shutdown:</b> a revoked partition stops being fed; its dispatched records get up to
+ * {@code drain-timeout} to finish; its frontier is committed by the container before the partition is given up; what
+ * has not finished is dropped (it is redelivered to the new owner, whose idempotency guard skips what already ran).
+ * Results arriving later for a partition this consumer no longer owns are ignored. A lost partition (its commit is
+ * impossible) is dropped at once.
+ */
+public final class KeyOrderedDispatcher
+		implements AcknowledgingConsumerAwareMessageListener<String, byte[]>, ConsumerAwareRebalanceListener {
+
+	private static final Logger logger = LoggerFactory.getLogger(KeyOrderedDispatcher.class);
+
+	private static final int BATCH_PER_TURN = 64;
+
+	private final String listener;
+
+	private final DispatchSettings settings;
+
+	private final LaneHandler handler;
+
+	private final ObservationRegistry observations;
+
+	private final DispatchObserver observer;
+
+	private final @Nullable ConsumerAwareRebalanceListener next;
+
+	private final Map<TopicPartition, PartitionState> partitions = new ConcurrentHashMap<>();
+
+	private final AtomicLong bytesInFlight = new AtomicLong();
+
+	private final ExecutorService lanes;
+
+	private final ThreadPoolExecutor pool;
+
+	private volatile @Nullable MessageListenerContainer container;
+
+	private volatile List<? extends MessageListenerContainer> children = List.of();
+
+	private volatile boolean closed;
+
+	private final Map<TopicPartition, Long> lastFrontierWarning = new ConcurrentHashMap<>();
+
+	private final ScheduledFuture<?> frontierChecks;
+
+	private final ScheduledFuture<?> ackFlush;
+
+	/** Acknowledgements of a partition's frontier are coalesced to at most one per interval. */
+	private static final long ACK_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+
+	private static final ScheduledExecutorService checks = Executors.newSingleThreadScheduledExecutor((task) -> {
+		Thread thread = new Thread(task, "rk-dispatch-frontier-check");
+		thread.setDaemon(true);
+		return thread;
+	});
+
+	/**
+	 * Create a dispatcher.
+	 * @param listener the listener id, for logs, thread names and metrics
+	 * @param settings its bounds
+	 * @param handler processes each record, with retries and dead letters
+	 * @param observations the container's observation registry, whose current observation travels to the lanes
+	 * @param observer publishes gauges
+	 * @param next the container's own rebalance listener, called after the dispatcher's; may be {@code null}
+	 */
+	public KeyOrderedDispatcher(String listener, DispatchSettings settings, LaneHandler handler,
+			ObservationRegistry observations, DispatchObserver observer, @Nullable ConsumerAwareRebalanceListener next) {
+		this.listener = listener;
+		this.settings = settings;
+		this.handler = handler;
+		this.observations = observations;
+		this.observer = observer;
+		this.next = next;
+		ExecutorService virtual = settings.virtualThreads() ? virtualThreadExecutor() : null;
+		if (virtual != null) {
+			this.lanes = virtual;
+			this.pool = null;
+		}
+		else {
+			this.pool = new ThreadPoolExecutor(settings.maxThreads(), settings.maxThreads(), 30, TimeUnit.SECONDS,
+					new LinkedBlockingQueue<>(), new CustomizableThreadFactory("rk-dispatch-" + listener + "-"));
+			this.pool.allowCoreThreadTimeOut(true);
+			this.lanes = this.pool;
+		}
+		observer.dispatcher(listener, this);
+		long period = Math.max(1_000, Math.min(5_000, settings.frontierWarning().toMillis() / 2));
+		this.frontierChecks = checks.scheduleWithFixedDelay(this::checkFrontiers, period, period, TimeUnit.MILLISECONDS);
+		this.ackFlush = checks.scheduleWithFixedDelay(this::flushAcknowledgements, ACK_INTERVAL_NANOS,
+				ACK_INTERVAL_NANOS, TimeUnit.NANOSECONDS);
+	}
+
+	/**
+	 * Bind the container whose partitions this dispatcher pauses and resumes.
+	 * @param container the container
+	 */
+	public void bind(MessageListenerContainer container) {
+		this.container = container;
+	}
+
+	// --- consumer thread --------------------------------------------------------------------------------------------
+
+	@Override
+	public void onMessage(ConsumerRecord<String, byte[]> record, @Nullable Acknowledgment acknowledgment,
+			@Nullable Consumer<?, ?> consumer) {
+		if (acknowledgment == null) {
+			throw new IllegalStateException("The dispatcher of listener '" + this.listener + "' needs AckMode.MANUAL");
+		}
+		TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+		PartitionState state = this.partitions.computeIfAbsent(partition, this::newState);
+		Observation observation = this.observations.getCurrentObservation();
+		Task task = new Task(record, acknowledgment, MDC.getCopyOfContextMap(), observation, size(record));
+		Lane lane = state.lanes[laneOf(record)];
+		boolean schedule;
+		boolean pause;
+		synchronized (state) {
+			if (record.offset() <= state.highestDispatched) {
+				return; // delivered again within the same assignment (a seek): the first one is in flight
+			}
+			state.highestDispatched = record.offset();
+			state.order.addLast(task);
+			state.inFlight++;
+			lane.queue.addLast(task);
+			schedule = !lane.scheduled;
+			lane.scheduled = true;
+			long bytes = this.bytesInFlight.addAndGet(task.bytes);
+			pause = !state.paused && (state.inFlight >= this.settings.maxInFlightPerPartition()
+					|| bytes >= this.settings.maxInFlightBytes());
+			if (pause) {
+				state.paused = true;
+			}
+		}
+		if (schedule) {
+			try {
+				this.lanes.execute(lane);
+			}
+			catch (RejectedExecutionException ex) {
+				throw new IllegalStateException("The dispatcher of listener '" + this.listener + "' is closed", ex);
+			}
+		}
+		if (pause) {
+			applyPause(state);
+		}
+	}
+
+	@Override
+	public void onPartitionsRevokedBeforeCommit(Consumer<?, ?> consumer, Collection<TopicPartition> revoked) {
+		give(revoked, true);
+		if (this.next != null) {
+			this.next.onPartitionsRevokedBeforeCommit(consumer, revoked);
+		}
+	}
+
+	@Override
+	public void onPartitionsRevokedAfterCommit(Consumer<?, ?> consumer, Collection<TopicPartition> revoked) {
+		if (this.next != null) {
+			this.next.onPartitionsRevokedAfterCommit(consumer, revoked);
+		}
+	}
+
+	@Override
+	public void onPartitionsLost(Consumer<?, ?> consumer, Collection<TopicPartition> lost) {
+		give(lost, false);
+		if (this.next != null) {
+			this.next.onPartitionsLost(consumer, lost);
+		}
+	}
+
+	@Override
+	public void onPartitionsAssigned(Consumer<?, ?> consumer, Collection<TopicPartition> assigned) {
+		refreshChildren();
+		for (TopicPartition partition : assigned) {
+			PartitionState state = this.partitions.computeIfAbsent(partition, this::newState);
+			applyPause(state); // a pause request left from an earlier owner would otherwise stall it
+		}
+		if (this.next != null) {
+			this.next.onPartitionsAssigned(consumer, assigned);
+		}
+	}
+
+	/**
+	 * Give partitions up: stop feeding them, let their records finish within the drain timeout when
+	 * {@code drain}, and forget them. The frontier was acknowledged as it moved; the container commits it next.
+	 */
+	private void give(Collection<TopicPartition> given, boolean drain) {
+		long deadline = System.nanoTime() + (drain ? this.settings.drainTimeout().toNanos() : 0);
+		List<PartitionState> states = new ArrayList<>();
+		for (TopicPartition partition : given) {
+			PartitionState state = this.partitions.get(partition);
+			if (state != null) {
+				states.add(state);
+			}
+		}
+		for (PartitionState state : states) {
+			synchronized (state) {
+				while (state.inFlight > 0) {
+					long left = deadline - System.nanoTime();
+					if (left <= 0) {
+						break;
+					}
+					try {
+						TimeUnit.NANOSECONDS.timedWait(state, left);
+					}
+					catch (InterruptedException ex) {
+						Thread.currentThread().interrupt();
+						break;
+					}
+				}
+				state.acknowledgePending(System.nanoTime()); // on the consumer thread: committed right after this
+				int dropped = state.inFlight;
+				state.owned = false; // from now on, results for it are ignored and its lanes stop
+				long bytes = 0;
+				for (Lane lane : state.lanes) {
+					for (Task task : lane.queue) {
+						bytes += task.bytes;
+					}
+					lane.queue.clear();
+				}
+				this.bytesInFlight.addAndGet(-bytes);
+				if (dropped > 0) {
+					logger.info("Listener '{}' gave up partition {} with {} record(s) unfinished after {} ms; "
+							+ "committed up to offset {}; they will be redelivered to the partition's next owner",
+							this.listener, state.partition, dropped, this.settings.drainTimeout().toMillis(),
+							state.committedUpTo());
+				}
+			}
+			this.partitions.remove(state.partition, state);
+			this.observer.partitionRevoked(this.listener, state.partition);
+			this.lastFrontierWarning.remove(state.partition);
+			state.paused = false;
+			applyPause(state); // clears any pause request the container still holds for it
+		}
+	}
+
+	// --- lanes ------------------------------------------------------------------------------------------------------
+
+	private void finished(PartitionState state, Task task, boolean done) {
+		Task frontier = null;
+		List<PartitionState> resumable = new ArrayList<>(1);
+		synchronized (state) {
+			if (!state.owned) {
+				return; // the partition was given up: its records were accounted for then
+			}
+			state.inFlight--;
+			this.bytesInFlight.addAndGet(-task.bytes);
+			if (done) {
+				task.finished = true;
+				state.finishedBeyondFrontier++;
+				while (!state.order.isEmpty() && state.order.peekFirst().finished) {
+					frontier = state.order.pollFirst();
+					state.finishedBeyondFrontier--;
+				}
+				if (frontier != null) {
+					state.frontier = frontier.record.offset();
+					state.pendingAck = frontier;
+					long now = System.nanoTime();
+					if (now - state.lastAckNanos >= ACK_INTERVAL_NANOS) {
+						state.acknowledgePending(now); // queued; the consumer thread commits it at its next loop
+					}
+				}
+			}
+			if (state.inFlight == 0) {
+				state.notifyAll();
+			}
+		}
+		if (this.bytesInFlight.get() < this.settings.maxInFlightBytes() / 2) {
+			for (PartitionState each : this.partitions.values()) {
+				if (each.paused) {
+					resumable.add(each);
+				}
+			}
+		}
+		for (PartitionState each : resumable) {
+			boolean resume;
+			synchronized (each) {
+				resume = each.paused && each.owned && each.inFlight <= this.settings.maxInFlightPerPartition() / 2;
+				if (resume) {
+					each.paused = false;
+				}
+			}
+			if (resume) {
+				applyPause(each);
+			}
+		}
+	}
+
+	private void run(Lane lane) {
+		PartitionState state = lane.state;
+		for (int i = 0; i < BATCH_PER_TURN; i++) {
+			Task task;
+			synchronized (state) {
+				task = state.owned ? lane.queue.pollFirst() : null;
+				if (task == null) {
+					lane.scheduled = false;
+					return;
+				}
+			}
+			boolean done = process(state, task);
+			finished(state, task, done);
+		}
+		try {
+			this.lanes.execute(lane); // give other lanes a turn on the shared threads
+		}
+		catch (RejectedExecutionException ex) {
+			synchronized (state) {
+				lane.scheduled = false; // closed
+			}
+		}
+	}
+
+	private boolean process(PartitionState state, Task task) {
+		Map<String, String> previous = MDC.getCopyOfContextMap();
+		if (task.mdc != null) {
+			MDC.setContextMap(task.mdc);
+		}
+		Observation.Scope scope = (task.observation != null) ? task.observation.openScope() : null;
+		try {
+			while (true) {
+				try {
+					return this.handler.handle(task.record, () -> state.owned && !this.closed);
+				}
+				catch (InterruptedException ex) {
+					Thread.currentThread().interrupt();
+					return false;
+				}
+				catch (RuntimeException | Error ex) {
+					// a handler finishes records itself (retries, dead letters); reaching here is a defect: hold the
+					// record, never commit past it
+					logger.error("Listener '{}': unexpected failure dispatching record {}-{}@{}; trying again in 1 s",
+							this.listener, task.record.topic(), task.record.partition(), task.record.offset(), ex);
+					if (!state.owned || this.closed) {
+						return false;
+					}
+					try {
+						Thread.sleep(1_000);
+					}
+					catch (InterruptedException interrupted) {
+						Thread.currentThread().interrupt();
+						return false;
+					}
+				}
+			}
+		}
+		finally {
+			if (scope != null) {
+				scope.close();
+			}
+			if (previous != null) {
+				MDC.setContextMap(previous);
+			}
+			else {
+				MDC.clear();
+			}
+		}
+	}
+
+	// --- helpers ----------------------------------------------------------------------------------------------------
+
+	private PartitionState newState(TopicPartition partition) {
+		PartitionState state = new PartitionState(partition, this.settings.workers());
+		this.observer.partitionAssigned(this.listener, partition, (p) -> commitGap(p));
+		return state;
+	}
+
+	private int laneOf(ConsumerRecord<String, byte[]> record) {
+		int workers = this.settings.workers();
+		if (workers == 1) {
+			return 0;
+		}
+		if (this.settings.ordering() == Ordering.KEY && record.key() != null) {
+			return laneOf(record.key(), workers);
+		}
+		return (int) (record.offset() % workers);
+	}
+
+	/**
+	 * The lane of a key. Kafka's default partitioner puts a key on partition {@code murmur2(key) % partitions}, so
+	 * within one partition {@code murmur2(key) % workers} would leave lanes empty whenever the two counts share a
+	 * factor (12 partitions and 16 lanes: only 4 lanes used). The partitioner's hash is therefore remixed (murmur3's
+	 * finalizer, a bijection) before the modulo, so that the keys of every partition spread over all its lanes.
+	 * @param key the record key
+	 * @param workers the lanes per partition
+	 * @return the lane, from 0 to {@code workers - 1}
+	 */
+	public static int laneOf(String key, int workers) {
+		int h = Utils.murmur2(key.getBytes(StandardCharsets.UTF_8));
+		h ^= h >>> 16;
+		h *= 0x85ebca6b;
+		h ^= h >>> 13;
+		h *= 0xc2b2ae35;
+		h ^= h >>> 16;
+		return Utils.toPositive(h) % workers;
+	}
+
+	private static int size(ConsumerRecord<String, byte[]> record) {
+		return Math.max(0, record.serializedKeySize()) + Math.max(0, record.serializedValueSize()) + 64;
+	}
+
+	/**
+	 * Make the containers' pause requests for a partition match what its state wants. The consumer thread pauses and
+	 * the lanes resume; each caller applies the latest wish under the partition's pause lock, so that a pause and a
+	 * resume racing each other cannot leave a partition paused that nobody will resume. The child containers are
+	 * called directly: their pause and resume requests do not block (the concurrent container's would take its
+	 * lifecycle lock).
+	 */
+	private void applyPause(PartitionState state) {
+		if (this.children.isEmpty()) {
+			refreshChildren(); // partitions assigned without a rebalance callback
+		}
+		synchronized (state.pauseLock) {
+			boolean paused = state.paused;
+			for (MessageListenerContainer child : this.children) {
+				if (paused) {
+					if (child.getAssignedPartitions() != null && child.getAssignedPartitions().contains(state.partition)
+							&& !child.isPartitionPauseRequested(state.partition)) {
+						logger.debug("Listener '{}' pauses {}: too many records in flight", this.listener,
+								state.partition);
+						child.pausePartition(state.partition);
+					}
+				}
+				else if (child.isPartitionPauseRequested(state.partition)) {
+					logger.debug("Listener '{}' resumes {}", this.listener, state.partition);
+					child.resumePartition(state.partition);
+				}
+			}
+		}
+	}
+
+	/** The containers that own consumers: the children of a concurrent container, else the container itself. */
+	private void refreshChildren() {
+		MessageListenerContainer bound = this.container;
+		if (bound instanceof ConcurrentMessageListenerContainer<?, ?> concurrent) {
+			this.children = List.copyOf(concurrent.getContainers());
+		}
+		else if (bound != null) {
+			this.children = List.of(bound);
+		}
+	}
+
+	private void flushAcknowledgements() {
+		long now = System.nanoTime();
+		for (PartitionState state : this.partitions.values()) {
+			synchronized (state) {
+				state.acknowledgePending(now);
+			}
+		}
+	}
+
+	/**
+	 * Log (at most once a minute per partition) the record that holds a partition's frontier back when it is older
+	 * than the warning threshold. Called periodically.
+	 */
+	public void checkFrontiers() {
+		long now = System.nanoTime();
+		for (PartitionState state : this.partitions.values()) {
+			Task head;
+			synchronized (state) {
+				head = state.order.peekFirst();
+			}
+			if (head == null || now - head.dispatchedNanos < this.settings.frontierWarning().toNanos()) {
+				continue;
+			}
+			Long last = this.lastFrontierWarning.get(state.partition);
+			if (last != null && now - last < TimeUnit.MINUTES.toNanos(1)) {
+				continue;
+			}
+			this.lastFrontierWarning.put(state.partition, now);
+			logger.warn("Listener '{}': record {}@{} with key '{}' has held the commit frontier of {} back for {} s "
+					+ "({} record(s) finished behind it wait to be committed)", this.listener, state.partition,
+					head.record.offset(), head.record.key(), state.partition,
+					TimeUnit.NANOSECONDS.toSeconds(now - head.dispatchedNanos), state.finishedBeyondFrontier);
+		}
+	}
+
+	/** Records dispatched and not finished, across the container's partitions. */
+	public int inFlight() {
+		int total = 0;
+		for (PartitionState state : this.partitions.values()) {
+			synchronized (state) {
+				total += state.inFlight;
+			}
+		}
+		return total;
+	}
+
+	/** Bytes of the records dispatched and not finished. */
+	public long inFlightBytes() {
+		return this.bytesInFlight.get();
+	}
+
+	/** The deepest lane's queue, across the container's partitions. */
+	public int maxLaneDepth() {
+		int max = 0;
+		for (PartitionState state : this.partitions.values()) {
+			synchronized (state) {
+				for (Lane lane : state.lanes) {
+					max = Math.max(max, lane.queue.size());
+				}
+			}
+		}
+		return max;
+	}
+
+	/** Seconds since the oldest unfinished record was dispatched; 0 when none. */
+	public double oldestAgeSeconds() {
+		long now = System.nanoTime();
+		long oldest = 0;
+		for (PartitionState state : this.partitions.values()) {
+			synchronized (state) {
+				for (Task task : state.order) {
+					if (!task.finished) {
+						oldest = Math.max(oldest, now - task.dispatchedNanos);
+						break;
+					}
+				}
+			}
+		}
+		return oldest / 1e9;
+	}
+
+	/** Records of a partition finished beyond its commit frontier. */
+	public int commitGap(TopicPartition partition) {
+		PartitionState state = this.partitions.get(partition);
+		if (state == null) {
+			return 0;
+		}
+		synchronized (state) {
+			return state.finishedBeyondFrontier;
+		}
+	}
+
+	/** Whether the dispatcher asked the container to pause a partition. */
+	public boolean isPaused(TopicPartition partition) {
+		PartitionState state = this.partitions.get(partition);
+		return state != null && state.paused;
+	}
+
+	/**
+	 * Stop the lanes (after the container stopped and gave its partitions up).
+	 */
+	public void close() {
+		this.closed = true;
+		this.frontierChecks.cancel(false);
+		this.ackFlush.cancel(false);
+		this.lanes.shutdown();
+		try {
+			if (!this.lanes.awaitTermination(this.settings.drainTimeout().toMillis() + 1_000, TimeUnit.MILLISECONDS)) {
+				this.lanes.shutdownNow();
+			}
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			this.lanes.shutdownNow();
+		}
+	}
+
+	private static @Nullable ExecutorService virtualThreadExecutor() {
+		try {
+			Method method = Executors.class.getMethod("newVirtualThreadPerTaskExecutor");
+			return (ExecutorService) method.invoke(null);
+		}
+		catch (ReflectiveOperationException ex) {
+			logger.info("reliable.kafka.consumer.dispatch.virtual-threads=true needs JDK 21+; using platform threads");
+			return null;
+		}
+	}
+
+	private final class PartitionState {
+
+		final TopicPartition partition;
+
+		final Lane[] lanes;
+
+		/** Dispatched and not yet below the frontier, in offset order. */
+		final ArrayDeque<Task> order = new ArrayDeque<>();
+
+		long highestDispatched = -1;
+
+		long frontier = -1;
+
+		/** The frontier's record, not yet acknowledged (acknowledgements are coalesced). */
+		@Nullable Task pendingAck;
+
+		long lastAckNanos;
+
+		int inFlight;
+
+		int finishedBeyondFrontier;
+
+		volatile boolean paused;
+
+		final Object pauseLock = new Object();
+
+		volatile boolean owned = true;
+
+		PartitionState(TopicPartition partition, int workers) {
+			this.partition = partition;
+			this.lanes = new Lane[workers];
+			for (int i = 0; i < workers; i++) {
+				this.lanes[i] = new Lane(this);
+			}
+		}
+
+		/** Acknowledge the frontier's record if it moved since the last acknowledgement; call holding the lock. */
+		void acknowledgePending(long now) {
+			Task pending = this.pendingAck;
+			if (pending != null && this.owned) {
+				this.pendingAck = null;
+				this.lastAckNanos = now;
+				pending.acknowledgment.acknowledge();
+			}
+		}
+
+		String committedUpTo() {
+			return (this.frontier < 0) ? "(none this assignment)" : String.valueOf(this.frontier + 1);
+		}
+
+	}
+
+	private final class Lane implements Runnable {
+
+		final PartitionState state;
+
+		final ArrayDeque<Task> queue = new ArrayDeque<>();
+
+		boolean scheduled;
+
+		Lane(PartitionState state) {
+			this.state = state;
+		}
+
+		@Override
+		public void run() {
+			KeyOrderedDispatcher.this.run(this);
+		}
+
+	}
+
+	private static final class Task {
+
+		final ConsumerRecord<String, byte[]> record;
+
+		final Acknowledgment acknowledgment;
+
+		final @Nullable Map<String, String> mdc;
+
+		final @Nullable Observation observation;
+
+		final int bytes;
+
+		final long dispatchedNanos = System.nanoTime();
+
+		volatile boolean finished;
+
+		Task(ConsumerRecord<String, byte[]> record, Acknowledgment acknowledgment, @Nullable Map<String, String> mdc,
+				@Nullable Observation observation, int bytes) {
+			this.record = record;
+			this.acknowledgment = acknowledgment;
+			this.mdc = mdc;
+			this.observation = observation;
+			this.bytes = bytes;
+		}
+
+	}
+
+}
