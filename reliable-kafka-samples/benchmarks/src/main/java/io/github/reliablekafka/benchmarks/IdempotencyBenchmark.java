@@ -1,0 +1,147 @@
+package io.github.reliablekafka.benchmarks;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import io.github.reliablekafka.autoconfigure.consumer.ReliableKafkaConsumerAutoConfiguration;
+import io.github.reliablekafka.autoconfigure.idempotency.ReliableKafkaIdempotencyAutoConfiguration;
+import io.github.reliablekafka.autoconfigure.producer.ReliableKafkaProducerAutoConfiguration;
+import io.github.reliablekafka.consumer.ReliableListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
+import org.springframework.boot.WebApplicationType;
+import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration;
+import org.springframework.boot.jdbc.autoconfigure.JdbcTemplateAutoConfiguration;
+import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
+import org.springframework.boot.transaction.autoconfigure.TransactionAutoConfiguration;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * A reliable listener whose work is one row inserted in PostgreSQL, in a transaction, run with no guard and with each
+ * idempotency guard in turn, on the same kind of topic contents: the guard's cost is the ratio to no guard. Needs the
+ * local PostgreSQL ({@code RK_POSTGRES_URL}, default {@code jdbc:postgresql://localhost:5432/test?user=postgres}) and
+ * Redis ({@code RK_REDIS_HOST}/{@code RK_REDIS_PORT}, default localhost:6379).
+ */
+final class IdempotencyBenchmark {
+
+	private static final int RECORDS = 20_000;
+
+	private static final int PARTITIONS = 3;
+
+	static volatile Meter meter;
+
+	private IdempotencyBenchmark() {
+	}
+
+	static String run(String servers) throws Exception {
+		String url = System.getenv().getOrDefault("RK_POSTGRES_URL",
+				"jdbc:postgresql://localhost:5432/test?user=postgres");
+		String schema = "rk_bench_" + Long.toHexString(System.nanoTime());
+		try (Connection connection = DriverManager.getConnection(url); Statement statement = connection.createStatement()) {
+			statement.execute("CREATE SCHEMA " + schema);
+		}
+		String schemaUrl = url + (url.contains("?") ? "&" : "?") + "currentSchema=" + schema;
+		try {
+			Map<String, Double> rates = new LinkedHashMap<>();
+			// warm-up: the first context pays for class loading and JIT
+			measure(servers, schemaUrl, "none", 5_000);
+			for (String store : List.of("none", "redis", "jdbc", "two-tier")) {
+				double rate = measure(servers, schemaUrl, store, RECORDS);
+				rates.put(store, rate);
+				System.out.printf("idempotency benchmark: %s %s records/s%n", store, Benchmarks.rate(rate));
+			}
+			double none = rates.get("none");
+			StringBuilder table = new StringBuilder();
+			table.append("## Idempotency guards (issue 5)\n\n")
+				.append("Records/s of one `@ReliableListener` (3 partitions, `concurrency = 3`) whose work is one row ")
+				.append("inserted in PostgreSQL in a transaction, over ").append(String.format("%,d", RECORDS))
+				.append(" records with distinct `rk-id`s, with each store of ")
+				.append("`reliable.kafka.consumer.idempotency.store`; local PostgreSQL and Redis. ")
+				.append("Cost = 1 - guard / none. Target: two-tier costs <= 25%.\n\n")
+				.append("| Store | Records/s | Ratio to no guard | Cost |\n| --- | --- | --- | --- |\n");
+			rates.forEach((store, rate) -> table.append(String.format("| %s | %s | %s | %.0f%% |%n", store,
+					Benchmarks.rate(rate), Benchmarks.ratio(rate / none), (1 - rate / none) * 100)));
+			return table.append('\n').toString();
+		}
+		finally {
+			try (Connection connection = DriverManager.getConnection(url);
+					Statement statement = connection.createStatement()) {
+				statement.execute("DROP SCHEMA " + schema + " CASCADE");
+			}
+		}
+	}
+
+	static double measure(String servers, String url, String store, int records) throws Exception {
+		String topic = Benchmarks.newTopic(servers, "bench-idem-" + store, PARTITIONS);
+		Benchmarks.produce(servers, topic, records, 1_000);
+		meter = new Meter(records);
+		List<String> args = new ArrayList<>(List.of("--spring.kafka.bootstrap-servers=" + servers,
+				"--bench.topic=" + topic, "--bench.group=idem-" + topic, "--spring.main.banner-mode=off",
+				"--spring.datasource.url=" + url, "--spring.datasource.hikari.maximum-pool-size=10",
+				"--spring.data.redis.host=" + System.getenv().getOrDefault("RK_REDIS_HOST", "localhost"),
+				"--spring.data.redis.port=" + System.getenv().getOrDefault("RK_REDIS_PORT", "6379"),
+				"--spring.data.redis.timeout=2s", "--reliable.kafka.outbox.enabled=false",
+				"--reliable.kafka.consumer.idempotency.store=" + store,
+				"--reliable.kafka.consumer.idempotency.initialize-schema=always",
+				"--reliable.kafka.consumer.idempotency.redis-key-prefix=rk:bench:" + topic + ":"));
+		try (ConfigurableApplicationContext context = new SpringApplicationBuilder(GuardApp.class)
+			.web(WebApplicationType.NONE)
+			.logStartupInfo(false)
+			.run(args.toArray(String[]::new))) {
+			return meter.await(Duration.ofMinutes(10));
+		}
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@ImportAutoConfiguration({ KafkaAutoConfiguration.class, DataSourceAutoConfiguration.class,
+			DataSourceTransactionManagerAutoConfiguration.class, JdbcTemplateAutoConfiguration.class,
+			TransactionAutoConfiguration.class,
+			DataRedisAutoConfiguration.class, ReliableKafkaProducerAutoConfiguration.class,
+			ReliableKafkaIdempotencyAutoConfiguration.class, ReliableKafkaConsumerAutoConfiguration.class })
+	static class GuardApp {
+
+		@Bean
+		EffectListener effectListener(JdbcTemplate jdbc, TransactionTemplate transactions) {
+			jdbc.execute("CREATE TABLE IF NOT EXISTS bench_effects (id VARCHAR(128) NOT NULL, body VARCHAR(512))");
+			return new EffectListener(jdbc, transactions);
+		}
+
+	}
+
+	static final class EffectListener {
+
+		private final JdbcTemplate jdbc;
+
+		private final TransactionTemplate transactions;
+
+		EffectListener(JdbcTemplate jdbc, TransactionTemplate transactions) {
+			this.jdbc = jdbc;
+			this.transactions = transactions;
+		}
+
+		@ReliableListener(id = "bench-guard", topics = "${bench.topic}", groupId = "${bench.group}", concurrency = "3")
+		void on(ConsumerRecord<String, byte[]> record) {
+			// the listener's own transaction: with a ledger store it joins the guard's
+			this.transactions.executeWithoutResult((status) -> this.jdbc.update(
+					"INSERT INTO bench_effects (id, body) VALUES (?, ?)", record.topic() + "@" + record.offset(),
+					new String(record.value())));
+			meter.hit();
+		}
+
+	}
+
+}
