@@ -2,6 +2,9 @@ package io.github.reliablekafka.idempotency;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -16,7 +19,8 @@ import org.springframework.transaction.support.TransactionTemplate;
 /**
  * Redis in front, the ledger as the final word: Redis says {@code DONE}, the record is skipped without touching the
  * database; otherwise the ledger decides inside the transaction with the work; after the commit Redis is told
- * {@code DONE} (never before: a rollback leaves no {@code DONE}). Claims are counted in Redis. If Redis is
+ * {@code DONE} (never before: a rollback leaves no {@code DONE}), from a background thread so that the listener does not
+ * wait for it. Claims are counted in Redis. If Redis is
  * unreachable the ledger alone decides (counted as a fallback, logged once per outage; Redis is probed once a
  * second, not on every record) and claims are not counted until Redis is back.
  */
@@ -45,6 +49,17 @@ final class TwoTierIdempotencyGuard implements IdempotencyGuard {
 	private final int maxClaims;
 
 	private final GuardListener listener;
+
+	/**
+	 * Tells Redis DONE after commits: one daemon thread, at most 10,000 waiting; beyond that the listener's thread
+	 * writes itself.
+	 */
+	private final ThreadPoolExecutor doneWriter = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
+			new ArrayBlockingQueue<>(10_000), (task) -> {
+				Thread thread = new Thread(task, "rk-idempotency-done");
+				thread.setDaemon(true);
+				return thread;
+			}, new ThreadPoolExecutor.CallerRunsPolicy());
 
 	private final RedisOutage outage = new RedisOutage(logger,
 			"the two-tier idempotency guard decides with the database ledger alone");
@@ -83,7 +98,10 @@ final class TwoTierIdempotencyGuard implements IdempotencyGuard {
 			throw ex;
 		}
 		this.listener.checked(store(), (outcome == Outcome.PROCESSED) ? "new" : "duplicate");
-		redisQuietly(() -> this.redis.opsForValue().set(this.keys.state(group, key), "DONE", this.ttl));
+		String state = this.keys.state(group, key);
+		// after the commit, off the listener's thread: the ledger already says DONE, Redis only learns it to skip
+		// later duplicates without the database (a lost write costs one ledger lookup, never a second effect)
+		this.doneWriter.execute(() -> redisQuietly(() -> this.redis.opsForValue().set(state, "DONE", this.ttl)));
 		return outcome;
 	}
 

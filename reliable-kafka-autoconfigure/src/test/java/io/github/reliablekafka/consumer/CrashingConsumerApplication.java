@@ -20,7 +20,10 @@ public final class CrashingConsumerApplication {
 
 	public static void main(String[] args) {
 		ConsumerTestApplication.start(args[0], List.of(Listener.class), "test.topic=" + args[1], "test.group=" + args[2],
-				"test.work-micros=" + args[3], "spring.kafka.consumer.max-poll-records=200");
+				"test.work-micros=" + args[3], "spring.kafka.consumer.max-poll-records=200",
+				// a killed consumer's partitions move on after 6 s, not the default 45 s
+				"spring.kafka.consumer.properties.session.timeout.ms=6000",
+				"spring.kafka.consumer.properties.heartbeat.interval.ms=2000");
 		System.out.println("STARTED");
 	}
 

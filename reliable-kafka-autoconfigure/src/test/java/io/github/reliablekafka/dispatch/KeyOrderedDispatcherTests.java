@@ -206,6 +206,30 @@ class KeyOrderedDispatcherTests {
 	}
 
 	@Test
+	void withTheKip848ProtocolTwoConsumersShareThePartitionsWithoutLossOrReorder() throws Exception {
+		String topic = KafkaTestSupport.newTopic("dispatch-kip848", 4);
+		produce(topic, 200, 20_000, (key, seq) -> String.valueOf(seq));
+		ConfigurableApplicationContext context = start(topic, "test.concurrency=2", "test.work-max-ms=1",
+				"spring.kafka.consumer.properties.group.protocol=consumer");
+		Deliveries deliveries = context.getBean(Deliveries.class);
+		await().atMost(Duration.ofSeconds(120)).until(() -> deliveries.total.get() >= 20_000);
+		List<TopicPartition> partitions = new ArrayList<>();
+		for (int p = 0; p < 4; p++) {
+			partitions.add(new TopicPartition(topic, p));
+		}
+		await().atMost(Duration.ofSeconds(30))
+			.until(() -> KafkaTestSupport.committedOffsets(KafkaTestSupport.bootstrapServers(), "group-" + topic, partitions)
+				.values()
+				.stream()
+				.mapToLong(Long::longValue)
+				.sum() == 20_000);
+		System.out.printf("KIP-848 protocol, 2 consumers, 4 partitions: processed=%d distinct=%d order violations=%d%n",
+				deliveries.total.get(), deliveries.offsets.size(), orderViolations(deliveries));
+		assertThat(deliveries.offsets).hasSize(20_000);
+		assertThat(orderViolations(deliveries)).isZero();
+	}
+
+	@Test
 	void aFailingRecordIsRetriedOnItsLaneThenDeadLetteredWhileTheOtherLanesFlow() throws Exception {
 		String topic = KafkaTestSupport.newTopic("dispatch-fail", 1);
 		KafkaTestSupport.createTopic(KafkaTestSupport.bootstrapServers(), topic + ".DLT", 1, 1);
