@@ -1,19 +1,17 @@
 package io.github.reliablekafka.dispatch;
 
 import java.lang.reflect.Method;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -23,7 +21,6 @@ import io.micrometer.observation.ObservationRegistry;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.utils.Utils;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -81,7 +78,7 @@ public final class KeyOrderedDispatcher
 
 	private final @Nullable ConsumerAwareRebalanceListener next;
 
-	private final Map<TopicPartition, PartitionState> partitions = new ConcurrentHashMap<>();
+	private final Map<TopicPartition, PartitionLanes> partitions = new ConcurrentHashMap<>();
 
 	private final AtomicLong bytesInFlight = new AtomicLong();
 
@@ -162,10 +159,10 @@ public final class KeyOrderedDispatcher
 			throw new IllegalStateException("The dispatcher of listener '" + this.listener + "' needs AckMode.MANUAL");
 		}
 		TopicPartition partition = new TopicPartition(record.topic(), record.partition());
-		PartitionState state = this.partitions.computeIfAbsent(partition, this::newState);
+		PartitionLanes state = this.partitions.computeIfAbsent(partition, this::newState);
 		Observation observation = this.observations.getCurrentObservation();
-		Task task = new Task(record, acknowledgment, MDC.getCopyOfContextMap(), observation, size(record));
-		Lane lane = state.lanes[laneOf(record)];
+		DispatchedRecord task = new DispatchedRecord(record, acknowledgment, MDC.getCopyOfContextMap(), observation, size(record));
+		PartitionLanes.Lane lane = state.lanes[laneOf(record)];
 		boolean schedule;
 		boolean pause;
 		synchronized (state) {
@@ -225,7 +222,7 @@ public final class KeyOrderedDispatcher
 	public void onPartitionsAssigned(Consumer<?, ?> consumer, Collection<TopicPartition> assigned) {
 		refreshChildren();
 		for (TopicPartition partition : assigned) {
-			PartitionState state = this.partitions.computeIfAbsent(partition, this::newState);
+			PartitionLanes state = this.partitions.computeIfAbsent(partition, this::newState);
 			applyPause(state); // a pause request left from an earlier owner would otherwise stall it
 		}
 		if (this.next != null) {
@@ -239,14 +236,14 @@ public final class KeyOrderedDispatcher
 	 */
 	private void give(Collection<TopicPartition> given, boolean drain) {
 		long deadline = System.nanoTime() + (drain ? this.settings.drainTimeout().toNanos() : 0);
-		List<PartitionState> states = new ArrayList<>();
+		List<PartitionLanes> states = new ArrayList<>();
 		for (TopicPartition partition : given) {
-			PartitionState state = this.partitions.get(partition);
+			PartitionLanes state = this.partitions.get(partition);
 			if (state != null) {
 				states.add(state);
 			}
 		}
-		for (PartitionState state : states) {
+		for (PartitionLanes state : states) {
 			synchronized (state) {
 				while (state.inFlight > 0) {
 					long left = deadline - System.nanoTime();
@@ -265,8 +262,8 @@ public final class KeyOrderedDispatcher
 				int dropped = state.inFlight;
 				state.owned = false; // from now on, results for it are ignored and its lanes stop
 				long bytes = 0;
-				for (Lane lane : state.lanes) {
-					for (Task task : lane.queue) {
+				for (PartitionLanes.Lane lane : state.lanes) {
+					for (DispatchedRecord task : lane.queue) {
 						bytes += task.bytes;
 					}
 					lane.queue.clear();
@@ -289,9 +286,9 @@ public final class KeyOrderedDispatcher
 
 	// --- lanes ------------------------------------------------------------------------------------------------------
 
-	private void finished(PartitionState state, Task task, boolean done) {
-		Task frontier = null;
-		List<PartitionState> resumable = new ArrayList<>(1);
+	private void finished(PartitionLanes state, DispatchedRecord task, boolean done) {
+		DispatchedRecord frontier = null;
+		List<PartitionLanes> resumable = new ArrayList<>(1);
 		synchronized (state) {
 			if (!state.owned) {
 				return; // the partition was given up: its records were accounted for then
@@ -319,13 +316,13 @@ public final class KeyOrderedDispatcher
 			}
 		}
 		if (this.bytesInFlight.get() < this.settings.maxInFlightBytes() / 2) {
-			for (PartitionState each : this.partitions.values()) {
+			for (PartitionLanes each : this.partitions.values()) {
 				if (each.paused) {
 					resumable.add(each);
 				}
 			}
 		}
-		for (PartitionState each : resumable) {
+		for (PartitionLanes each : resumable) {
 			boolean resume;
 			synchronized (each) {
 				resume = each.paused && each.owned && each.inFlight <= this.settings.maxInFlightPerPartition() / 2;
@@ -339,10 +336,10 @@ public final class KeyOrderedDispatcher
 		}
 	}
 
-	private void run(Lane lane) {
-		PartitionState state = lane.state;
+	private void run(PartitionLanes.Lane lane) {
+		PartitionLanes state = lane.state;
 		for (int i = 0; i < BATCH_PER_TURN; i++) {
-			Task task;
+			DispatchedRecord task;
 			synchronized (state) {
 				task = state.owned ? lane.queue.pollFirst() : null;
 				if (task == null) {
@@ -363,7 +360,7 @@ public final class KeyOrderedDispatcher
 		}
 	}
 
-	private boolean process(PartitionState state, Task task) {
+	private boolean process(PartitionLanes state, DispatchedRecord task) {
 		Map<String, String> previous = MDC.getCopyOfContextMap();
 		if (task.mdc != null) {
 			MDC.setContextMap(task.mdc);
@@ -411,8 +408,8 @@ public final class KeyOrderedDispatcher
 
 	// --- helpers ----------------------------------------------------------------------------------------------------
 
-	private PartitionState newState(TopicPartition partition) {
-		PartitionState state = new PartitionState(partition, this.settings.workers());
+	private PartitionLanes newState(TopicPartition partition) {
+		PartitionLanes state = new PartitionLanes(partition, this.settings.workers(), this::run);
 		this.observer.partitionAssigned(this.listener, partition, (p) -> commitGap(p));
 		return state;
 	}
@@ -423,28 +420,9 @@ public final class KeyOrderedDispatcher
 			return 0;
 		}
 		if (this.settings.ordering() == Ordering.KEY && record.key() != null) {
-			return laneOf(record.key(), workers);
+			return LaneHash.laneOf(record.key(), workers);
 		}
 		return (int) (record.offset() % workers);
-	}
-
-	/**
-	 * The lane of a key. Kafka's default partitioner puts a key on partition {@code murmur2(key) % partitions}, so
-	 * within one partition {@code murmur2(key) % workers} would leave lanes empty whenever the two counts share a
-	 * factor (12 partitions and 16 lanes: only 4 lanes used). The partitioner's hash is therefore remixed (murmur3's
-	 * finalizer, a bijection) before the modulo, so that the keys of every partition spread over all its lanes.
-	 * @param key the record key
-	 * @param workers the lanes per partition
-	 * @return the lane, from 0 to {@code workers - 1}
-	 */
-	public static int laneOf(String key, int workers) {
-		int h = Utils.murmur2(key.getBytes(StandardCharsets.UTF_8));
-		h ^= h >>> 16;
-		h *= 0x85ebca6b;
-		h ^= h >>> 13;
-		h *= 0xc2b2ae35;
-		h ^= h >>> 16;
-		return Utils.toPositive(h) % workers;
 	}
 
 	private static int size(ConsumerRecord<String, byte[]> record) {
@@ -458,7 +436,7 @@ public final class KeyOrderedDispatcher
 	 * called directly: their pause and resume requests do not block (the concurrent container's would take its
 	 * lifecycle lock).
 	 */
-	private void applyPause(PartitionState state) {
+	private void applyPause(PartitionLanes state) {
 		if (this.children.isEmpty()) {
 			refreshChildren(); // partitions assigned without a rebalance callback
 		}
@@ -494,7 +472,7 @@ public final class KeyOrderedDispatcher
 
 	private void flushAcknowledgements() {
 		long now = System.nanoTime();
-		for (PartitionState state : this.partitions.values()) {
+		for (PartitionLanes state : this.partitions.values()) {
 			synchronized (state) {
 				state.acknowledgePending(now);
 			}
@@ -507,8 +485,8 @@ public final class KeyOrderedDispatcher
 	 */
 	public void checkFrontiers() {
 		long now = System.nanoTime();
-		for (PartitionState state : this.partitions.values()) {
-			Task head;
+		for (PartitionLanes state : this.partitions.values()) {
+			DispatchedRecord head;
 			synchronized (state) {
 				head = state.order.peekFirst();
 			}
@@ -530,7 +508,7 @@ public final class KeyOrderedDispatcher
 	/** Records dispatched and not finished, across the container's partitions. */
 	public int inFlight() {
 		int total = 0;
-		for (PartitionState state : this.partitions.values()) {
+		for (PartitionLanes state : this.partitions.values()) {
 			synchronized (state) {
 				total += state.inFlight;
 			}
@@ -546,12 +524,8 @@ public final class KeyOrderedDispatcher
 	/** The deepest lane's queue, across the container's partitions. */
 	public int maxLaneDepth() {
 		int max = 0;
-		for (PartitionState state : this.partitions.values()) {
-			synchronized (state) {
-				for (Lane lane : state.lanes) {
-					max = Math.max(max, lane.queue.size());
-				}
-			}
+		for (PartitionLanes state : this.partitions.values()) {
+			max = Math.max(max, state.maxLaneDepth());
 		}
 		return max;
 	}
@@ -560,22 +534,15 @@ public final class KeyOrderedDispatcher
 	public double oldestAgeSeconds() {
 		long now = System.nanoTime();
 		long oldest = 0;
-		for (PartitionState state : this.partitions.values()) {
-			synchronized (state) {
-				for (Task task : state.order) {
-					if (!task.finished) {
-						oldest = Math.max(oldest, now - task.dispatchedNanos);
-						break;
-					}
-				}
-			}
+		for (PartitionLanes state : this.partitions.values()) {
+			oldest = Math.max(oldest, state.oldestUnfinishedNanos(now));
 		}
 		return oldest / 1e9;
 	}
 
 	/** Records of a partition finished beyond its commit frontier. */
 	public int commitGap(TopicPartition partition) {
-		PartitionState state = this.partitions.get(partition);
+		PartitionLanes state = this.partitions.get(partition);
 		if (state == null) {
 			return 0;
 		}
@@ -586,7 +553,7 @@ public final class KeyOrderedDispatcher
 
 	/** Whether the dispatcher asked the container to pause a partition. */
 	public boolean isPaused(TopicPartition partition) {
-		PartitionState state = this.partitions.get(partition);
+		PartitionLanes state = this.partitions.get(partition);
 		return state != null && state.paused;
 	}
 
@@ -618,104 +585,6 @@ public final class KeyOrderedDispatcher
 			logger.info("reliable.kafka.consumer.dispatch.virtual-threads=true needs JDK 21+; using platform threads");
 			return null;
 		}
-	}
-
-	private final class PartitionState {
-
-		final TopicPartition partition;
-
-		final Lane[] lanes;
-
-		/** Dispatched and not yet below the frontier, in offset order. */
-		final ArrayDeque<Task> order = new ArrayDeque<>();
-
-		long highestDispatched = -1;
-
-		long frontier = -1;
-
-		/** The frontier's record, not yet acknowledged (acknowledgements are coalesced). */
-		@Nullable Task pendingAck;
-
-		long lastAckNanos;
-
-		int inFlight;
-
-		int finishedBeyondFrontier;
-
-		volatile boolean paused;
-
-		final Object pauseLock = new Object();
-
-		volatile boolean owned = true;
-
-		PartitionState(TopicPartition partition, int workers) {
-			this.partition = partition;
-			this.lanes = new Lane[workers];
-			for (int i = 0; i < workers; i++) {
-				this.lanes[i] = new Lane(this);
-			}
-		}
-
-		/** Acknowledge the frontier's record if it moved since the last acknowledgement; call holding the lock. */
-		void acknowledgePending(long now) {
-			Task pending = this.pendingAck;
-			if (pending != null && this.owned) {
-				this.pendingAck = null;
-				this.lastAckNanos = now;
-				pending.acknowledgment.acknowledge();
-			}
-		}
-
-		String committedUpTo() {
-			return (this.frontier < 0) ? "(none this assignment)" : String.valueOf(this.frontier + 1);
-		}
-
-	}
-
-	private final class Lane implements Runnable {
-
-		final PartitionState state;
-
-		final ArrayDeque<Task> queue = new ArrayDeque<>();
-
-		boolean scheduled;
-
-		Lane(PartitionState state) {
-			this.state = state;
-		}
-
-		@Override
-		public void run() {
-			KeyOrderedDispatcher.this.run(this);
-		}
-
-	}
-
-	private static final class Task {
-
-		final ConsumerRecord<String, byte[]> record;
-
-		final Acknowledgment acknowledgment;
-
-		final @Nullable Map<String, String> mdc;
-
-		final @Nullable Observation observation;
-
-		final int bytes;
-
-		final long dispatchedNanos = System.nanoTime();
-
-		volatile boolean finished;
-
-		Task(ConsumerRecord<String, byte[]> record, Acknowledgment acknowledgment, @Nullable Map<String, String> mdc,
-				@Nullable Observation observation, int bytes) {
-			this.record = record;
-			this.acknowledgment = acknowledgment;
-			this.mdc = mdc;
-			this.observation = observation;
-			this.bytes = bytes;
-		}
-
 	}
 
 }

@@ -301,7 +301,7 @@ class KeyOrderedDispatcherTests {
 	}
 
 	static int lane(String key, int workers) {
-		return KeyOrderedDispatcher.laneOf(key, workers);
+		return LaneHash.laneOf(key, workers);
 	}
 
 	@Test

@@ -31,7 +31,7 @@ import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
  *
  * <p>
  * Arguments: {@code --out=<file>} (default {@code docs/benchmarks.md}), then the suites: {@code all} (default),
- * {@code dispatch}, {@code idempotency}. Each comparison is measured in the same run, on the same broker and
+ * {@code outbox}, {@code idempotency}, {@code dispatch}. Each comparison is measured in the same run, on the same broker and
  * machine, and reported as records/s and as ratios.
  */
 public final class Benchmarks {
@@ -51,7 +51,7 @@ public final class Benchmarks {
 			}
 		}
 		if (suites.isEmpty() || suites.contains("all")) {
-			suites = List.of("dispatch", "idempotency");
+			suites = List.of("outbox", "idempotency", "dispatch");
 		}
 		try {
 			run(out, suites);
@@ -92,6 +92,7 @@ public final class Benchmarks {
 			for (String suite : suites) {
 				switch (suite) {
 					case "dispatch" -> report.append(DispatchBenchmark.run(servers));
+					case "outbox" -> report.append(OutboxBenchmark.run(servers));
 					case "idempotency" -> report.append(IdempotencyBenchmark.run(servers));
 					default -> throw new IllegalArgumentException("Unknown suite '" + suite + "'");
 				}

@@ -1,0 +1,40 @@
+package io.github.reliablekafka.dispatch;
+
+import java.util.Map;
+
+import io.micrometer.observation.Observation;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.kafka.support.Acknowledgment;
+
+/**
+ * A record handed to a lane, with what travels with it: its acknowledgement, the consumer thread's MDC and
+ * observation, its size and when it was dispatched.
+ */
+final class DispatchedRecord {
+
+	final ConsumerRecord<String, byte[]> record;
+
+	final Acknowledgment acknowledgment;
+
+	final @Nullable Map<String, String> mdc;
+
+	final @Nullable Observation observation;
+
+	final int bytes;
+
+	final long dispatchedNanos = System.nanoTime();
+
+	volatile boolean finished;
+
+	DispatchedRecord(ConsumerRecord<String, byte[]> record, Acknowledgment acknowledgment,
+			@Nullable Map<String, String> mdc, @Nullable Observation observation, int bytes) {
+		this.record = record;
+		this.acknowledgment = acknowledgment;
+		this.mdc = mdc;
+		this.observation = observation;
+		this.bytes = bytes;
+	}
+
+}

@@ -1,0 +1,193 @@
+package io.github.reliablekafka.benchmarks;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import io.github.reliablekafka.autoconfigure.outbox.ReliableKafkaOutboxAutoConfiguration;
+import io.github.reliablekafka.autoconfigure.producer.ReliableKafkaProducerAutoConfiguration;
+import io.github.reliablekafka.outbox.OutboxRelay;
+import io.github.reliablekafka.producer.ReliableKafkaTemplate;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+import org.springframework.boot.WebApplicationType;
+import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration;
+import org.springframework.boot.jdbc.autoconfigure.JdbcTemplateAutoConfiguration;
+import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
+import org.springframework.boot.transaction.autoconfigure.TransactionAutoConfiguration;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.kafka.core.DefaultKafkaProducerFactory;
+import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Business transactions per second on PostgreSQL with the outbox (the send recorded in the transaction, published
+ * after the commit) versus the same transaction followed by a plain {@code KafkaTemplate.send} (the unsafe dual
+ * write), and the relay's throughput on a backlog, in one run.
+ */
+final class OutboxBenchmark {
+
+	private static final int THREADS = 4;
+
+	private static final int TRANSACTIONS = 8_000;
+
+	private static final int BACKLOG = 50_000;
+
+	private OutboxBenchmark() {
+	}
+
+	static String run(String servers) throws Exception {
+		String url = System.getenv().getOrDefault("RK_POSTGRES_URL",
+				"jdbc:postgresql://localhost:5432/test?user=postgres");
+		String schema = "rk_bench_" + Long.toHexString(System.nanoTime());
+		try (Connection connection = DriverManager.getConnection(url); Statement statement = connection.createStatement()) {
+			statement.execute("CREATE SCHEMA " + schema);
+		}
+		String schemaUrl = url + (url.contains("?") ? "&" : "?") + "currentSchema=" + schema;
+		try {
+			transactions(servers, schemaUrl, true, 1_000); // warm-up
+			double dual = transactions(servers, schemaUrl, false, TRANSACTIONS);
+			double outbox = transactions(servers, schemaUrl, true, TRANSACTIONS);
+			double relay = relay(servers, schemaUrl);
+			System.out.printf("outbox benchmark: dual write %s tx/s, outbox %s tx/s, relay %s rows/s%n",
+					Benchmarks.rate(dual), Benchmarks.rate(outbox), Benchmarks.rate(relay));
+			return "## Transactional outbox (issue 3)\n\n"
+					+ "Business transactions per second, " + THREADS + " threads, " + String.format("%,d", TRANSACTIONS)
+					+ " transactions each inserting one order row in PostgreSQL and sending one ~100-byte message: "
+					+ "with the outbox (the message recorded in the transaction and published after the commit, "
+					+ "`publish-mode=immediate`), and the same transaction followed by a plain `KafkaTemplate.send` "
+					+ "after the commit (the unsafe dual write; acks=all both). Relay: a backlog of "
+					+ String.format("%,d", BACKLOG) + " committed rows (`publish-mode=relay`, relay stopped while they "
+					+ "are written) published by one instance's relay to the broker. Targets: ratio >= 0.8; relay "
+					+ ">= 10,000 rows/s.\n\n"
+					+ "| Dual write (tx/s) | Outbox (tx/s) | Outbox / dual write | Relay (rows/s) |\n"
+					+ "| --- | --- | --- | --- |\n"
+					+ String.format("| %s | %s | %s | %s |%n%n", Benchmarks.rate(dual), Benchmarks.rate(outbox),
+							Benchmarks.ratio(outbox / dual), Benchmarks.rate(relay));
+		}
+		finally {
+			try (Connection connection = DriverManager.getConnection(url);
+					Statement statement = connection.createStatement()) {
+				statement.execute("DROP SCHEMA " + schema + " CASCADE");
+			}
+		}
+	}
+
+	private static ConfigurableApplicationContext start(String servers, String url, boolean outbox, String... more) {
+		List<String> args = new ArrayList<>(List.of("--spring.kafka.bootstrap-servers=" + servers,
+				"--spring.main.banner-mode=off", "--spring.datasource.url=" + url,
+				"--spring.datasource.hikari.maximum-pool-size=" + (THREADS + 4),
+				"--reliable.kafka.outbox.enabled=" + outbox, "--reliable.kafka.outbox.initialize-schema=always"));
+		for (String each : more) {
+			args.add("--" + each);
+		}
+		return new SpringApplicationBuilder(OutboxApp.class).web(WebApplicationType.NONE)
+			.logStartupInfo(false)
+			.run(args.toArray(String[]::new));
+	}
+
+	static double transactions(String servers, String url, boolean outbox, int count) throws Exception {
+		String topic = Benchmarks.newTopic(servers, "bench-outbox", 3);
+		Map<String, Object> producer = new HashMap<>();
+		producer.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
+		producer.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
+		producer.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
+		producer.put(ProducerConfig.ACKS_CONFIG, "all");
+		DefaultKafkaProducerFactory<String, String> factory = new DefaultKafkaProducerFactory<>(producer);
+		KafkaTemplate<String, String> plain = new KafkaTemplate<>(factory);
+		String padding = "x".repeat(80);
+		try (ConfigurableApplicationContext context = start(servers, url, outbox)) {
+			JdbcTemplate jdbc = context.getBean(JdbcTemplate.class);
+			jdbc.execute("CREATE TABLE IF NOT EXISTS bench_orders (id VARCHAR(64) PRIMARY KEY, body VARCHAR(256))");
+			TransactionTemplate transactions = context.getBean(TransactionTemplate.class);
+			ReliableKafkaTemplate reliable = outbox ? context.getBean(ReliableKafkaTemplate.class) : null;
+			ExecutorService threads = Executors.newFixedThreadPool(THREADS);
+			List<Future<?>> futures = new ArrayList<>();
+			long start = System.nanoTime();
+			for (int t = 0; t < THREADS; t++) {
+				int thread = t;
+				futures.add(threads.submit(() -> {
+					for (int i = thread; i < count; i += THREADS) {
+						String id = topic + "-" + i;
+						String body = "{\"order\":\"" + id + "\",\"p\":\"" + padding + "\"}";
+						transactions.executeWithoutResult((status) -> {
+							jdbc.update("INSERT INTO bench_orders (id, body) VALUES (?, ?)", id, body);
+							if (reliable != null) {
+								reliable.send(topic, id, body);
+							}
+						});
+						if (reliable == null) {
+							plain.send(topic, id, body); // after the commit: lost if the process dies here
+						}
+					}
+					return null;
+				}));
+			}
+			for (Future<?> future : futures) {
+				future.get(10, TimeUnit.MINUTES);
+			}
+			double rate = count / ((System.nanoTime() - start) / 1e9);
+			threads.shutdown();
+			plain.flush();
+			return rate;
+		}
+		finally {
+			factory.destroy();
+		}
+	}
+
+	static double relay(String servers, String url) throws Exception {
+		String topic = Benchmarks.newTopic(servers, "bench-relay", 3);
+		String padding = "x".repeat(80);
+		try (ConfigurableApplicationContext context = start(servers, url, true,
+				"reliable.kafka.outbox.publish-mode=relay")) {
+			OutboxRelay relay = context.getBean(OutboxRelay.class);
+			relay.stop();
+			TransactionTemplate transactions = context.getBean(TransactionTemplate.class);
+			ReliableKafkaTemplate reliable = context.getBean(ReliableKafkaTemplate.class);
+			for (int batch = 0; batch < BACKLOG / 1_000; batch++) {
+				int first = batch * 1_000;
+				transactions.executeWithoutResult((status) -> {
+					for (int i = first; i < first + 1_000; i++) {
+						reliable.send(topic, "key-" + (i % 1_000), "{\"n\":" + i + ",\"p\":\"" + padding + "\"}");
+					}
+				});
+			}
+			long before = relay.publishedCount();
+			long start = System.nanoTime();
+			relay.start();
+			while (relay.publishedCount() - before < BACKLOG) {
+				Thread.sleep(5);
+				if (System.nanoTime() - start > TimeUnit.MINUTES.toNanos(10)) {
+					throw new IllegalStateException("the relay published " + (relay.publishedCount() - before) + " of "
+							+ BACKLOG + " rows in 10 minutes");
+				}
+			}
+			return BACKLOG / ((System.nanoTime() - start) / 1e9);
+		}
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@ImportAutoConfiguration({ KafkaAutoConfiguration.class, DataSourceAutoConfiguration.class,
+			DataSourceTransactionManagerAutoConfiguration.class, JdbcTemplateAutoConfiguration.class,
+			TransactionAutoConfiguration.class, ReliableKafkaOutboxAutoConfiguration.class,
+			ReliableKafkaProducerAutoConfiguration.class })
+	static class OutboxApp {
+
+	}
+
+}
