@@ -188,16 +188,7 @@ class KeyOrderedDispatcherTests {
 				"reliable.kafka.consumer.dispatch.max-in-flight-per-partition=8");
 		Deliveries deliveries = context.getBean(Deliveries.class);
 		await().atMost(Duration.ofSeconds(90)).until(() -> deliveries.total.get() >= 60_000);
-		List<TopicPartition> partitions = new ArrayList<>();
-		for (int p = 0; p < 12; p++) {
-			partitions.add(new TopicPartition(topic, p));
-		}
-		await().atMost(Duration.ofSeconds(30))
-			.until(() -> KafkaTestSupport.committedOffsets(KafkaTestSupport.bootstrapServers(), "group-" + topic, partitions)
-				.values()
-				.stream()
-				.mapToLong(Long::longValue)
-				.sum() == 60_000);
+		await().atMost(Duration.ofSeconds(30)).until(() -> committedTotal(topic, 12) == 60_000);
 		System.out.printf("pause/resume races: 60,000 records on 12 partitions, 3 consumers, at most 8 in flight per "
 				+ "partition: processed=%d distinct=%d order violations=%d%n", deliveries.total.get(),
 				deliveries.offsets.size(), orderViolations(deliveries));
@@ -213,16 +204,7 @@ class KeyOrderedDispatcherTests {
 				"spring.kafka.consumer.properties.group.protocol=consumer");
 		Deliveries deliveries = context.getBean(Deliveries.class);
 		await().atMost(Duration.ofSeconds(120)).until(() -> deliveries.total.get() >= 20_000);
-		List<TopicPartition> partitions = new ArrayList<>();
-		for (int p = 0; p < 4; p++) {
-			partitions.add(new TopicPartition(topic, p));
-		}
-		await().atMost(Duration.ofSeconds(30))
-			.until(() -> KafkaTestSupport.committedOffsets(KafkaTestSupport.bootstrapServers(), "group-" + topic, partitions)
-				.values()
-				.stream()
-				.mapToLong(Long::longValue)
-				.sum() == 20_000);
+		await().atMost(Duration.ofSeconds(30)).until(() -> committedTotal(topic, 4) == 20_000);
 		System.out.printf("KIP-848 protocol, 2 consumers, 4 partitions: processed=%d distinct=%d order violations=%d%n",
 				deliveries.total.get(), deliveries.offsets.size(), orderViolations(deliveries));
 		assertThat(deliveries.offsets).hasSize(20_000);
@@ -342,6 +324,19 @@ class KeyOrderedDispatcherTests {
 		return context.getBean(ReliableListener.CONTAINER_FACTORY, ReliableKafkaListenerContainerFactory.class)
 			.dispatchers()
 			.get(0);
+	}
+
+	/** The committed offsets of the test's group on all partitions of a topic, summed. */
+	static long committedTotal(String topic, int partitions) {
+		List<TopicPartition> all = new ArrayList<>();
+		for (int p = 0; p < partitions; p++) {
+			all.add(new TopicPartition(topic, p));
+		}
+		return KafkaTestSupport.committedOffsets(KafkaTestSupport.bootstrapServers(), "group-" + topic, all)
+			.values()
+			.stream()
+			.mapToLong(Long::longValue)
+			.sum();
 	}
 
 	static long committed(String topic, int partition, String group) {
