@@ -8,7 +8,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
@@ -88,13 +87,13 @@ public class DispatchTestApplication {
 
 		final AtomicInteger maxConcurrent = new AtomicInteger();
 
-		final AtomicLong lastFinishedNanos = new AtomicLong();
-
 		final Map<String, Long> finishedNanos = new ConcurrentHashMap<>();
 
 		final Set<String> threads = ConcurrentHashMap.newKeySet();
 
 		final Set<String> mdcSeen = ConcurrentHashMap.newKeySet();
+
+		final AtomicInteger mdcMissing = new AtomicInteger();
 
 		final Map<String, AtomicInteger> failures = new ConcurrentHashMap<>();
 
@@ -139,6 +138,9 @@ public class DispatchTestApplication {
 				if (mdc != null) {
 					d.mdcSeen.add(mdc);
 				}
+				else {
+					d.mdcMissing.incrementAndGet();
+				}
 				if (parts.length > 1 && parts[1].equals("fail")) {
 					d.failures.computeIfAbsent(record.key() + ":" + seq, (k) -> new AtomicInteger()).incrementAndGet();
 					throw new IllegalStateException("failing on purpose: " + record.key() + ":" + seq);
@@ -160,7 +162,6 @@ public class DispatchTestApplication {
 				d.threads.add(Thread.currentThread().getName());
 				long finished = System.nanoTime();
 				d.finishedNanos.put(record.key() + ":" + seq, finished);
-				d.lastFinishedNanos.set(finished);
 				d.total.incrementAndGet();
 			}
 			finally {

@@ -259,10 +259,11 @@ class KeyOrderedDispatcherTests {
 	}
 
 	@Test
-	void recordsRunOnTheDispatcherLanesAndItsGaugesArePublished() throws Exception {
+	void recordsRunOnTheLanesWithTheConsumerThreadsMdcAndTheGaugesArePublished() throws Exception {
 		String topic = KafkaTestSupport.newTopic("dispatch-gauges", 1);
 		produce(topic, 10, 100, (key, seq) -> String.valueOf(seq));
-		ConfigurableApplicationContext context = start(topic);
+		ConfigurableApplicationContext context = start(topic,
+				"spring.kafka.consumer.properties.interceptor.classes=" + MdcOnConsumerThread.class.getName());
 		Deliveries deliveries = context.getBean(Deliveries.class);
 		await().atMost(Duration.ofSeconds(30)).until(() -> deliveries.total.get() >= 100);
 		MeterRegistry registry = context.getBean(MeterRegistry.class);
@@ -271,7 +272,12 @@ class KeyOrderedDispatcherTests {
 			Gauge gauge = registry.find(name).gauge();
 			assertThat(gauge).as(name).isNotNull();
 		}
-		assertThat(deliveries.threads).allSatisfy((thread) -> assertThat(thread).startsWith("rk-dispatch-"));
+		assertThat(deliveries.threads).isNotEmpty()
+			.allSatisfy((thread) -> assertThat(thread).startsWith("rk-dispatch-"));
+		// every record saw, on its lane thread, the MDC the consumer thread had when it dispatched the record
+		assertThat(deliveries.mdcSeen).isNotEmpty()
+			.allSatisfy((value) -> assertThat(value).startsWith("set-on-main-keyed-0-C-"));
+		assertThat(deliveries.mdcMissing.get()).isZero();
 	}
 
 	// --- helpers ------------------------------------------------------------------------------------------------
