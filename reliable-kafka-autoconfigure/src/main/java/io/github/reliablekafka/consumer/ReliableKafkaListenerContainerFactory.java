@@ -10,6 +10,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
+import io.github.reliablekafka.delay.DelayedRedelivery;
 import io.github.reliablekafka.dispatch.DispatchObserver;
 import io.github.reliablekafka.dispatch.DispatchSettings;
 import io.github.reliablekafka.dispatch.KeyOrderedDispatcher;
@@ -77,6 +78,8 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 
 	private final List<KeyOrderedDispatcher> dispatchers = new CopyOnWriteArrayList<>();
 
+	private @Nullable DelayedRedelivery redelivery;
+
 	/**
 	 * Create a factory; set its consumer factory before use.
 	 * @param settings retries, dead letters and null payloads
@@ -116,6 +119,15 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 	}
 
 	/**
+	 * Let listeners throw {@link io.github.reliablekafka.delay.RetryLaterException} to have a record come back
+	 * later through the delay tiers. Without it, that exception is a failure like any other.
+	 * @param redelivery sends records to the tiers
+	 */
+	public void setRetryLater(DelayedRedelivery redelivery) {
+		this.redelivery = redelivery;
+	}
+
+	/**
 	 * Return the dispatchers of the listeners created so far with {@link Ordering#KEY} or {@link Ordering#NONE}.
 	 * @return the dispatchers
 	 */
@@ -145,6 +157,7 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 			this.topics.addAll(List.of(listened));
 		}
 		guard(instance, endpoint, listener);
+		retryLater(instance, listener);
 		RecordInterceptor<String, byte[]> interceptor = new ReliableRecordInterceptor(listener,
 				this.settings.nullPayload(), this.outcomes);
 		RecordInterceptor<String, byte[]> interceptors = (this.applicationInterceptor != null)
@@ -246,6 +259,20 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 		}
 		instance.getContainerProperties().setMessageListener(new GuardedMessageListener(
 				(AcknowledgingConsumerAwareMessageListener<String, byte[]>) delegate, guard, keys, group, listener));
+	}
+
+	/**
+	 * Put the (guarded) listener inside the retry-later handling, so that a record sent to the delay tiers has rolled
+	 * back its guarded transaction first.
+	 */
+	@SuppressWarnings("unchecked")
+	private void retryLater(ConcurrentMessageListenerContainer<String, byte[]> instance, String listener) {
+		Object messageListener = instance.getContainerProperties().getMessageListener();
+		if (this.redelivery != null
+				&& messageListener instanceof AcknowledgingConsumerAwareMessageListener<?, ?> delegate) {
+			instance.getContainerProperties().setMessageListener(new RetryLaterMessageListener(
+					(AcknowledgingConsumerAwareMessageListener<String, byte[]>) delegate, this.redelivery, listener));
+		}
 	}
 
 	private CommonErrorHandler errorHandler(String listener) {

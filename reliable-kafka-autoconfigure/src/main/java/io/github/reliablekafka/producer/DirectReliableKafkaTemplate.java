@@ -1,6 +1,7 @@
 package io.github.reliablekafka.producer;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -63,11 +64,14 @@ final class DirectReliableKafkaTemplate implements ReliableKafkaTemplate, Dispos
 
 	private final OrderedSender sender;
 
+	private final @Nullable DelayedDelivery delayedDelivery;
+
 	private volatile boolean closed;
 
 	DirectReliableKafkaTemplate(KafkaOperations<String, byte[]> kafka, PayloadCodec codec, RetryBackoff retry,
 			Duration sendTimeout, int maxInFlight, Duration maxBlock, int maxRequestSize,
-			SendOutcomeListener listener, List<AutoCloseable> closeables) {
+			SendOutcomeListener listener, List<AutoCloseable> closeables, @Nullable DelayedDelivery delayedDelivery) {
+		this.delayedDelivery = delayedDelivery;
 		this.records = new ReliableRecords(codec, maxRequestSize);
 		this.retry = retry;
 		this.sendTimeout = sendTimeout;
@@ -124,6 +128,28 @@ final class DirectReliableKafkaTemplate implements ReliableKafkaTemplate, Dispos
 			throw new ReliableSendException("Send of rk-id=" + send.messageId + " failed: " + cause, send.messageId,
 					topic, key, send.attempts, cause);
 		}
+	}
+
+	/**
+	 * Send the message to the delay tiers now; the forwarder delivers it to {@code topic} when due. The future
+	 * completes once Kafka confirmed the tier record.
+	 */
+	@Override
+	public CompletableFuture<ScheduledMessage> sendDelayed(String topic, @Nullable String key, @Nullable Object payload,
+			Duration delay) {
+		Assert.isTrue(delay != null && !delay.isNegative(), "delay must not be negative");
+		if (this.delayedDelivery == null) {
+			throw new UnsupportedOperationException("Delayed delivery needs the transactional outbox (a DataSource with "
+					+ "reliable.kafka.outbox.enabled=true) or the delay tiers (reliable.kafka.delay.enabled=true)");
+		}
+		Assert.state(!this.closed, "ReliableKafkaTemplate is closed");
+		ProducerRecord<String, byte[]> record = this.records.create(topic, key, payload);
+		String messageId = RkHeaders.id(record.headers());
+		long dueAt = System.currentTimeMillis() + delay.toMillis();
+		ProducerRecord<String, byte[]> planned = delay.isZero() ? record : this.delayedDelivery.schedule(record, dueAt);
+		PendingSend send = submit(new PendingSend(planned, messageId));
+		ScheduledMessage scheduled = new ScheduledMessage(messageId, Instant.ofEpochMilli(dueAt));
+		return send.future.thenApply((result) -> scheduled);
 	}
 
 	/**

@@ -7,6 +7,8 @@ import java.util.List;
 import io.github.reliablekafka.support.PayloadCodec;
 import io.github.reliablekafka.support.RetryBackoff;
 
+import org.jspecify.annotations.Nullable;
+
 import org.springframework.kafka.core.KafkaOperations;
 import org.springframework.util.Assert;
 
@@ -33,6 +35,8 @@ public final class ReliableKafkaTemplateBuilder {
 	private final List<SendOutcomeListener> listeners = new ArrayList<>();
 
 	private final List<AutoCloseable> closeables = new ArrayList<>();
+
+	private @Nullable DelayedDelivery delayedDelivery;
 
 	ReliableKafkaTemplateBuilder(KafkaOperations<String, byte[]> kafkaOperations) {
 		Assert.notNull(kafkaOperations, "kafkaOperations must not be null");
@@ -124,6 +128,16 @@ public final class ReliableKafkaTemplateBuilder {
 	}
 
 	/**
+	 * Let {@link ReliableKafkaTemplate#sendDelayed} hold messages back without a database.
+	 * @param delayedDelivery plans each delayed record (the delay tiers)
+	 * @return this builder
+	 */
+	public ReliableKafkaTemplateBuilder delayedDelivery(DelayedDelivery delayedDelivery) {
+		this.delayedDelivery = delayedDelivery;
+		return this;
+	}
+
+	/**
 	 * Build the template. When it is not a Spring bean, call {@code destroy()} on it (it implements
 	 * {@link org.springframework.beans.factory.DisposableBean}) to drain and close it.
 	 * @return the template
@@ -131,7 +145,7 @@ public final class ReliableKafkaTemplateBuilder {
 	public ReliableKafkaTemplate build() {
 		return new DirectReliableKafkaTemplate(this.kafkaOperations, this.codec, this.retry, this.sendTimeout,
 				this.maxInFlight, this.maxBlock, this.maxRequestSize, new CompositeSendOutcomeListener(this.listeners),
-				List.copyOf(this.closeables));
+				List.copyOf(this.closeables), this.delayedDelivery);
 	}
 
 }

@@ -1,13 +1,14 @@
 package io.github.reliablekafka.autoconfigure.consumer;
 
-import java.util.HashMap;
 import java.util.Map;
 
 import io.github.reliablekafka.autoconfigure.producer.ReliableKafkaProducerAutoConfiguration;
+import io.github.reliablekafka.delay.DelayedRedelivery;
 import io.github.reliablekafka.dispatch.DispatchObserver;
 import io.github.reliablekafka.dispatch.DispatchSettings;
 import io.github.reliablekafka.dispatch.MicrometerDispatchObserver;
 import io.github.reliablekafka.dispatch.Ordering;
+import io.github.reliablekafka.consumer.BytesConsumerFactory;
 import io.github.reliablekafka.consumer.ListenerOutcomes;
 import io.github.reliablekafka.consumer.MicrometerListenerOutcomes;
 import io.github.reliablekafka.consumer.PayloadMessageConverter;
@@ -19,10 +20,7 @@ import io.github.reliablekafka.producer.BytesProducerFactory;
 import io.github.reliablekafka.support.PayloadCodec;
 import io.github.reliablekafka.support.RetryBackoff;
 import io.micrometer.core.instrument.MeterRegistry;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -37,7 +35,6 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.kafka.annotation.EnableKafka;
 import org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory;
 import org.springframework.kafka.core.ConsumerFactory;
-import org.springframework.kafka.core.ConsumerPostProcessor;
 import org.springframework.kafka.core.DefaultKafkaConsumerFactory;
 import org.springframework.kafka.core.DefaultKafkaProducerFactory;
 import org.springframework.kafka.core.KafkaTemplate;
@@ -67,7 +64,8 @@ public final class ReliableKafkaConsumerAutoConfiguration {
 			ConcurrentKafkaListenerContainerFactoryConfigurer configurer, ConsumerFactory<?, ?> consumerFactory,
 			ProducerFactory<?, ?> producerFactory, PayloadCodec codec, ReliableKafkaConsumerProperties properties,
 			ObjectProvider<ListenerOutcomes> outcomes, ObjectProvider<RecordInterceptor<?, ?>> interceptors,
-			ObjectProvider<ReliableIdempotency> idempotency, ObjectProvider<DispatchObserver> dispatchObservers) {
+			ObjectProvider<ReliableIdempotency> idempotency, ObjectProvider<DispatchObserver> dispatchObservers,
+			ObjectProvider<DelayedRedelivery> redelivery) {
 		ReliableKafkaConsumerProperties.Retry retry = properties.getRetry();
 		ReliableListenerSettings settings = new ReliableListenerSettings(
 				new RetryBackoff(retry.getMaxAttempts(), retry.getInitialInterval(), retry.getMultiplier(),
@@ -89,6 +87,7 @@ public final class ReliableKafkaConsumerAutoConfiguration {
 				(ConsumerFactory) reliableConsumerFactory(consumerFactory));
 		factory.setRecordMessageConverter(new PayloadMessageConverter(codec, properties.getNullPayload()));
 		idempotency.ifAvailable((guard) -> factory.setIdempotency(guard, codec));
+		redelivery.ifUnique(factory::setRetryLater);
 		factory.setDispatch(dispatchSettings(properties.getDispatch()),
 				dispatchObservers.getIfAvailable(() -> DispatchObserver.NONE));
 		return factory;
@@ -109,32 +108,8 @@ public final class ReliableKafkaConsumerAutoConfiguration {
 		}
 	}
 
-	/**
-	 * The application's consumer settings with {@code String} keys, {@code byte[]} values, auto-commit off and
-	 * {@code auto.offset.reset=earliest} unless set.
-	 * @throws IllegalStateException when the application turned auto-commit on
-	 */
-	@SuppressWarnings({ "unchecked", "rawtypes" })
 	static DefaultKafkaConsumerFactory<String, byte[]> reliableConsumerFactory(ConsumerFactory<?, ?> source) {
-		Map<String, Object> config = new HashMap<>(source.getConfigurationProperties());
-		Object autoCommit = config.get(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG);
-		if (autoCommit != null && Boolean.parseBoolean(autoCommit.toString().trim())) {
-			throw new IllegalStateException("enable.auto.commit=true is set (spring.kafka.consumer.enable-auto-commit "
-					+ "or spring.kafka.consumer.properties): reliable listeners commit offsets only after the work is "
-					+ "done, which auto-commit defeats. Remove the setting; a plain @KafkaListener that wants "
-					+ "auto-commit can set it in its own properties.");
-		}
-		config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-		config.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-		config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
-		config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-		DefaultKafkaConsumerFactory<String, byte[]> factory = new DefaultKafkaConsumerFactory<>(config,
-				new StringDeserializer(), new ByteArrayDeserializer());
-		if (source instanceof DefaultKafkaConsumerFactory<?, ?> defaults) {
-			defaults.getListeners().forEach((listener) -> factory.addListener((ConsumerFactory.Listener) listener));
-			defaults.getPostProcessors().forEach((processor) -> factory.addPostProcessor((ConsumerPostProcessor) processor));
-		}
-		return factory;
+		return BytesConsumerFactory.from(source, Map.of());
 	}
 
 	@Configuration(proxyBeanMethods = false)

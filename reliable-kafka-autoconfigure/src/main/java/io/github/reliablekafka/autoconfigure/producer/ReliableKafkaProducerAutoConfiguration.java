@@ -3,6 +3,7 @@ package io.github.reliablekafka.autoconfigure.producer;
 import java.util.Map;
 
 import io.github.reliablekafka.producer.BytesProducerFactory;
+import io.github.reliablekafka.producer.DelayedDelivery;
 import io.github.reliablekafka.producer.LoggingSendOutcomeListener;
 import io.github.reliablekafka.producer.MicrometerSendOutcomeListener;
 import io.github.reliablekafka.producer.ReliableKafkaTemplate;
@@ -60,7 +61,8 @@ public final class ReliableKafkaProducerAutoConfiguration {
 	@ConditionalOnBean(ProducerFactory.class)
 	ReliableKafkaTemplate reliableKafkaTemplate(ProducerFactory<?, ?> producerFactory,
 			KafkaProperties kafkaProperties, ReliableKafkaProducerProperties properties, PayloadCodec codec,
-			ObjectProvider<SendOutcomeListener> listeners, ObjectProvider<ObservationRegistry> observationRegistry) {
+			ObjectProvider<SendOutcomeListener> listeners, ObjectProvider<ObservationRegistry> observationRegistry,
+			ObjectProvider<DelayedDelivery> delayedDelivery) {
 		SafeProducerDefaults.unsafeSettings(producerFactory.getConfigurationProperties())
 			.forEach((risk) -> logger.warn("Unsafe Kafka producer setting, kept because the application set it: {}", risk));
 		DefaultKafkaProducerFactory<String, byte[]> factory = BytesProducerFactory.from(producerFactory, "-reliable", Map.of());
@@ -82,6 +84,7 @@ public final class ReliableKafkaProducerAutoConfiguration {
 			.listener(new LoggingSendOutcomeListener())
 			.closeOnShutdown(factory::destroy);
 		listeners.orderedStream().forEach(builder::listener);
+		delayedDelivery.ifUnique(builder::delayedDelivery);
 		return builder.build();
 	}
 

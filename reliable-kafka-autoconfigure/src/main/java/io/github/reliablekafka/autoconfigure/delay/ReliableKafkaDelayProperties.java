@@ -1,0 +1,155 @@
+package io.github.reliablekafka.autoconfigure.delay;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+/**
+ * Configuration of delayed delivery through tier topics: {@code ReliableKafkaTemplate.sendDelayed} without an
+ * outbox, and {@code RetryLaterException} from reliable listeners.
+ */
+@ConfigurationProperties("reliable.kafka.delay")
+public class ReliableKafkaDelayProperties {
+
+	/**
+	 * Whether delayed delivery through tier topics is on: the tier topics are created if missing, sendDelayed uses
+	 * them when there is no outbox, and RetryLaterException sends records through them.
+	 */
+	private boolean enabled = true;
+
+	/**
+	 * The delay of each tier topic. A delay is taken through the largest tier not longer than what is left, hopping
+	 * as often as needed; a record leaves a tier when it is due or when the tier's delay has passed.
+	 */
+	private List<Duration> tiers = new ArrayList<>(List.of(Duration.ofSeconds(1), Duration.ofSeconds(5),
+			Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofMinutes(1), Duration.ofMinutes(2),
+			Duration.ofMinutes(5), Duration.ofMinutes(10), Duration.ofMinutes(30), Duration.ofHours(1),
+			Duration.ofHours(2)));
+
+	/**
+	 * Prefix of the tier topic names; a tier's name follows it (rk-delay-5s, rk-delay-1m, rk-delay-2h). Records
+	 * whose plan cannot be read go to the topic named prefix + "dlt".
+	 */
+	private String topicPrefix = "rk-delay-";
+
+	/**
+	 * Partitions of each tier topic created by the library. More partitions let more application instances forward.
+	 */
+	private int partitions = 3;
+
+	/**
+	 * Replication factor of each tier topic created by the library; -1 for the broker's default.
+	 */
+	private short replicationFactor = -1;
+
+	/**
+	 * How many times a listener may ask for one record to come back later (RetryLaterException) before the record
+	 * goes to the dead-letter topic.
+	 */
+	private int maxAttempts = 10;
+
+	/**
+	 * Consumer group of the forwarders that consume the tier topics; every application sharing the tier topics may
+	 * share it.
+	 */
+	private String groupId = "rk-delay-forwarder";
+
+	private final Forwarder forwarder = new Forwarder();
+
+	public boolean isEnabled() {
+		return this.enabled;
+	}
+
+	public void setEnabled(boolean enabled) {
+		this.enabled = enabled;
+	}
+
+	public List<Duration> getTiers() {
+		return this.tiers;
+	}
+
+	public void setTiers(List<Duration> tiers) {
+		this.tiers = tiers;
+	}
+
+	public String getTopicPrefix() {
+		return this.topicPrefix;
+	}
+
+	public void setTopicPrefix(String topicPrefix) {
+		this.topicPrefix = topicPrefix;
+	}
+
+	public int getPartitions() {
+		return this.partitions;
+	}
+
+	public void setPartitions(int partitions) {
+		this.partitions = partitions;
+	}
+
+	public short getReplicationFactor() {
+		return this.replicationFactor;
+	}
+
+	public void setReplicationFactor(short replicationFactor) {
+		this.replicationFactor = replicationFactor;
+	}
+
+	public int getMaxAttempts() {
+		return this.maxAttempts;
+	}
+
+	public void setMaxAttempts(int maxAttempts) {
+		this.maxAttempts = maxAttempts;
+	}
+
+	public String getGroupId() {
+		return this.groupId;
+	}
+
+	public void setGroupId(String groupId) {
+		this.groupId = groupId;
+	}
+
+	public Forwarder getForwarder() {
+		return this.forwarder;
+	}
+
+	/**
+	 * The forwarder that moves due records out of the tier topics.
+	 */
+	public static class Forwarder {
+
+		/**
+		 * Whether this application runs a forwarder. Turn it off in applications that only send delayed records,
+		 * when others forward them.
+		 */
+		private boolean enabled = true;
+
+		/**
+		 * How long the forwarder waits for Kafka to confirm a forwarded record before it tries again from there.
+		 */
+		private Duration sendTimeout = Duration.ofSeconds(30);
+
+		public boolean isEnabled() {
+			return this.enabled;
+		}
+
+		public void setEnabled(boolean enabled) {
+			this.enabled = enabled;
+		}
+
+		public Duration getSendTimeout() {
+			return this.sendTimeout;
+		}
+
+		public void setSendTimeout(Duration sendTimeout) {
+			this.sendTimeout = sendTimeout;
+		}
+
+	}
+
+}

@@ -1,0 +1,95 @@
+package io.github.reliablekafka.delay;
+
+import java.time.Duration;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import io.github.reliablekafka.support.RkHeaders;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+
+import org.springframework.kafka.core.KafkaOperations;
+import org.springframework.util.Assert;
+
+/**
+ * Sends a consumed record through the delay tiers back to its own topic, for {@link RetryLaterException}: same key,
+ * value and headers (so the same {@code rk-id}), {@code rk-attempt} one higher.
+ */
+public final class DelayedRedelivery {
+
+	private final DelayTiers tiers;
+
+	private final KafkaOperations<String, byte[]> kafka;
+
+	private final int maxAttempts;
+
+	private final Duration sendTimeout;
+
+	/**
+	 * Create the redelivery.
+	 * @param tiers the delay tiers
+	 * @param kafka sends to the tier topics
+	 * @param maxAttempts how many times one record may come back; after that it goes to the dead-letter topic
+	 * @param sendTimeout how long to wait for Kafka to confirm the tier record
+	 */
+	public DelayedRedelivery(DelayTiers tiers, KafkaOperations<String, byte[]> kafka, int maxAttempts,
+			Duration sendTimeout) {
+		Assert.isTrue(maxAttempts >= 1, "reliable.kafka.delay.max-attempts must be at least 1");
+		this.tiers = tiers;
+		this.kafka = kafka;
+		this.maxAttempts = maxAttempts;
+		this.sendTimeout = sendTimeout;
+	}
+
+	/**
+	 * Return how many times one record may come back later.
+	 * @return the bound
+	 */
+	public int maxAttempts() {
+		return this.maxAttempts;
+	}
+
+	/**
+	 * Return how many times a record already came back later.
+	 * @param record the record
+	 * @return its {@code rk-attempt} header, 0 when absent or unreadable
+	 */
+	public static int attempts(ConsumerRecord<?, ?> record) {
+		String value = RkHeaders.text(record.headers(), RkHeaders.ATTEMPT);
+		try {
+			return (value != null) ? Integer.parseInt(value.trim()) : 0;
+		}
+		catch (NumberFormatException ex) {
+			return 0;
+		}
+	}
+
+	/**
+	 * Send a record to the tiers and wait until Kafka confirmed it: then the original may be committed.
+	 * @param record the record
+	 * @param delay how long it waits
+	 * @return the attempt number it carries now
+	 * @throws IllegalStateException when Kafka did not confirm the tier record (the original must not be committed)
+	 * @throws InterruptedException when interrupted while waiting
+	 */
+	public int redeliver(ConsumerRecord<String, byte[]> record, Duration delay) throws InterruptedException {
+		int attempt = attempts(record) + 1;
+		RecordHeaders headers = new RecordHeaders(record.headers().toArray());
+		RkHeaders.set(headers, RkHeaders.ATTEMPT, Integer.toString(attempt));
+		long now = System.currentTimeMillis();
+		ProducerRecord<String, byte[]> hop = this.tiers.hop(record.topic(), record.key(), record.value(), headers,
+				now + delay.toMillis(), now);
+		try {
+			this.kafka.send(hop).get(this.sendTimeout.toMillis(), TimeUnit.MILLISECONDS);
+			return attempt;
+		}
+		catch (ExecutionException | TimeoutException ex) {
+			Throwable cause = (ex instanceof ExecutionException) ? ex.getCause() : ex;
+			throw new IllegalStateException("Could not send record " + record.topic() + "-" + record.partition() + "@"
+					+ record.offset() + " to delay topic " + hop.topic() + ": " + cause, cause);
+		}
+	}
+
+}

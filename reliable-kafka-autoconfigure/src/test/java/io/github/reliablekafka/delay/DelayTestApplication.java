@@ -1,0 +1,62 @@
+package io.github.reliablekafka.delay;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import io.github.reliablekafka.autoconfigure.consumer.ReliableKafkaConsumerAutoConfiguration;
+import io.github.reliablekafka.autoconfigure.delay.ReliableKafkaDelayAutoConfiguration;
+import io.github.reliablekafka.autoconfigure.producer.ReliableKafkaProducerAutoConfiguration;
+
+import org.springframework.boot.WebApplicationType;
+import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * Starts an application with Kafka, delayed delivery, the reliable producer and reliable listeners, plus the given
+ * configuration classes. Its tier topics and forwarder group are its own (prefix and group from
+ * {@code test.delay-prefix}).
+ */
+public final class DelayTestApplication {
+
+	private DelayTestApplication() {
+	}
+
+	@ImportAutoConfiguration({ KafkaAutoConfiguration.class, ReliableKafkaDelayAutoConfiguration.class,
+			ReliableKafkaProducerAutoConfiguration.class, ReliableKafkaConsumerAutoConfiguration.class })
+	static class AutoConfigurations {
+
+	}
+
+	/**
+	 * A forwarder only, for crash tests. Arguments: bootstrap servers, the tier topic prefix.
+	 * @param args the arguments
+	 */
+	public static void main(String[] args) {
+		start(args[0], args[1], List.of(),
+				// a killed forwarder's partitions move on after 6 s, not the default 45 s
+				"spring.kafka.consumer.properties.session.timeout.ms=6000",
+				"spring.kafka.consumer.properties.heartbeat.interval.ms=2000");
+		System.out.println("STARTED");
+	}
+
+	static ConfigurableApplicationContext start(String bootstrapServers, String prefix, List<Class<?>> sources,
+			String... properties) {
+		List<String> all = new ArrayList<>(List.of("spring.kafka.bootstrap-servers=" + bootstrapServers,
+				"spring.main.banner-mode=off", "reliable.kafka.consumer.retry.initial-interval=50ms",
+				"reliable.kafka.consumer.retry.max-interval=200ms", "reliable.kafka.delay.topic-prefix=" + prefix,
+				"reliable.kafka.delay.group-id=" + prefix + "forwarder", "reliable.kafka.delay.partitions=2"));
+		all.addAll(List.of(properties));
+		Map<String, String> byName = new LinkedHashMap<>();
+		all.forEach((property) -> byName.put(property.substring(0, property.indexOf('=')), property));
+		List<Class<?>> classes = new ArrayList<>(sources);
+		classes.add(AutoConfigurations.class);
+		return new SpringApplicationBuilder(classes.toArray(Class[]::new)).web(WebApplicationType.NONE)
+			.logStartupInfo(false)
+			.run(byName.values().stream().map((property) -> "--" + property).toArray(String[]::new));
+	}
+
+}
