@@ -71,20 +71,21 @@ public interface ReliableKafkaTemplate {
 	SendResult<String, byte[]> sendAndWait(String topic, @Nullable String key, @Nullable Object payload);
 
 	/**
-	 * Schedule a message for delivery after a delay. With the transactional outbox the message is a row whose
-	 * not-before time holds it back, so delivery survives restarts and is never early.
+	 * Schedule a message for delivery after a delay, never earlier. With the transactional outbox the message is a
+	 * row whose not-before time holds it back; without it, it goes through the delay tier topics
+	 * ({@code reliable.kafka.delay.*}), whose forwarder delivers it when due. Both survive restarts.
 	 * @param topic the topic, not blank
 	 * @param key the key; {@code null} for no key
 	 * @param payload the payload
 	 * @param delay how long to wait, not negative
 	 * @return a future that completes once the message is durably scheduled (committed with the caller's
-	 * transaction, when there is one)
+	 * transaction with the outbox; confirmed by Kafka in its first tier without)
 	 * @throws UnsupportedOperationException when this template has no way to delay messages
 	 */
 	default CompletableFuture<ScheduledMessage> sendDelayed(String topic, @Nullable String key,
 			@Nullable Object payload, Duration delay) {
-		throw new UnsupportedOperationException("Delayed delivery needs the transactional outbox: a DataSource with "
-				+ "reliable.kafka.outbox.enabled=true");
+		throw new UnsupportedOperationException("Delayed delivery needs the transactional outbox (a DataSource with "
+				+ "reliable.kafka.outbox.enabled=true) or the delay tiers (reliable.kafka.delay.enabled=true)");
 	}
 
 	/**
