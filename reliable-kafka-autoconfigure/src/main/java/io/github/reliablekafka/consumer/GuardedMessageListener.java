@@ -33,8 +33,11 @@ final class GuardedMessageListener implements AcknowledgingConsumerAwareMessageL
 
 	private final String listener;
 
+	private final GuardBypass bypass;
+
 	GuardedMessageListener(AcknowledgingConsumerAwareMessageListener<String, byte[]> delegate, IdempotencyGuard guard,
-			IdempotencyKeyResolver keys, String group, String listener) {
+			IdempotencyKeyResolver keys, String group, String listener, GuardBypass bypass) {
+		this.bypass = bypass;
 		this.delegate = delegate;
 		this.guard = guard;
 		this.keys = keys;
@@ -45,6 +48,12 @@ final class GuardedMessageListener implements AcknowledgingConsumerAwareMessageL
 	@Override
 	public void onMessage(ConsumerRecord<String, byte[]> record, @Nullable Acknowledgment acknowledgment,
 			@Nullable Consumer<?, ?> consumer) {
+		if (this.bypass.covers(this.group, record)) {
+			logger.debug("Listener '{}' replays record {} without its idempotency guard, as the operator asked",
+					this.listener, PayloadMessageConverter.position(record));
+			this.delegate.onMessage(record, acknowledgment, consumer);
+			return;
+		}
 		String key;
 		try {
 			key = this.keys.keyOf(record);

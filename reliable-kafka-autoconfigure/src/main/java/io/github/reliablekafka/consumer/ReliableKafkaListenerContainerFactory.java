@@ -80,6 +80,8 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 
 	private @Nullable DelayedRedelivery redelivery;
 
+	private final GuardBypass guardBypass = new GuardBypass();
+
 	/**
 	 * Create a factory; set its consumer factory before use.
 	 * @param settings retries, dead letters and null payloads
@@ -133,6 +135,14 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 	 */
 	public List<KeyOrderedDispatcher> dispatchers() {
 		return List.copyOf(this.dispatchers);
+	}
+
+	/**
+	 * Return the records operators replay without the idempotency guard.
+	 * @return the bypass of this factory's listeners
+	 */
+	public GuardBypass guardBypass() {
+		return this.guardBypass;
 	}
 
 	/**
@@ -258,7 +268,8 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 					+ "idempotency guard scopes keys by group. Set groupId or spring.kafka.consumer.group-id.");
 		}
 		instance.getContainerProperties().setMessageListener(new GuardedMessageListener(
-				(AcknowledgingConsumerAwareMessageListener<String, byte[]>) delegate, guard, keys, group, listener));
+				(AcknowledgingConsumerAwareMessageListener<String, byte[]>) delegate, guard, keys, group, listener,
+				this.guardBypass));
 	}
 
 	/**

@@ -505,6 +505,11 @@ public final class KeyOrderedDispatcher
 		}
 	}
 
+	/** The id of the listener this dispatcher runs. */
+	public String listener() {
+		return this.listener;
+	}
+
 	/** Records dispatched and not finished, across the container's partitions. */
 	public int inFlight() {
 		int total = 0;

@@ -38,9 +38,14 @@ public record DoctorReport(List<Check> checks, int brokers, boolean developmentC
 	 * @param expected what it should be
 	 * @param actual what it is
 	 * @param verdict how it ended
-	 * @param fix what to change when it did not pass, empty otherwise
+	 * @param fix what to change when it did not pass (kept empty when it passed)
 	 */
 	public record Check(String check, String subject, String expected, String actual, Verdict verdict, String fix) {
+
+		public Check {
+			fix = (verdict == Verdict.OK) ? "" : fix;
+		}
+
 	}
 
 	/**

@@ -123,4 +123,12 @@ public final class ConsumedLedger {
 				+ " AND status = 'DONE'", String.class, group, key).isEmpty();
 	}
 
+	/**
+	 * Check that the database answers.
+	 * @throws org.springframework.dao.DataAccessException when it does not
+	 */
+	void ping() {
+		this.jdbc.queryForObject("SELECT 1", Integer.class);
+	}
+
 }

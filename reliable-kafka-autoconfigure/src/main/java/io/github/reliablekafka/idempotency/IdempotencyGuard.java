@@ -1,5 +1,7 @@
 package io.github.reliablekafka.idempotency;
 
+import java.util.List;
+
 /**
  * Runs a record's work at most once in effect per consumer group and idempotency key. Implementations:
  * {@link IdempotencyGuards#redis Redis}, {@link IdempotencyGuards#jdbc a database ledger} and
@@ -31,6 +33,37 @@ public interface IdempotencyGuard {
 	 * @return {@code redis}, {@code jdbc} or {@code two-tier}
 	 */
 	String store();
+
+	/**
+	 * Ask each of the guard's stores whether it answers now (for health checks; never called on the record path).
+	 * @return one probe per store
+	 */
+	default List<StoreProbe> probe() {
+		return List.of();
+	}
+
+	/**
+	 * Whether one store answered.
+	 *
+	 * @param store {@code redis} or {@code ledger}
+	 * @param reachable whether it answered
+	 * @param essential whether the guard stops deciding without it (Redis is not essential to the two-tier guard,
+	 * which falls back to the ledger)
+	 * @param detail what went wrong, or {@code "ok"}
+	 */
+	record StoreProbe(String store, boolean reachable, boolean essential, String detail) {
+
+		static StoreProbe of(String store, boolean essential, Runnable ping) {
+			try {
+				ping.run();
+				return new StoreProbe(store, true, essential, "ok");
+			}
+			catch (RuntimeException ex) {
+				return new StoreProbe(store, false, essential, ex.getClass().getSimpleName() + ": " + ex.getMessage());
+			}
+		}
+
+	}
 
 	/** What happened to a record. */
 	enum Outcome {

@@ -1,5 +1,7 @@
 package io.github.reliablekafka.idempotency;
 
+import java.util.List;
+
 import java.util.function.Supplier;
 
 import org.slf4j.Logger;
@@ -129,6 +131,11 @@ final class JdbcIdempotencyGuard implements IdempotencyGuard {
 		return new CrashLoopException("Record with idempotency key " + key + " of group " + group + " was claimed "
 				+ claims + " times without finishing (reliable.kafka.consumer.idempotency.max-claims=" + maxClaims
 				+ "): it keeps killing or stalling its consumer");
+	}
+
+	@Override
+	public List<StoreProbe> probe() {
+		return List.of(StoreProbe.of("ledger", true, this.ledger::ping));
 	}
 
 	@Override

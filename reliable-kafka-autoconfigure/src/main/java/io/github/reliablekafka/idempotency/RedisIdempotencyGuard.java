@@ -132,6 +132,11 @@ final class RedisIdempotencyGuard implements IdempotencyGuard {
 	}
 
 	@Override
+	public List<StoreProbe> probe() {
+		return List.of(StoreProbe.of("redis", true, () -> RedisKeys.ping(this.redis)));
+	}
+
+	@Override
 	public String store() {
 		return "redis";
 	}

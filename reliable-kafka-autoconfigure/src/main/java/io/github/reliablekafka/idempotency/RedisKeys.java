@@ -2,6 +2,10 @@ package io.github.reliablekafka.idempotency;
 
 import java.time.Duration;
 
+import org.springframework.data.redis.connection.RedisConnectionCommands;
+import org.springframework.data.redis.core.RedisCallback;
+import org.springframework.data.redis.core.StringRedisTemplate;
+
 /**
  * The Redis keys of the guards: {@code <prefix><group>:<key>} holds the state ({@code PROCESSING:<token>} or
  * {@code DONE}), {@code <prefix><group>:<key>:claims} counts claims.
@@ -28,6 +32,15 @@ final class RedisKeys {
 	 */
 	long claimsTtl(Duration lease, int maxClaims) {
 		return Math.max(Duration.ofMinutes(10).toMillis(), lease.toMillis() * (maxClaims + 1) * 2);
+	}
+
+	/**
+	 * Check that Redis answers.
+	 * @param redis the template
+	 * @throws org.springframework.dao.DataAccessException when it does not
+	 */
+	static void ping(StringRedisTemplate redis) {
+		redis.execute((RedisCallback<String>) RedisConnectionCommands::ping);
 	}
 
 }

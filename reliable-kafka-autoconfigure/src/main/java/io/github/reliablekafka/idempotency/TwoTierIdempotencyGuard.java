@@ -139,6 +139,12 @@ final class TwoTierIdempotencyGuard implements IdempotencyGuard {
 	}
 
 	@Override
+	public List<StoreProbe> probe() {
+		return List.of(StoreProbe.of("redis", false, () -> RedisKeys.ping(this.redis)),
+				StoreProbe.of("ledger", true, this.ledger::ping));
+	}
+
+	@Override
 	public String store() {
 		return "two-tier";
 	}

@@ -1,0 +1,309 @@
+package io.github.reliablekafka.observe;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.clients.admin.ListOffsetsResult.ListOffsetsResultInfo;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.GroupState;
+import org.apache.kafka.common.KafkaFuture;
+import org.apache.kafka.common.Node;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.GroupIdNotFoundException;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import org.springframework.context.SmartLifecycle;
+import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
+
+/**
+ * Measures the consumer lag of the application's groups (committed offset versus end offset, per partition) every
+ * interval, through an {@link Admin} client, and warns before records are skipped:
+ * <ul>
+ * <li>when a group's unconsumed records include some older than 80% of the topic's {@code retention.ms} (they will
+ * be deleted before they are consumed unless the group catches up);</li>
+ * <li>when records were already deleted before the group consumed them (its committed offset is below the log
+ * start);</li>
+ * <li>when a group has had no members for more than half the broker's {@code offsets.retention.minutes} (its
+ * committed offsets will expire, and it would start over from {@code auto.offset.reset}).</li>
+ * </ul>
+ * Each warning is logged at WARN when it first appears and shown in every snapshot while it holds.
+ */
+public final class ConsumerLagMonitor implements SmartLifecycle {
+
+	private static final Logger logger = LoggerFactory.getLogger(ConsumerLagMonitor.class);
+
+	private static final double RETENTION_WARNING = 0.8;
+
+	private final Map<String, Object> adminConfig;
+
+	private final Supplier<Map<String, Set<String>>> groups;
+
+	private final Duration interval;
+
+	private final Duration timeout;
+
+	private final LagSnapshotListener onRefresh;
+
+	private final Map<String, Long> emptySince = new ConcurrentHashMap<>();
+
+	private volatile LagSnapshot snapshot = LagSnapshot.EMPTY;
+
+	private volatile Set<String> warned = Set.of();
+
+	private @Nullable ScheduledExecutorService scheduler;
+
+	private @Nullable Admin admin;
+
+	/**
+	 * Create a monitor.
+	 * @param adminConfig settings of the admin client
+	 * @param groups the groups to watch, each with the topics it consumes
+	 * @param interval how often to measure
+	 * @param timeout how long to wait for the cluster's answers
+	 * @param onRefresh told each new snapshot (the gauges)
+	 */
+	public ConsumerLagMonitor(Map<String, Object> adminConfig, Supplier<Map<String, Set<String>>> groups,
+			Duration interval, Duration timeout, LagSnapshotListener onRefresh) {
+		this.adminConfig = adminConfig;
+		this.groups = groups;
+		this.interval = interval;
+		this.timeout = timeout;
+		this.onRefresh = onRefresh;
+	}
+
+	/**
+	 * Return the latest snapshot.
+	 * @return it, {@link LagSnapshot#EMPTY} before the first measurement
+	 */
+	public LagSnapshot snapshot() {
+		return this.snapshot;
+	}
+
+	/**
+	 * Measure now.
+	 * @return the new snapshot
+	 * @throws IllegalStateException when the cluster did not answer
+	 */
+	public synchronized LagSnapshot refresh() {
+		Admin client = admin();
+		try {
+			List<PartitionLag> lags = new ArrayList<>();
+			List<String> warnings = new ArrayList<>();
+			Map<String, Set<String>> watched = this.groups.get();
+			for (Map.Entry<String, Set<String>> group : watched.entrySet()) {
+				measure(client, group.getKey(), group.getValue(), lags, warnings);
+			}
+			idleGroups(client, watched.keySet(), warnings);
+			LagSnapshot fresh = new LagSnapshot(Instant.now(), List.copyOf(lags), List.copyOf(warnings));
+			Set<String> now = new HashSet<>(warnings);
+			for (String warning : warnings) {
+				if (!this.warned.contains(warning)) {
+					logger.warn(warning);
+				}
+			}
+			this.warned = now;
+			this.snapshot = fresh;
+			this.onRefresh.refreshed(fresh);
+			return fresh;
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new IllegalStateException("Interrupted while measuring consumer lag", ex);
+		}
+		catch (Exception ex) {
+			throw new IllegalStateException("Could not measure consumer lag: " + ex, ex);
+		}
+	}
+
+	private void measure(Admin client, String group, Set<String> topics, List<PartitionLag> lags,
+			List<String> warnings) throws Exception {
+		if (topics.isEmpty()) {
+			return;
+		}
+		Map<String, TopicDescription> descriptions = get(client.describeTopics(topics).allTopicNames());
+		Set<TopicPartition> partitions = new HashSet<>();
+		descriptions.values()
+			.forEach((description) -> description.partitions()
+				.forEach((partition) -> partitions.add(new TopicPartition(description.name(), partition.partition()))));
+		Map<TopicPartition, OffsetAndMetadata> committed = get(
+				client.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata());
+		Map<TopicPartition, ListOffsetsResultInfo> end = offsets(client, partitions, OffsetSpec.latest());
+		Map<TopicPartition, ListOffsetsResultInfo> start = offsets(client, partitions, OffsetSpec.earliest());
+		Map<String, Long> retention = retention(client, topics);
+		long now = System.currentTimeMillis();
+		Map<TopicPartition, OffsetSpec> nearExpiry = new HashMap<>();
+		for (TopicPartition partition : partitions) {
+			Long ms = retention.get(partition.topic());
+			if (ms != null && ms > 0) {
+				nearExpiry.put(partition, OffsetSpec.forTimestamp(now - (long) (ms * RETENTION_WARNING)));
+			}
+		}
+		Map<TopicPartition, ListOffsetsResultInfo> old = nearExpiry.isEmpty() ? Map.of()
+				: get(client.listOffsets(nearExpiry).all());
+		for (TopicPartition partition : partitions) {
+			OffsetAndMetadata commit = committed.get(partition);
+			long endOffset = end.get(partition).offset();
+			long startOffset = start.get(partition).offset();
+			long position = (commit != null) ? commit.offset() : startOffset;
+			long lag = Math.max(0, endOffset - Math.max(position, startOffset));
+			lags.add(new PartitionLag(group, partition.topic(), partition.partition(),
+					(commit != null) ? commit.offset() : -1, endOffset, lag));
+			if (commit != null && commit.offset() < startOffset) {
+				warnings.add("Group " + group + " skipped records of " + partition + ": offsets " + commit.offset()
+						+ " to " + (startOffset - 1) + " were deleted (retention.ms) before the group consumed them");
+			}
+			ListOffsetsResultInfo firstRecent = old.get(partition);
+			if (lag > 0 && firstRecent != null) {
+				long firstRecentOffset = (firstRecent.offset() < 0) ? endOffset : firstRecent.offset();
+				if (Math.max(position, startOffset) < firstRecentOffset) {
+					warnings.add("Group " + group + " is " + lag + " records behind on " + partition
+							+ " and its oldest unconsumed records are older than 80% of retention.ms="
+							+ retention.get(partition.topic()) + ": they will be deleted before they are consumed "
+							+ "unless the group catches up");
+				}
+			}
+		}
+	}
+
+	private void idleGroups(Admin client, Set<String> groups, List<String> warnings) throws Exception {
+		if (groups.isEmpty()) {
+			return;
+		}
+		Map<String, KafkaFuture<ConsumerGroupDescription>> described = client.describeConsumerGroups(groups)
+			.describedGroups();
+		long now = System.currentTimeMillis();
+		long offsetsRetention = -1;
+		for (KafkaFuture<ConsumerGroupDescription> future : described.values()) {
+			ConsumerGroupDescription description;
+			try {
+				description = get(future);
+			}
+			catch (ExecutionException ex) {
+				if (ex.getCause() instanceof GroupIdNotFoundException) {
+					continue; // never joined or committed: nothing to expire
+				}
+				throw ex;
+			}
+			if (description.groupState() != GroupState.EMPTY) {
+				this.emptySince.remove(description.groupId());
+				continue;
+			}
+			long since = this.emptySince.computeIfAbsent(description.groupId(), (group) -> now);
+			if (offsetsRetention < 0) {
+				offsetsRetention = offsetsRetentionMillis(client);
+			}
+			if (now - since > offsetsRetention / 2) {
+				warnings.add("Group " + description.groupId() + " has had no members for " + (now - since) / 60_000
+						+ " min, more than half of offsets.retention.minutes=" + offsetsRetention / 60_000
+						+ ": its committed offsets will expire and it would start over from auto.offset.reset");
+			}
+		}
+	}
+
+	private long offsetsRetentionMillis(Admin client) throws Exception {
+		Node any = get(client.describeCluster().nodes()).iterator().next();
+		ConfigResource broker = new ConfigResource(ConfigResource.Type.BROKER, Integer.toString(any.id()));
+		ConfigEntry entry = get(client.describeConfigs(List.of(broker)).all()).get(broker)
+			.get("offsets.retention.minutes");
+		long minutes = (entry != null && entry.value() != null) ? Long.parseLong(entry.value()) : 10_080;
+		return TimeUnit.MINUTES.toMillis(minutes);
+	}
+
+	private Map<String, Long> retention(Admin client, Set<String> topics) throws Exception {
+		List<ConfigResource> resources = topics.stream()
+			.map((topic) -> new ConfigResource(ConfigResource.Type.TOPIC, topic))
+			.toList();
+		Map<ConfigResource, Config> configs = get(client.describeConfigs(resources).all());
+		Map<String, Long> retention = new HashMap<>();
+		configs.forEach((resource, config) -> {
+			ConfigEntry entry = config.get(TopicConfig.RETENTION_MS_CONFIG);
+			if (entry != null && entry.value() != null) {
+				retention.put(resource.name(), Long.parseLong(entry.value()));
+			}
+		});
+		return retention;
+	}
+
+	private Map<TopicPartition, ListOffsetsResultInfo> offsets(Admin client, Set<TopicPartition> partitions,
+			OffsetSpec spec) throws Exception {
+		Map<TopicPartition, OffsetSpec> request = new HashMap<>();
+		partitions.forEach((partition) -> request.put(partition, spec));
+		return get(client.listOffsets(request).all());
+	}
+
+	private <T> T get(KafkaFuture<T> future) throws Exception {
+		return future.get(this.timeout.toMillis(), TimeUnit.MILLISECONDS);
+	}
+
+	private synchronized Admin admin() {
+		if (this.admin == null) {
+			Map<String, Object> config = new HashMap<>(this.adminConfig);
+			config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) this.timeout.toMillis());
+			config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.min(30_000, this.timeout.toMillis()));
+			config.put(AdminClientConfig.CLIENT_ID_CONFIG, "rk-lag-monitor");
+			this.admin = Admin.create(config);
+		}
+		return this.admin;
+	}
+
+	@Override
+	public synchronized void start() {
+		if (this.scheduler != null) {
+			return;
+		}
+		ScheduledExecutorService executor = Executors
+			.newSingleThreadScheduledExecutor(new CustomizableThreadFactory("rk-lag-monitor-"));
+		executor.scheduleWithFixedDelay(this::refreshQuietly, 1_000, this.interval.toMillis(), TimeUnit.MILLISECONDS);
+		this.scheduler = executor;
+	}
+
+	private void refreshQuietly() {
+		try {
+			refresh();
+		}
+		catch (RuntimeException ex) {
+			logger.debug("Consumer lag not measured: {}", ex.getMessage());
+		}
+	}
+
+	@Override
+	public synchronized void stop() {
+		if (this.scheduler != null) {
+			this.scheduler.shutdownNow();
+			this.scheduler = null;
+		}
+		if (this.admin != null) {
+			this.admin.close(Duration.ofSeconds(5));
+			this.admin = null;
+		}
+	}
+
+	@Override
+	public synchronized boolean isRunning() {
+		return this.scheduler != null;
+	}
+
+}

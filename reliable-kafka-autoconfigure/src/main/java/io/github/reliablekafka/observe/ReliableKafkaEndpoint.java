@@ -1,0 +1,196 @@
+package io.github.reliablekafka.observe;
+
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Supplier;
+
+import io.github.reliablekafka.dispatch.KeyOrderedDispatcher;
+import io.github.reliablekafka.doctor.DoctorReport;
+import io.github.reliablekafka.doctor.StartupDoctor;
+import io.github.reliablekafka.outbox.OutboxOperations;
+import org.apache.kafka.common.TopicPartition;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.boot.actuate.endpoint.Access;
+import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
+import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
+import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
+import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
+import org.springframework.kafka.listener.MessageListenerContainer;
+
+/**
+ * The {@code reliablekafka} actuator endpoint. Reading it shows the durability doctor's report, the listeners, the
+ * outbox, the dispatchers and the consumer lag. Its write operation replays a listener's group (see
+ * {@link ReplayOperations}); by Spring Boot's conventions it is read-only unless
+ * {@code management.endpoint.reliablekafka.access=unrestricted}.
+ */
+@Endpoint(id = "reliablekafka", defaultAccess = Access.READ_ONLY)
+public class ReliableKafkaEndpoint {
+
+	private final @Nullable StartupDoctor doctor;
+
+	private final @Nullable KafkaListenerEndpointRegistry registry;
+
+	private final @Nullable OutboxOperations outbox;
+
+	private final Supplier<List<KeyOrderedDispatcher>> dispatchers;
+
+	private final @Nullable ConsumerLagMonitor lag;
+
+	private final @Nullable ReplayOperations replay;
+
+	/**
+	 * Create the endpoint; any part may be missing.
+	 * @param doctor the startup check
+	 * @param registry the listener containers
+	 * @param outbox the outbox
+	 * @param dispatchers the key-ordered dispatchers
+	 * @param lag the lag monitor
+	 * @param replay the replay operations
+	 */
+	public ReliableKafkaEndpoint(@Nullable StartupDoctor doctor, @Nullable KafkaListenerEndpointRegistry registry,
+			@Nullable OutboxOperations outbox, Supplier<List<KeyOrderedDispatcher>> dispatchers,
+			@Nullable ConsumerLagMonitor lag, @Nullable ReplayOperations replay) {
+		this.doctor = doctor;
+		this.registry = registry;
+		this.outbox = outbox;
+		this.dispatchers = dispatchers;
+		this.lag = lag;
+		this.replay = replay;
+	}
+
+	/**
+	 * Show the library's state.
+	 * @return doctor, listeners, outbox, dispatch and lag
+	 */
+	@ReadOperation
+	public Map<String, Object> report() {
+		Map<String, Object> report = new LinkedHashMap<>();
+		report.put("doctor", doctor());
+		report.put("listeners", listeners());
+		if (this.outbox != null) {
+			Map<String, Object> outboxState = new LinkedHashMap<>();
+			try {
+				outboxState.put("pending", this.outbox.pendingCount());
+				outboxState.put("oldestPendingAge", this.outbox.oldestPendingAge().toString());
+				outboxState.put("failed", this.outbox.failed(100).size());
+			}
+			catch (RuntimeException ex) {
+				outboxState.put("error", ex.getClass().getSimpleName() + ": " + ex.getMessage());
+			}
+			report.put("outbox", outboxState);
+		}
+		List<Map<String, Object>> dispatch = new ArrayList<>();
+		for (KeyOrderedDispatcher dispatcher : this.dispatchers.get()) {
+			Map<String, Object> state = new LinkedHashMap<>();
+			state.put("listener", dispatcher.listener());
+			state.put("inFlight", dispatcher.inFlight());
+			state.put("inFlightBytes", dispatcher.inFlightBytes());
+			state.put("deepestLane", dispatcher.maxLaneDepth());
+			state.put("oldestAgeSeconds", dispatcher.oldestAgeSeconds());
+			dispatch.add(state);
+		}
+		report.put("dispatch", dispatch);
+		if (this.lag != null) {
+			report.put("lag", this.lag.snapshot());
+		}
+		return report;
+	}
+
+	/**
+	 * Replay a listener's consumer group.
+	 * @param listener the listener id
+	 * @param from {@code beginning}, {@code offset} or {@code timestamp}
+	 * @param offset the offset, with {@code from=offset}
+	 * @param timestamp an ISO-8601 instant or epoch milliseconds, with {@code from=timestamp}
+	 * @param topic with {@code partition}: replay that partition only
+	 * @param partition with {@code topic}: replay that partition only
+	 * @param bypassGuard whether the replayed records run without the idempotency guard (default false)
+	 * @return what was done
+	 */
+	@WriteOperation
+	public ReplayResult replay(String listener, String from, @Nullable Long offset, @Nullable String timestamp,
+			@Nullable String topic, @Nullable Integer partition, @Nullable Boolean bypassGuard) {
+		if (this.replay == null) {
+			throw new IllegalStateException("Replay needs a KafkaAdmin and the listener endpoint registry");
+		}
+		ReplayFrom start = switch (from.trim().toLowerCase(Locale.ROOT)) {
+			case "beginning" -> ReplayFrom.beginning();
+			case "offset" -> {
+				if (offset == null) {
+					throw new IllegalArgumentException("from=offset needs offset");
+				}
+				yield ReplayFrom.offset(offset);
+			}
+			case "timestamp" -> ReplayFrom.timestamp(instant(timestamp));
+			default -> throw new IllegalArgumentException("from must be beginning, offset or timestamp, not " + from);
+		};
+		List<TopicPartition> only = null;
+		if (topic != null || partition != null) {
+			if (topic == null || partition == null) {
+				throw new IllegalArgumentException("topic and partition go together");
+			}
+			only = List.of(new TopicPartition(topic, partition));
+		}
+		return this.replay.replay(listener, start, only, Boolean.TRUE.equals(bypassGuard));
+	}
+
+	private static Instant instant(@Nullable String timestamp) {
+		if (timestamp == null || timestamp.isBlank()) {
+			throw new IllegalArgumentException("from=timestamp needs timestamp (ISO-8601 or epoch milliseconds)");
+		}
+		try {
+			return Instant.ofEpochMilli(Long.parseLong(timestamp.trim()));
+		}
+		catch (NumberFormatException ex) {
+			try {
+				return Instant.parse(timestamp.trim());
+			}
+			catch (DateTimeParseException notIso) {
+				throw new IllegalArgumentException("timestamp must be ISO-8601 (2026-11-22T10:15:30Z) or epoch "
+						+ "milliseconds, not " + timestamp, notIso);
+			}
+		}
+	}
+
+	private Map<String, Object> doctor() {
+		Map<String, Object> state = new LinkedHashMap<>();
+		if (this.doctor == null) {
+			state.put("mode", "absent");
+			return state;
+		}
+		state.put("mode", this.doctor.mode().name().toLowerCase(Locale.ROOT));
+		DoctorReport found = this.doctor.report();
+		if (found != null) {
+			state.put("brokers", found.brokers());
+			state.put("developmentCluster", found.developmentCluster());
+			state.put("checks", found.checks());
+		}
+		return state;
+	}
+
+	private List<Map<String, Object>> listeners() {
+		List<Map<String, Object>> listeners = new ArrayList<>();
+		if (this.registry == null) {
+			return listeners;
+		}
+		for (MessageListenerContainer container : this.registry.getListenerContainers()) {
+			Map<String, Object> state = new LinkedHashMap<>();
+			state.put("id", container.getListenerId());
+			state.put("group", container.getGroupId());
+			String[] topics = container.getContainerProperties().getTopics();
+			state.put("topics", (topics != null) ? List.of(topics) : List.of());
+			state.put("running", container.isRunning());
+			state.put("pauseRequested", container.isPauseRequested());
+			state.put("assigned", String.valueOf(container.getAssignedPartitions()));
+			listeners.add(state);
+		}
+		return listeners;
+	}
+
+}
