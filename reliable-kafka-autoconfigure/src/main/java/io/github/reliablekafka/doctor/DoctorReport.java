@@ -1,7 +1,9 @@
 package io.github.reliablekafka.doctor;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * What the durability doctor found: one row per check.
@@ -65,10 +67,14 @@ public record DoctorReport(List<Check> checks, int brokers, boolean developmentC
 	public String render() {
 		List<String[]> rows = new ArrayList<>();
 		rows.add(new String[] { "check", "subject", "expected", "actual", "verdict" });
+		// topics with the same outcome of a check share one row
+		Map<List<String>, List<String>> subjects = new LinkedHashMap<>();
 		for (Check check : this.checks) {
-			rows.add(new String[] { check.check(), check.subject(), check.expected(), check.actual(),
-					check.verdict().name() });
+			subjects.computeIfAbsent(List.of(check.check(), check.expected(), check.actual(), check.verdict().name()),
+					(key) -> new ArrayList<>()).add(check.subject());
 		}
+		subjects.forEach((key, names) -> rows.add(new String[] { key.get(0), subjects(names), key.get(1), key.get(2),
+				key.get(3) }));
 		int[] widths = new int[5];
 		for (String[] row : rows) {
 			for (int i = 0; i < row.length; i++) {
@@ -96,12 +102,19 @@ public record DoctorReport(List<Check> checks, int brokers, boolean developmentC
 						+ "brokers, replication.factor >= 3 and min.insync.replicas >= 2.\n");
 		}
 		for (Check check : this.checks) {
-			if (check.verdict() != Verdict.OK && !check.fix().isEmpty()) {
+			if ((check.verdict() == Verdict.FAIL || check.verdict() == Verdict.WARN) && !check.fix().isEmpty()) {
 				table.append("  ").append(check.verdict()).append(' ').append(check.check()).append(" (")
 					.append(check.subject()).append("): ").append(check.fix()).append('\n');
 			}
 		}
 		return table.toString();
+	}
+
+	private static String subjects(List<String> names) {
+		if (names.size() <= 3) {
+			return String.join(", ", names);
+		}
+		return names.get(0) + ", " + names.get(1) + " and " + (names.size() - 2) + " more";
 	}
 
 }
