@@ -1,0 +1,6 @@
+CREATE TABLE IF NOT EXISTS orders (
+    id VARCHAR(64) PRIMARY KEY,
+    customer_id VARCHAR(64) NOT NULL,
+    amount BIGINT NOT NULL,
+    status VARCHAR(16) NOT NULL
+);
