@@ -229,6 +229,8 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 		KeyOrderedDispatcher dispatcher = new KeyOrderedDispatcher(listener, dispatch, handler,
 				properties.getObservationRegistry(), this.dispatchObserver, existing);
 		dispatcher.bind(instance);
+		// the interceptors run on the lanes; the container's one only marks where each poll's records end
+		instance.setRecordInterceptor(dispatcher.pollBoundary());
 		properties.setAckMode(AckMode.MANUAL);
 		properties.setAsyncAcks(false);
 		properties.setMessageListener(dispatcher);

@@ -30,6 +30,7 @@ import org.springframework.kafka.listener.AcknowledgingConsumerAwareMessageListe
 import org.springframework.kafka.listener.ConcurrentMessageListenerContainer;
 import org.springframework.kafka.listener.ConsumerAwareRebalanceListener;
 import org.springframework.kafka.listener.MessageListenerContainer;
+import org.springframework.kafka.listener.RecordInterceptor;
 import org.springframework.kafka.support.Acknowledgment;
 import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
 
@@ -93,6 +94,18 @@ public final class KeyOrderedDispatcher
 	private volatile boolean closed;
 
 	private final Map<TopicPartition, Long> lastFrontierWarning = new ConcurrentHashMap<>();
+
+	/**
+	 * Lanes that got their first record during the current poll's records, per consumer thread: they are handed to
+	 * the threads once, at the end of the poll (see {@link #pollBoundary()}), not one wake-up per record.
+	 */
+	private final ThreadLocal<List<PartitionLanes.Lane>> toSchedule = ThreadLocal.withInitial(ArrayList::new);
+
+	/** Whether the container tells the end of each poll; until then every lane is scheduled at once. */
+	private volatile boolean pollBoundaryKnown;
+
+	/** A poll's lanes are scheduled early once this many wait. */
+	private static final int MAX_DEFERRED_LANES = 256;
 
 	private final ScheduledFuture<?> frontierChecks;
 
@@ -183,15 +196,68 @@ public final class KeyOrderedDispatcher
 			}
 		}
 		if (schedule) {
-			try {
-				this.lanes.execute(lane);
+			if (this.pollBoundaryKnown) {
+				List<PartitionLanes.Lane> deferred = this.toSchedule.get();
+				deferred.add(lane);
+				if (deferred.size() >= MAX_DEFERRED_LANES) {
+					scheduleDeferred();
+				}
 			}
-			catch (RejectedExecutionException ex) {
-				throw new IllegalStateException("The dispatcher of listener '" + this.listener + "' is closed", ex);
+			else {
+				schedule(lane);
 			}
 		}
 		if (pause) {
 			applyPause(state);
+		}
+	}
+
+	/**
+	 * Return the record interceptor that tells this dispatcher where each poll's records end, so that the lanes that
+	 * got work are handed to the threads once per poll. Set it as the container's record interceptor; it passes every
+	 * record through unchanged.
+	 * @return the interceptor
+	 */
+	public RecordInterceptor<String, byte[]> pollBoundary() {
+		this.pollBoundaryKnown = true;
+		return new RecordInterceptor<>() {
+
+			@Override
+			public ConsumerRecord<String, byte[]> intercept(ConsumerRecord<String, byte[]> record,
+					Consumer<String, byte[]> consumer) {
+				return record;
+			}
+
+			@Override
+			public void clearThreadState(Consumer<?, ?> consumer) {
+				scheduleDeferred();
+			}
+
+		};
+	}
+
+	/** Hand the lanes that got work during this thread's current poll to the threads. */
+	private void scheduleDeferred() {
+		List<PartitionLanes.Lane> deferred = this.toSchedule.get();
+		if (deferred.isEmpty()) {
+			return;
+		}
+		try {
+			for (PartitionLanes.Lane lane : deferred) {
+				schedule(lane);
+			}
+		}
+		finally {
+			deferred.clear();
+		}
+	}
+
+	private void schedule(PartitionLanes.Lane lane) {
+		try {
+			this.lanes.execute(lane);
+		}
+		catch (RejectedExecutionException ex) {
+			throw new IllegalStateException("The dispatcher of listener '" + this.listener + "' is closed", ex);
 		}
 	}
 
@@ -235,6 +301,7 @@ public final class KeyOrderedDispatcher
 	 * {@code drain}, and forget them. The frontier was acknowledged as it moved; the container commits it next.
 	 */
 	private void give(Collection<TopicPartition> given, boolean drain) {
+		scheduleDeferred(); // nothing this thread dispatched may wait unscheduled while it drains
 		long deadline = System.nanoTime() + (drain ? this.settings.drainTimeout().toNanos() : 0);
 		List<PartitionLanes> states = new ArrayList<>();
 		for (TopicPartition partition : given) {
