@@ -31,7 +31,7 @@ import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
  *
  * <p>
  * Arguments: {@code --out=<file>} (default {@code docs/benchmarks.md}), then the suites: {@code all} (default),
- * {@code outbox}, {@code idempotency}, {@code dispatch}. Each comparison is measured in the same run, on the same broker and
+ * {@code producer}, {@code outbox}, {@code idempotency}, {@code dispatch}. Each comparison is measured in the same run, on the same broker and
  * machine, and reported as records/s and as ratios.
  */
 public final class Benchmarks {
@@ -51,7 +51,7 @@ public final class Benchmarks {
 			}
 		}
 		if (suites.isEmpty() || suites.contains("all")) {
-			suites = List.of("outbox", "idempotency", "dispatch");
+			suites = List.of("producer", "outbox", "idempotency", "dispatch");
 		}
 		try {
 			run(out, suites);
@@ -94,6 +94,7 @@ public final class Benchmarks {
 					case "dispatch" -> report.append(DispatchBenchmark.run(servers));
 					case "outbox" -> report.append(OutboxBenchmark.run(servers));
 					case "idempotency" -> report.append(IdempotencyBenchmark.run(servers));
+					case "producer" -> report.append(ProducerBenchmark.run(servers));
 					default -> throw new IllegalArgumentException("Unknown suite '" + suite + "'");
 				}
 			}
