@@ -44,6 +44,15 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 
 	private static final int MARK_BATCH = 500;
 
+	/**
+	 * Rows committed by this instance are claimed together once this long has passed since the first of them (or once
+	 * a batch of them waits): fewer, larger statements leave the database to the application's own transactions.
+	 */
+	private static final long COMMITTED_WINDOW_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+
+	/** Confirmed rows are marked sent in one statement at most this often (or once MARK_BATCH of them wait). */
+	private static final long MARK_INTERVAL_MILLIS = 50;
+
 	private static final int RETENTION_BATCH = 1_000;
 
 	private static final long SWEEP_INTERVAL_MILLIS = 5_000;
@@ -80,6 +89,12 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 	private long nextHousekeeping;
 
 	private long nextSweep;
+
+	private long nextMarkFlush;
+
+	private final List<Committed> committedRows = new ArrayList<>();
+
+	private long committedSince;
 
 	private long errorBackoffUntil;
 
@@ -220,7 +235,7 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 				if (System.currentTimeMillis() < this.errorBackoffUntil) {
 					continue;
 				}
-				flushMarks(true);
+				flushMarksIfDue();
 				claimIfDue();
 				sendReady();
 				renewIfDue();
@@ -249,7 +264,10 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 		long now = System.currentTimeMillis();
 		long wait = Math.min(this.nextClaim, Math.min(this.nextRenew, this.nextHousekeeping)) - now;
 		if (!this.toMark.isEmpty()) {
-			wait = Math.min(wait, 5);
+			wait = Math.min(wait, this.nextMarkFlush - now);
+		}
+		if (!this.committedRows.isEmpty()) {
+			wait = Math.min(wait, 1 + (this.committedSince + COMMITTED_WINDOW_NANOS - System.nanoTime()) / 1_000_000);
 		}
 		if (now < this.errorBackoffUntil) {
 			wait = this.errorBackoffUntil - now;
@@ -264,13 +282,15 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 	}
 
 	private void handle(List<Object> batch) {
-		List<Committed> committed = new ArrayList<>();
 		for (Object event : batch) {
 			if (event instanceof Outcome outcome) {
 				handleOutcome(outcome);
 			}
 			else if (event instanceof Committed row) {
-				committed.add(row);
+				if (this.committedRows.isEmpty()) {
+					this.committedSince = System.nanoTime();
+				}
+				this.committedRows.add(row);
 			}
 			else if (event instanceof Scheduled scheduled) {
 				this.nextClaim = Math.min(this.nextClaim, scheduled.dueAt());
@@ -279,6 +299,12 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 				this.nextClaim = 0;
 			}
 		}
+		if (this.committedRows.isEmpty() || (this.committedRows.size() < this.settings.batchSize()
+				&& System.nanoTime() - this.committedSince < COMMITTED_WINDOW_NANOS)) {
+			return;
+		}
+		List<Committed> committed = List.copyOf(this.committedRows);
+		this.committedRows.clear();
 		if (this.lanes.size() > this.settings.batchSize() * 8) {
 			return; // saturated (the broker is slow or down): the rows wait in the table for a claim
 		}
@@ -297,11 +323,13 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 
 	private void claimIfDue() {
 		long now = System.currentTimeMillis();
-		int capacity = this.settings.batchSize() * 4 - this.lanes.size();
-		if (now < this.nextClaim || capacity <= 0) {
+		// claim below a low-water mark only: each claim is a database round trip during which nothing is sent, so
+		// hold enough rows for every busy key to go on for a while between claims
+		int held = this.lanes.size();
+		if (now < this.nextClaim || held > this.settings.batchSize() * 2) {
 			return;
 		}
-		int limit = Math.min(this.settings.batchSize(), capacity);
+		int limit = Math.min(this.settings.batchSize() * 2, this.settings.batchSize() * 4 - held);
 		long started = System.nanoTime();
 		List<OutboxRow> rows = this.store.claimDue(this.owner, now, nextLeaseUntil(), limit, failedBlocks());
 		logger.debug("Claimed {} due rows in {} ms (holding {})", rows.size(), (System.nanoTime() - started) / 1_000_000,
@@ -420,12 +448,19 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 		}
 	}
 
+	private void flushMarksIfDue() {
+		if (!this.toMark.isEmpty() && System.currentTimeMillis() >= this.nextMarkFlush) {
+			flushMarks(true);
+		}
+	}
+
 	private void flushMarks(boolean force) {
 		if (this.toMark.isEmpty() || (!force && this.toMark.size() < MARK_BATCH)) {
 			return;
 		}
 		List<Long> ids = List.copyOf(this.toMark);
 		this.toMark.clear();
+		this.nextMarkFlush = System.currentTimeMillis() + MARK_INTERVAL_MILLIS;
 		int marked = this.store.markSent(this.owner, ids, System.currentTimeMillis());
 		if (marked < ids.size()) {
 			logger.warn("{} of {} confirmed outbox rows were no longer leased to this relay (their lease ran out and "
