@@ -18,6 +18,7 @@ import io.github.reliablekafka.dispatch.Ordering;
 import io.github.reliablekafka.idempotency.IdempotencyGuard;
 import io.github.reliablekafka.idempotency.IdempotencyKeyResolver;
 import io.github.reliablekafka.idempotency.ReliableIdempotency;
+import io.github.reliablekafka.support.PartitionSeeker;
 import io.github.reliablekafka.support.PayloadCodec;
 import io.github.reliablekafka.support.RetryBackoff;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -36,6 +37,7 @@ import org.springframework.kafka.listener.CommonErrorHandler;
 import org.springframework.kafka.listener.CompositeRecordInterceptor;
 import org.springframework.kafka.listener.ConcurrentMessageListenerContainer;
 import org.springframework.kafka.listener.ConsumerAwareRebalanceListener;
+import org.springframework.kafka.listener.ConsumerSeekAware;
 import org.springframework.kafka.listener.ContainerProperties;
 import org.springframework.kafka.listener.ContainerProperties.AckMode;
 import org.springframework.kafka.listener.RecordInterceptor;
@@ -178,6 +180,7 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 		}
 		else {
 			instance.setRecordInterceptor(interceptors);
+			seekable(instance);
 		}
 	}
 
@@ -285,6 +288,20 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 				&& messageListener instanceof AcknowledgingConsumerAwareMessageListener<?, ?> delegate) {
 			instance.getContainerProperties().setMessageListener(new RetryLaterMessageListener(
 					(AcknowledgingConsumerAwareMessageListener<String, byte[]>) delegate, this.redelivery, listener));
+		}
+	}
+
+	/**
+	 * Make the outermost listener seek-aware: replay in place, and the application's own {@link ConsumerSeekAware}
+	 * listener keeps its callbacks under the library's wrappers.
+	 */
+	@SuppressWarnings("unchecked")
+	private void seekable(ConcurrentMessageListenerContainer<String, byte[]> instance) {
+		Object messageListener = instance.getContainerProperties().getMessageListener();
+		if (messageListener instanceof AcknowledgingConsumerAwareMessageListener<?, ?> delegate
+				&& !(messageListener instanceof ConsumerSeekAware && messageListener instanceof PartitionSeeker)) {
+			instance.getContainerProperties().setMessageListener(
+					new SeekableMessageListener((AcknowledgingConsumerAwareMessageListener<String, byte[]>) delegate));
 		}
 	}
 

@@ -1,14 +1,17 @@
 package io.github.reliablekafka.dispatch;
 
 import java.lang.reflect.Method;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -16,6 +19,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
+import io.github.reliablekafka.support.PartitionSeeker;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationRegistry;
 import org.apache.kafka.clients.consumer.Consumer;
@@ -29,6 +33,7 @@ import org.slf4j.MDC;
 import org.springframework.kafka.listener.AcknowledgingConsumerAwareMessageListener;
 import org.springframework.kafka.listener.ConcurrentMessageListenerContainer;
 import org.springframework.kafka.listener.ConsumerAwareRebalanceListener;
+import org.springframework.kafka.listener.ConsumerSeekAware;
 import org.springframework.kafka.listener.MessageListenerContainer;
 import org.springframework.kafka.listener.RecordInterceptor;
 import org.springframework.kafka.support.Acknowledgment;
@@ -60,8 +65,8 @@ import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
  * Results arriving later for a partition this consumer no longer owns are ignored. A lost partition (its commit is
  * impossible) is dropped at once.
  */
-public final class KeyOrderedDispatcher
-		implements AcknowledgingConsumerAwareMessageListener<String, byte[]>, ConsumerAwareRebalanceListener {
+public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMessageListener<String, byte[]>,
+		ConsumerAwareRebalanceListener, ConsumerSeekAware, PartitionSeeker {
 
 	private static final Logger logger = LoggerFactory.getLogger(KeyOrderedDispatcher.class);
 
@@ -94,6 +99,11 @@ public final class KeyOrderedDispatcher
 	private volatile boolean closed;
 
 	private final Map<TopicPartition, Long> lastFrontierWarning = new ConcurrentHashMap<>();
+
+	private final Map<TopicPartition, ConsumerSeekCallback> seekCallbacks = new ConcurrentHashMap<>();
+
+	/** The consumer thread's own seek callback, which queues seeks from any thread (the assignment's one does not). */
+	private final ThreadLocal<ConsumerSeekCallback> registeredSeekCallback = new ThreadLocal<>();
 
 	/**
 	 * Lanes that got their first record during the current poll's records, per consumer thread: they are handed to
@@ -179,6 +189,15 @@ public final class KeyOrderedDispatcher
 		boolean schedule;
 		boolean pause;
 		synchronized (state) {
+			if (state.replaying) {
+				if (state.seekTarget < 0
+						|| (record.offset() != state.seekTarget && record.offset() > state.highestDispatched)) {
+					return; // polled before the replay's seek: the seek delivers it again
+				}
+				state.replaying = false; // the seek happened: start over from here
+				state.seekTarget = -1;
+				state.highestDispatched = record.offset() - 1;
+			}
 			if (record.offset() <= state.highestDispatched) {
 				return; // delivered again within the same assignment (a seek): the first one is in flight
 			}
@@ -259,6 +278,74 @@ public final class KeyOrderedDispatcher
 		catch (RejectedExecutionException ex) {
 			throw new IllegalStateException("The dispatcher of listener '" + this.listener + "' is closed", ex);
 		}
+	}
+
+	// --- replay in place ---------------------------------------------------------------------------------------------
+
+	@Override
+	public void registerSeekCallback(ConsumerSeekCallback callback) {
+		this.registeredSeekCallback.set(callback);
+	}
+
+	@Override
+	public void unregisterSeekCallback() {
+		this.registeredSeekCallback.remove();
+	}
+
+	@Override
+	public void onPartitionsAssigned(Map<TopicPartition, Long> assignments, ConsumerSeekCallback callback) {
+		ConsumerSeekCallback threadSafe = this.registeredSeekCallback.get();
+		if (threadSafe != null) {
+			assignments.keySet().forEach((partition) -> this.seekCallbacks.put(partition, threadSafe));
+		}
+	}
+
+	@Override
+	public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+		partitions.forEach(this.seekCallbacks::remove);
+	}
+
+	@Override
+	public Set<TopicPartition> assignedPartitions() {
+		Set<TopicPartition> assigned = new HashSet<>();
+		this.seekCallbacks.keySet().forEach((partition) -> {
+			PartitionLanes state = this.partitions.get(partition);
+			if (state != null && state.owned) {
+				assigned.add(partition);
+			}
+		});
+		return assigned;
+	}
+
+	/**
+	 * Replay a partition in place: stop dispatching its records, let those in flight finish (their frontier is
+	 * acknowledged), then have the consumer seek; records polled before the seek are dropped, and dispatching starts
+	 * over from the seek's first record.
+	 */
+	@Override
+	public void seek(TopicPartition partition, long offset, Duration timeout) throws InterruptedException {
+		PartitionLanes state = this.partitions.get(partition);
+		ConsumerSeekCallback callback = this.seekCallbacks.get(partition);
+		if (state == null || callback == null || !state.owned) {
+			throw new IllegalStateException("Partition " + partition + " is not assigned to this instance");
+		}
+		synchronized (state) {
+			state.replaying = true;
+			state.seekTarget = -1;
+			long deadline = System.nanoTime() + timeout.toNanos();
+			while (state.inFlight > 0) {
+				long left = deadline - System.nanoTime();
+				if (left <= 0) {
+					state.replaying = false;
+					throw new IllegalStateException("Listener '" + this.listener + "': partition " + partition + " still has "
+							+ state.inFlight + " record(s) in flight after " + timeout.toMillis() + " ms; not replayed");
+				}
+				TimeUnit.NANOSECONDS.timedWait(state, left);
+			}
+			state.acknowledgePending(System.nanoTime());
+			state.seekTarget = offset;
+		}
+		callback.seek(partition.topic(), partition.partition(), offset);
 	}
 
 	@Override

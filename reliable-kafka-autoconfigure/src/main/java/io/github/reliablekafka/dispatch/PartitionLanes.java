@@ -38,6 +38,15 @@ final class PartitionLanes {
 
 	volatile boolean owned = true;
 
+	/**
+	 * A replay was asked for: records are dropped until the consumer delivers {@link #seekTarget} (or an offset it
+	 * already dispatched), which the seek brings.
+	 */
+	boolean replaying;
+
+	/** The offset a replay seeks to, {@code -1} before the seek was handed to the consumer. */
+	long seekTarget = -1;
+
 	PartitionLanes(TopicPartition partition, int workers, Consumer<Lane> runner) {
 		this.partition = partition;
 		this.lanes = new Lane[workers];

@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 import io.github.reliablekafka.consumer.GuardBypass;
+import io.github.reliablekafka.support.PartitionSeeker;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
@@ -33,12 +34,14 @@ import org.springframework.kafka.listener.MessageListenerContainer;
  * Replays a listener's consumer group from the beginning, an offset or a timestamp (seed 004's three cases).
  *
  * <p>
- * A running listener container is stopped (a key-ordered listener drains and commits what is finished), the group's
- * offsets are altered through the {@link Admin} client once the group has no members, and the container is started
- * again; a stopped container's group just has its offsets altered. Kafka alters only the offsets of a group without
- * members: when other application instances are in the group, the replay is refused with a clear message (stop their
- * listeners first). Replayed records pass the idempotency guard, so what already ran is skipped, unless the
- * operator asks to bypass it: then the records up to the end offsets at the time of the replay run again.
+ * A running reliable listener replays in place: each partition this instance holds is moved by its own consumer
+ * (a seek before its next poll; a key-ordered listener first lets that partition's records in flight finish and
+ * commits them). Partitions other members of the group hold are not moved here and are named in the result: replay
+ * on those instances too. A stopped listener's group has its offsets altered through the {@link Admin} client, which
+ * Kafka allows only for a group without members. A running listener that cannot seek (a plain
+ * {@code @KafkaListener}) is stopped, its group's offsets altered, and started again. Replayed records pass the
+ * idempotency guard, so what already ran is skipped, unless the operator asks to bypass it: then the records up to
+ * the end offsets at the time of the replay run again.
  */
 public final class ReplayOperations {
 
@@ -115,12 +118,18 @@ public final class ReplayOperations {
 			throw new IllegalArgumentException("Listener '" + listener + "' has no idempotency guard to bypass");
 		}
 		boolean running = container.isRunning();
-		if (running) {
+		PartitionSeeker seeker = (container.getContainerProperties().getMessageListener() instanceof PartitionSeeker s)
+				? s : null;
+		boolean inPlace = running && seeker != null;
+		boolean restart = running && seeker == null;
+		if (restart) {
 			logger.info("Replay of listener '{}' (group {}): stopping its container", listener, group);
 			container.stop();
 		}
 		try (Admin admin = Admin.create(adminConfig())) {
-			awaitEmpty(admin, group, listener);
+			if (!inPlace) {
+				awaitEmpty(admin, group, listener);
+			}
 			Map<String, TopicDescription> descriptions = get(admin.describeTopics(List.of(topics)).allTopicNames());
 			Map<TopicPartition, OffsetSpec> all = new HashMap<>();
 			descriptions.values()
@@ -146,22 +155,46 @@ public final class ReplayOperations {
 					.forEach((partition, info) -> targets.put(partition,
 							(info.offset() < 0) ? end.get(partition).offset() : info.offset()));
 			}
-			get(admin.alterConsumerGroupOffsets(group, targets.entrySet()
-				.stream()
-				.collect(Collectors.toMap(Map.Entry::getKey, (entry) -> new OffsetAndMetadata(entry.getValue()))))
-				.all());
-			long records = targets.entrySet().stream().mapToLong((entry) -> end.get(entry.getKey()).offset() - entry.getValue())
-				.sum();
+			Map<String, Long> elsewhere = new TreeMap<>();
+			if (inPlace) {
+				// each partition this instance holds is moved by its own consumer; the others are held by other
+				// members of the group, which must replay them themselves
+				Set<TopicPartition> here = seeker.assignedPartitions();
+				targets.entrySet().removeIf((entry) -> {
+					if (!here.contains(entry.getKey())) {
+						elsewhere.put(entry.getKey().toString(), entry.getValue());
+						return true;
+					}
+					return false;
+				});
+			}
 			if (bypassGuard) {
 				Map<TopicPartition, Long> bounds = new HashMap<>();
-				end.forEach((partition, info) -> bounds.put(partition, info.offset()));
+				targets.keySet().forEach((partition) -> bounds.put(partition, end.get(partition).offset()));
 				this.bypass.bypass(group, bounds);
 			}
+			if (inPlace) {
+				for (Map.Entry<TopicPartition, Long> target : targets.entrySet()) {
+					seeker.seek(target.getKey(), target.getValue(), this.timeout);
+				}
+			}
+			else {
+				get(admin.alterConsumerGroupOffsets(group, targets.entrySet()
+					.stream()
+					.collect(Collectors.toMap(Map.Entry::getKey, (entry) -> new OffsetAndMetadata(entry.getValue()))))
+					.all());
+			}
+			long records = targets.entrySet().stream().mapToLong((entry) -> end.get(entry.getKey()).offset() - entry.getValue())
+				.sum();
 			Map<String, Long> offsets = new TreeMap<>();
 			targets.forEach((partition, offset) -> offsets.put(partition.toString(), offset));
-			logger.info("Replay of listener '{}' (group {}) from {}: {} records again, offsets {}{}", listener, group,
-					from, records, offsets, bypassGuard ? ", without the idempotency guard" : "");
-			return new ReplayResult(listener, group, from, offsets, records, bypassGuard, running);
+			logger.info("Replay of listener '{}' (group {}) from {}{}: {} records again, offsets {}{}{}", listener, group,
+					from, inPlace ? " in place" : "", records, offsets,
+					bypassGuard ? ", without the idempotency guard" : "",
+					elsewhere.isEmpty() ? "" : "; held by other members, not moved: " + elsewhere);
+			return new ReplayResult(listener, group, from, offsets, records, bypassGuard,
+					inPlace ? ReplayResult.How.SEEK_IN_PLACE : restart ? ReplayResult.How.RESTART : ReplayResult.How.ALTER_OFFSETS,
+					elsewhere);
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
@@ -174,7 +207,7 @@ public final class ReplayOperations {
 			throw new IllegalStateException("Replay of listener '" + listener + "' failed: " + ex, ex);
 		}
 		finally {
-			if (running) {
+			if (restart) {
 				container.start();
 			}
 		}

@@ -17,6 +17,7 @@ import io.github.reliablekafka.autoconfigure.idempotency.ReliableKafkaIdempotenc
 import io.github.reliablekafka.autoconfigure.observe.ReliableKafkaObserveAutoConfiguration;
 import io.github.reliablekafka.autoconfigure.producer.ReliableKafkaProducerAutoConfiguration;
 import io.github.reliablekafka.consumer.ReliableListener;
+import io.github.reliablekafka.dispatch.Ordering;
 import io.github.reliablekafka.testing.KafkaTestSupport;
 import io.github.reliablekafka.testing.TestRedis;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -34,6 +35,7 @@ import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration;
 import org.springframework.boot.health.contributor.Health;
@@ -130,13 +132,52 @@ class ObserveTests {
 			.replay("observed", ReplayFrom.timestamp(Instant.ofEpochMilli(cut)), false);
 		System.out.printf("replay: %s%n", result);
 		assertThat(result.records()).isEqualTo(40);
-		assertThat(result.restarted()).isTrue();
+		assertThat(result.how()).isEqualTo(ReplayResult.How.SEEK_IN_PLACE);
+		assertThat(result.heldElsewhere()).isEmpty();
 		await().atMost(Duration.ofSeconds(30)).until(() -> handled.size() >= 40);
 		Thread.sleep(1_000); // nothing more comes
 		assertThat(handled).hasSize(40).doesNotHaveDuplicates().allSatisfy((value) -> {
 			int number = Integer.parseInt(value.substring(2));
 			assertThat(number).isBetween(60, 99);
 		});
+	}
+
+	@Test
+	void aKeyOrderedListenerReplaysInPlaceExactlyTheRecordsFromTheOffset() throws Exception {
+		String topic = KafkaTestSupport.newTopic("observe-replay-keyed", 2);
+		send(topic, 100, 0, System.currentTimeMillis());
+		ConfigurableApplicationContext context = start(topic, "reliable.kafka.consumer.idempotency.store=none",
+				"test.ordering=KEY");
+		await().atMost(Duration.ofSeconds(30)).until(() -> handled.size() == 100);
+		handled.clear();
+		ReplayResult result = context.getBean(ReplayOperations.class).replay("observed", ReplayFrom.offset(40), false);
+		System.out.printf("replay: %s%n", result);
+		assertThat(result.how()).isEqualTo(ReplayResult.How.SEEK_IN_PLACE);
+		long expected = result.records();
+		await().atMost(Duration.ofSeconds(30)).until(() -> handled.size() >= expected);
+		Thread.sleep(1_000); // nothing more comes
+		assertThat(handled).hasSize((int) expected).doesNotHaveDuplicates();
+		assertThat(context.getBean(KafkaListenerEndpointRegistry.class).getListenerContainer("observed").isRunning())
+			.as("replayed in place, never stopped")
+			.isTrue();
+	}
+
+	@Test
+	void aStoppedListenerHasItsGroupsOffsetsAltered() throws Exception {
+		String topic = KafkaTestSupport.newTopic("observe-replay-stopped", 1);
+		send(topic, 10, 0, System.currentTimeMillis());
+		ConfigurableApplicationContext context = start(topic, "reliable.kafka.consumer.idempotency.store=none");
+		await().atMost(Duration.ofSeconds(30)).until(() -> handled.size() == 10);
+		KafkaListenerEndpointRegistry registry = context.getBean(KafkaListenerEndpointRegistry.class);
+		registry.getListenerContainer("observed").stop();
+		handled.clear();
+		ReplayResult result = context.getBean(ReplayOperations.class).replay("observed", ReplayFrom.offset(7), false);
+		assertThat(result.how()).isEqualTo(ReplayResult.How.ALTER_OFFSETS);
+		assertThat(KafkaTestSupport.committedOffsets(KafkaTestSupport.bootstrapServers(), "group-" + topic,
+				List.of(new org.apache.kafka.common.TopicPartition(topic, 0))).values()).containsExactly(7L);
+		registry.getListenerContainer("observed").start();
+		await().atMost(Duration.ofSeconds(30)).until(() -> handled.size() == 3);
+		assertThat(handled).containsExactly("m-7", "m-8", "m-9");
 	}
 
 	@Test
@@ -214,8 +255,25 @@ class ObserveTests {
 		}
 
 		@Bean
+		@ConditionalOnProperty(name = "test.ordering", havingValue = "PARTITION", matchIfMissing = true)
 		Listener listener() {
 			return new Listener();
+		}
+
+		@Bean
+		@ConditionalOnProperty(name = "test.ordering", havingValue = "KEY")
+		KeyedListener keyedListener() {
+			return new KeyedListener();
+		}
+
+	}
+
+	static class KeyedListener {
+
+		@ReliableListener(id = "observed", topics = "${test.topic}", groupId = "${test.group}", ordering = Ordering.KEY,
+				workers = 4)
+		void on(ConsumerRecord<String, byte[]> record) {
+			handled.add(new String(record.value(), StandardCharsets.UTF_8));
 		}
 
 	}
