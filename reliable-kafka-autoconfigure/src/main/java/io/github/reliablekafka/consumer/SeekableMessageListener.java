@@ -4,9 +4,9 @@ import java.time.Duration;
 import java.util.Collection;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 import io.github.reliablekafka.support.PartitionSeeker;
+import io.github.reliablekafka.support.SeekCallbacks;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
@@ -29,10 +29,7 @@ final class SeekableMessageListener implements AcknowledgingConsumerAwareMessage
 
 	private final AcknowledgingConsumerAwareMessageListener<String, byte[]> delegate;
 
-	private final Map<TopicPartition, ConsumerSeekCallback> callbacks = new ConcurrentHashMap<>();
-
-	/** The consumer thread's own callback, which queues seeks from any thread (the assignment's one does not). */
-	private final ThreadLocal<ConsumerSeekCallback> registered = new ThreadLocal<>();
+	private final SeekCallbacks callbacks = new SeekCallbacks();
 
 	SeekableMessageListener(AcknowledgingConsumerAwareMessageListener<String, byte[]> delegate) {
 		this.delegate = delegate;
@@ -51,12 +48,12 @@ final class SeekableMessageListener implements AcknowledgingConsumerAwareMessage
 
 	@Override
 	public Set<TopicPartition> assignedPartitions() {
-		return Set.copyOf(this.callbacks.keySet());
+		return this.callbacks.partitions();
 	}
 
 	@Override
 	public void seek(TopicPartition partition, long offset, Duration timeout) {
-		ConsumerSeekCallback callback = this.callbacks.get(partition);
+		ConsumerSeekCallback callback = this.callbacks.of(partition);
 		if (callback == null) {
 			throw new IllegalStateException("Partition " + partition + " is not assigned to this instance");
 		}
@@ -65,7 +62,7 @@ final class SeekableMessageListener implements AcknowledgingConsumerAwareMessage
 
 	@Override
 	public void registerSeekCallback(ConsumerSeekCallback callback) {
-		this.registered.set(callback);
+		this.callbacks.register(callback);
 		if (this.delegate instanceof ConsumerSeekAware aware) {
 			aware.registerSeekCallback(callback);
 		}
@@ -73,10 +70,7 @@ final class SeekableMessageListener implements AcknowledgingConsumerAwareMessage
 
 	@Override
 	public void onPartitionsAssigned(Map<TopicPartition, Long> assignments, ConsumerSeekCallback callback) {
-		ConsumerSeekCallback threadSafe = this.registered.get();
-		if (threadSafe != null) {
-			assignments.keySet().forEach((partition) -> this.callbacks.put(partition, threadSafe));
-		}
+		this.callbacks.assigned(assignments.keySet());
 		if (this.delegate instanceof ConsumerSeekAware aware) {
 			aware.onPartitionsAssigned(assignments, callback);
 		}
@@ -84,7 +78,7 @@ final class SeekableMessageListener implements AcknowledgingConsumerAwareMessage
 
 	@Override
 	public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-		partitions.forEach(this.callbacks::remove);
+		this.callbacks.revoked(partitions);
 		if (this.delegate instanceof ConsumerSeekAware aware) {
 			aware.onPartitionsRevoked(partitions);
 		}
@@ -106,7 +100,7 @@ final class SeekableMessageListener implements AcknowledgingConsumerAwareMessage
 
 	@Override
 	public void unregisterSeekCallback() {
-		this.registered.remove();
+		this.callbacks.unregister();
 		if (this.delegate instanceof ConsumerSeekAware aware) {
 			aware.unregisterSeekCallback();
 		}

@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import io.github.reliablekafka.support.PartitionSeeker;
+import io.github.reliablekafka.support.SeekCallbacks;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationRegistry;
 import org.apache.kafka.clients.consumer.Consumer;
@@ -100,10 +101,7 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 
 	private final Map<TopicPartition, Long> lastFrontierWarning = new ConcurrentHashMap<>();
 
-	private final Map<TopicPartition, ConsumerSeekCallback> seekCallbacks = new ConcurrentHashMap<>();
-
-	/** The consumer thread's own seek callback, which queues seeks from any thread (the assignment's one does not). */
-	private final ThreadLocal<ConsumerSeekCallback> registeredSeekCallback = new ThreadLocal<>();
+	private final SeekCallbacks seekCallbacks = new SeekCallbacks();
 
 	/**
 	 * Lanes that got their first record during the current poll's records, per consumer thread: they are handed to
@@ -284,31 +282,28 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 
 	@Override
 	public void registerSeekCallback(ConsumerSeekCallback callback) {
-		this.registeredSeekCallback.set(callback);
+		this.seekCallbacks.register(callback);
 	}
 
 	@Override
 	public void unregisterSeekCallback() {
-		this.registeredSeekCallback.remove();
+		this.seekCallbacks.unregister();
 	}
 
 	@Override
 	public void onPartitionsAssigned(Map<TopicPartition, Long> assignments, ConsumerSeekCallback callback) {
-		ConsumerSeekCallback threadSafe = this.registeredSeekCallback.get();
-		if (threadSafe != null) {
-			assignments.keySet().forEach((partition) -> this.seekCallbacks.put(partition, threadSafe));
-		}
+		this.seekCallbacks.assigned(assignments.keySet());
 	}
 
 	@Override
 	public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-		partitions.forEach(this.seekCallbacks::remove);
+		this.seekCallbacks.revoked(partitions);
 	}
 
 	@Override
 	public Set<TopicPartition> assignedPartitions() {
 		Set<TopicPartition> assigned = new HashSet<>();
-		this.seekCallbacks.keySet().forEach((partition) -> {
+		this.seekCallbacks.partitions().forEach((partition) -> {
 			PartitionLanes state = this.partitions.get(partition);
 			if (state != null && state.owned) {
 				assigned.add(partition);
@@ -325,7 +320,7 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 	@Override
 	public void seek(TopicPartition partition, long offset, Duration timeout) throws InterruptedException {
 		PartitionLanes state = this.partitions.get(partition);
-		ConsumerSeekCallback callback = this.seekCallbacks.get(partition);
+		ConsumerSeekCallback callback = this.seekCallbacks.of(partition);
 		if (state == null || callback == null || !state.owned) {
 			throw new IllegalStateException("Partition " + partition + " is not assigned to this instance");
 		}
