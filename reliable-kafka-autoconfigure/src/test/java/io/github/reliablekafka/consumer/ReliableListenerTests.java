@@ -27,6 +27,7 @@ import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.kafka.annotation.KafkaListener;
+import org.springframework.kafka.listener.AbstractConsumerSeekAware;
 import org.springframework.kafka.support.KafkaHeaders;
 import org.springframework.kafka.support.converter.ConversionException;
 import org.springframework.messaging.handler.annotation.Header;
@@ -198,6 +199,42 @@ class ReliableListenerTests {
 		@Bean
 		SimpleMeterRegistry meterRegistry() {
 			return new SimpleMeterRegistry();
+		}
+
+	}
+
+	@Test
+	void aSeekAwareListenerKeepsItsCallbacksUnderTheLibrarysWrappers() throws Exception {
+		String topic = KafkaTestSupport.newTopic("listener-seek-aware", 2);
+		ConfigurableApplicationContext context = start(SeekAwareListeners.class, topic);
+		SeekAwareBean bean = context.getBean(SeekAwareBean.class);
+		await().untilAsserted(() -> assertThat(bean.assigned()).containsExactlyInAnyOrder(
+				new TopicPartition(topic, 0), new TopicPartition(topic, 1)));
+		context.getBean(ReliableKafkaTemplate.class).sendAndWait(topic, "k", "one");
+		assertThat(queue("seek-aware").poll(30, TimeUnit.SECONDS)).isEqualTo("one");
+		bean.seekToBeginning(); // through the callbacks the container gave the application's listener
+		assertThat(queue("seek-aware").poll(30, TimeUnit.SECONDS)).as("read again after its own seek").isEqualTo("one");
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class SeekAwareListeners {
+
+		@Bean
+		SeekAwareBean seekAwareBean() {
+			return new SeekAwareBean();
+		}
+
+	}
+
+	static class SeekAwareBean extends AbstractConsumerSeekAware {
+
+		@ReliableListener(id = "seek-aware", topics = "${test.topic}", groupId = "${test.group}")
+		void on(String payload) {
+			queue("seek-aware").add(payload);
+		}
+
+		Set<TopicPartition> assigned() {
+			return getTopicsAndCallbacks().keySet();
 		}
 
 	}
