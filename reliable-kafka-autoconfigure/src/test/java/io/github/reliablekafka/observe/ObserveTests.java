@@ -163,6 +163,33 @@ class ObserveTests {
 	}
 
 	@Test
+	void partitionsAnotherInstanceHoldsAreNamedAndNotMoved() throws Exception {
+		String topic = KafkaTestSupport.newTopic("observe-replay-shared", 4);
+		send(topic, 40, 0, System.currentTimeMillis());
+		ConfigurableApplicationContext first = start(topic, "reliable.kafka.consumer.idempotency.store=none");
+		ConfigurableApplicationContext second = start(topic, "reliable.kafka.consumer.idempotency.store=none");
+		await().atMost(Duration.ofSeconds(60)).until(() -> handled.size() >= 40 && seeker(first).size() == 2
+				&& seeker(second).size() == 2);
+		handled.clear();
+		ReplayResult result = first.getBean(ReplayOperations.class).replay("observed", ReplayFrom.beginning(), false);
+		System.out.printf("replay with another instance in the group: %s%n", result);
+		assertThat(result.how()).isEqualTo(ReplayResult.How.SEEK_IN_PLACE);
+		assertThat(result.offsets()).hasSize(2);
+		assertThat(result.heldElsewhere()).hasSize(2).allSatisfy((partition, offset) -> assertThat(offset).isZero());
+		await().atMost(Duration.ofSeconds(30)).until(() -> handled.size() >= result.records());
+		Thread.sleep(1_000);
+		assertThat(handled).as("only the partitions this instance holds came again").hasSize((int) result.records());
+	}
+
+	private static java.util.Set<org.apache.kafka.common.TopicPartition> seeker(ConfigurableApplicationContext context) {
+		Object listener = context.getBean(KafkaListenerEndpointRegistry.class)
+			.getListenerContainer("observed")
+			.getContainerProperties()
+			.getMessageListener();
+		return ((io.github.reliablekafka.support.PartitionSeeker) listener).assignedPartitions();
+	}
+
+	@Test
 	void aStoppedListenerHasItsGroupsOffsetsAltered() throws Exception {
 		String topic = KafkaTestSupport.newTopic("observe-replay-stopped", 1);
 		send(topic, 10, 0, System.currentTimeMillis());
