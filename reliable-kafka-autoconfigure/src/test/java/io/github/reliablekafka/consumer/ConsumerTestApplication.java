@@ -1,16 +1,13 @@
 package io.github.reliablekafka.consumer;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 import io.github.reliablekafka.autoconfigure.consumer.ReliableKafkaConsumerAutoConfiguration;
 import io.github.reliablekafka.autoconfigure.producer.ReliableKafkaProducerAutoConfiguration;
+import io.github.reliablekafka.testing.TestApplications;
 
-import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
-import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
 import org.springframework.context.ConfigurableApplicationContext;
 
@@ -31,16 +28,12 @@ final class ConsumerTestApplication {
 
 	static ConfigurableApplicationContext start(String bootstrapServers, List<Class<?>> sources, String... properties) {
 		List<String> all = new ArrayList<>(List.of("spring.kafka.bootstrap-servers=" + bootstrapServers,
-				"spring.main.banner-mode=off", "reliable.kafka.consumer.retry.initial-interval=50ms",
+				"reliable.kafka.consumer.retry.initial-interval=50ms",
 				"reliable.kafka.consumer.retry.max-interval=200ms"));
 		all.addAll(List.of(properties));
-		Map<String, String> byName = new LinkedHashMap<>();
-		all.forEach((property) -> byName.put(property.substring(0, property.indexOf('=')), property));
 		List<Class<?>> classes = new ArrayList<>(sources);
 		classes.add(AutoConfigurations.class);
-		return new SpringApplicationBuilder(classes.toArray(Class[]::new)).web(WebApplicationType.NONE)
-			.logStartupInfo(false)
-			.run(byName.values().stream().map((property) -> "--" + property).toArray(String[]::new));
+		return TestApplications.run(classes, all);
 	}
 
 }

@@ -12,13 +12,12 @@ import io.github.reliablekafka.doctor.DoctorReport.Check;
 import io.github.reliablekafka.doctor.DoctorReport.Verdict;
 import io.github.reliablekafka.testing.KafkaTestCluster;
 import io.github.reliablekafka.testing.KafkaTestSupport;
+import io.github.reliablekafka.testing.TestApplications;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
-import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
@@ -127,16 +126,11 @@ class DurabilityDoctorTests {
 	}
 
 	static ConfigurableApplicationContext start(String bootstrapServers, List<Class<?>> sources, String... properties) {
-		List<String> args = new ArrayList<>(List.of("--spring.kafka.bootstrap-servers=" + bootstrapServers,
-				"--spring.main.banner-mode=off"));
-		for (String property : properties) {
-			args.add("--" + property);
-		}
+		List<String> all = new ArrayList<>(List.of("spring.kafka.bootstrap-servers=" + bootstrapServers));
+		all.addAll(List.of(properties));
 		List<Class<?>> classes = new ArrayList<>(sources);
 		classes.add(AutoConfigurations.class);
-		return new SpringApplicationBuilder(classes.toArray(Class[]::new)).web(WebApplicationType.NONE)
-			.logStartupInfo(false)
-			.run(args.toArray(String[]::new));
+		return TestApplications.run(classes, all);
 	}
 
 	@Configuration(proxyBeanMethods = false)

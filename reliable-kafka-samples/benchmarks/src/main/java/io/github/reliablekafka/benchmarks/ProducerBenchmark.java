@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 import io.github.reliablekafka.producer.ReliableKafkaTemplate;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -47,13 +48,15 @@ final class ProducerBenchmark {
 		KafkaTemplate<String, String> raw = new KafkaTemplate<>(rawFactory);
 		ReliableKafkaTemplate reliable = ReliableKafkaTemplate.builder(new KafkaTemplate<>(reliableFactory)).build();
 		try {
-			raw(raw, topic, 20_000, payload); // warm-up
-			reliable(reliable, topic, 20_000, payload);
+			Function<String, CompletableFuture<?>> rawSend = (key) -> raw.send(topic, key, payload);
+			Function<String, CompletableFuture<?>> reliableSend = (key) -> reliable.send(topic, key, payload);
+			rate(20_000, rawSend); // warm-up
+			rate(20_000, reliableSend);
 			double rawBest = 0;
 			double reliableBest = 0;
 			for (int round = 0; round < ROUNDS; round++) {
-				rawBest = Math.max(rawBest, raw(raw, topic, RECORDS, payload));
-				reliableBest = Math.max(reliableBest, reliable(reliable, topic, RECORDS, payload));
+				rawBest = Math.max(rawBest, rate(RECORDS, rawSend));
+				reliableBest = Math.max(reliableBest, rate(RECORDS, reliableSend));
 			}
 			System.out.printf("producer benchmark: raw KafkaTemplate %s records/s, ReliableKafkaTemplate %s records/s%n",
 					Benchmarks.rate(rawBest), Benchmarks.rate(reliableBest));
@@ -76,23 +79,12 @@ final class ProducerBenchmark {
 		}
 	}
 
-	private static double raw(KafkaTemplate<String, String> template, String topic, int records, String payload)
-			throws Exception {
+	/** Send {@code records} records with {@code send(key)} and time them until the last is acknowledged. */
+	private static double rate(int records, Function<String, CompletableFuture<?>> send) throws Exception {
 		List<CompletableFuture<?>> sends = new ArrayList<>(records);
 		long start = System.nanoTime();
 		for (int i = 0; i < records; i++) {
-			sends.add(template.send(topic, "key-" + (i % KEYS), payload));
-		}
-		CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).get(5, TimeUnit.MINUTES);
-		return records / ((System.nanoTime() - start) / 1e9);
-	}
-
-	private static double reliable(ReliableKafkaTemplate template, String topic, int records, String payload)
-			throws Exception {
-		List<CompletableFuture<?>> sends = new ArrayList<>(records);
-		long start = System.nanoTime();
-		for (int i = 0; i < records; i++) {
-			sends.add(template.send(topic, "key-" + (i % KEYS), payload));
+			sends.add(send.apply("key-" + (i % KEYS)));
 		}
 		CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).get(5, TimeUnit.MINUTES);
 		return records / ((System.nanoTime() - start) / 1e9);
