@@ -243,9 +243,9 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 			properties.setShutdownTimeout(shutdown);
 		}
 		this.dispatchers.add(dispatcher);
-		logger.info("Reliable listener '{}' dispatches each partition's records to {} lanes (ordering {}, at most {} "
-				+ "threads, {} records in flight per partition)", listener, dispatch.workers(), dispatch.ordering(),
-				dispatch.maxThreads(), dispatch.maxInFlightPerPartition());
+		logger.info("Reliable listener '{}' dispatches each partition's records to {} workers over {} lanes (ordering {}, "
+				+ "at most {} threads, {} records in flight per partition)", listener, dispatch.workers(),
+				dispatch.lanes(), dispatch.ordering(), dispatch.maxThreads(), dispatch.maxInFlightPerPartition());
 	}
 
 	/**

@@ -104,17 +104,18 @@ public @interface ReliableListener {
 
 	/**
 	 * How the records of one partition are processed: {@link Ordering#PARTITION} (default) one at a time on the
-	 * consumer thread; {@link Ordering#KEY} hashed by key onto {@link #workers()} lanes, the same key in order on one
-	 * lane, different keys in parallel, offsets committed up to the highest contiguously finished record;
-	 * {@link Ordering#NONE} spread over the lanes with no order.
+	 * consumer thread; {@link Ordering#KEY} hashed by key onto lanes served by {@link #workers()} workers per
+	 * partition, the same key always on the same lane and in order, different keys in parallel, offsets committed up
+	 * to the highest contiguously finished record; {@link Ordering#NONE} spread over the lanes with no order.
 	 * @return the ordering
 	 */
 	Ordering ordering() default Ordering.PARTITION;
 
 	/**
-	 * Lanes per assigned partition with {@link Ordering#KEY} or {@link Ordering#NONE}; {@code -1} for
-	 * {@code reliable.kafka.consumer.dispatch.workers} (16 by default).
-	 * @return the lanes per partition
+	 * Workers per assigned partition with {@link Ordering#KEY} or {@link Ordering#NONE}: how many of a partition's
+	 * records run at once. Keys are hashed onto four lanes per worker (one lane when 1), and a worker serves whichever
+	 * lane is ready next. {@code -1} for {@code reliable.kafka.consumer.dispatch.workers} (16 by default).
+	 * @return the workers per partition
 	 */
 	int workers() default -1;
 

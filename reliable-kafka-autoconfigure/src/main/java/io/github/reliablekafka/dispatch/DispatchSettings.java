@@ -6,7 +6,8 @@ import java.time.Duration;
  * The bounds of one dispatcher.
  *
  * @param ordering {@link Ordering#KEY} or {@link Ordering#NONE}
- * @param workers lanes per assigned partition
+ * @param workers records of one partition processed at once (its workers); keys are hashed onto four lanes per
+ * worker
  * @param maxThreads threads shared by all the lanes of a container
  * @param maxInFlightPerPartition records of one partition dispatched and not finished before it is paused
  * @param maxInFlightBytes bytes (keys and values) of a container's records dispatched and not finished before the
@@ -40,6 +41,14 @@ public record DispatchSettings(Ordering ordering, int workers, int maxThreads, i
 			throw new IllegalArgumentException(
 					"reliable.kafka.consumer.dispatch." + name + " must be at least 1, was " + value);
 		}
+	}
+
+	/**
+	 * The lanes of each partition: keys are hashed onto them, and the {@link #workers()} workers serve them.
+	 * @return the lanes per partition
+	 */
+	public int lanes() {
+		return PartitionLanes.laneCount(this.workers);
 	}
 
 	/**

@@ -49,9 +49,11 @@ import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
  * keeps polling, committing (on its consumer thread, at most one poll timeout after an acknowledgement; a partition's
  * acknowledgements are coalesced to one per 20 ms), rebalancing,
  * observing and stopping as usual. {@link #onMessage} runs on the consumer thread and never blocks: it appends the
- * record to its lane and returns. Lanes run on a pool of at most {@code max-threads} threads shared by the container's
- * partitions; a lane processes its records one at a time, in offset order, so records of one key (one lane) keep
- * their order while other lanes run in parallel.
+ * record to its key's lane and returns. Each partition has {@code workers} workers and four lanes per worker (see
+ * {@link PartitionLanes}); a worker takes the next lane that has records, runs one of them and hands the lane back,
+ * so a lane's records (and so a key's) run one at a time, in offset order, while up to {@code workers} lanes of the
+ * partition run in parallel. Workers run on a pool of at most {@code max-threads} threads shared by the container's
+ * partitions.
  *
  * <p>
  * <b>Back-pressure:</b> a partition with more than {@code max-in-flight-per-partition} records, or a container with
@@ -72,6 +74,9 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 	private static final Logger logger = LoggerFactory.getLogger(KeyOrderedDispatcher.class);
 
 	private static final int BATCH_PER_TURN = 64;
+
+	/** Records a worker takes from its lane at once. */
+	private static final int TAKE = 16;
 
 	private final String listener;
 
@@ -104,16 +109,17 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 	private final SeekCallbacks seekCallbacks = new SeekCallbacks();
 
 	/**
-	 * Lanes that got their first record during the current poll's records, per consumer thread: they are handed to
-	 * the threads once, at the end of the poll (see {@link #pollBoundary()}), not one wake-up per record.
+	 * Workers to start for the current poll's records, per consumer thread (one entry per worker, naming its
+	 * partition): they are handed to the threads once, at the end of the poll (see {@link #pollBoundary()}), not one
+	 * wake-up per record.
 	 */
-	private final ThreadLocal<List<PartitionLanes.Lane>> toSchedule = ThreadLocal.withInitial(ArrayList::new);
+	private final ThreadLocal<List<PartitionLanes>> toSchedule = ThreadLocal.withInitial(ArrayList::new);
 
-	/** Whether the container tells the end of each poll; until then every lane is scheduled at once. */
+	/** Whether the container tells the end of each poll; until then every worker is started at once. */
 	private volatile boolean pollBoundaryKnown;
 
-	/** A poll's lanes are scheduled early once this many wait. */
-	private static final int MAX_DEFERRED_LANES = 256;
+	/** A poll's workers are started early once this many wait. */
+	private static final int MAX_DEFERRED_WORKERS = 256;
 
 	private final ScheduledFuture<?> frontierChecks;
 
@@ -183,8 +189,8 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 		PartitionLanes state = this.partitions.computeIfAbsent(partition, this::newState);
 		Observation observation = this.observations.getCurrentObservation();
 		DispatchedRecord task = new DispatchedRecord(record, acknowledgment, MDC.getCopyOfContextMap(), observation, size(record));
-		PartitionLanes.Lane lane = state.lanes[laneOf(record)];
-		boolean schedule;
+		PartitionLanes.Lane lane = state.lanes[laneOf(record, state.lanes.length)];
+		boolean startWorker;
 		boolean pause;
 		synchronized (state) {
 			if (state.replaying) {
@@ -202,9 +208,7 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 			state.highestDispatched = record.offset();
 			state.order.addLast(task);
 			state.inFlight++;
-			lane.queue.addLast(task);
-			schedule = !lane.scheduled;
-			lane.scheduled = true;
+			startWorker = state.enqueue(lane, task);
 			long bytes = this.bytesInFlight.addAndGet(task.bytes);
 			pause = !state.paused && (state.inFlight >= this.settings.maxInFlightPerPartition()
 					|| bytes >= this.settings.maxInFlightBytes());
@@ -212,16 +216,16 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 				state.paused = true;
 			}
 		}
-		if (schedule) {
+		if (startWorker) {
 			if (this.pollBoundaryKnown) {
-				List<PartitionLanes.Lane> deferred = this.toSchedule.get();
-				deferred.add(lane);
-				if (deferred.size() >= MAX_DEFERRED_LANES) {
+				List<PartitionLanes> deferred = this.toSchedule.get();
+				deferred.add(state);
+				if (deferred.size() >= MAX_DEFERRED_WORKERS) {
 					scheduleDeferred();
 				}
 			}
 			else {
-				schedule(lane);
+				schedule(state);
 			}
 		}
 		if (pause) {
@@ -253,15 +257,15 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 		};
 	}
 
-	/** Hand the lanes that got work during this thread's current poll to the threads. */
+	/** Start the workers that this thread's current poll asked for. */
 	private void scheduleDeferred() {
-		List<PartitionLanes.Lane> deferred = this.toSchedule.get();
+		List<PartitionLanes> deferred = this.toSchedule.get();
 		if (deferred.isEmpty()) {
 			return;
 		}
 		try {
-			for (PartitionLanes.Lane lane : deferred) {
-				schedule(lane);
+			for (PartitionLanes state : deferred) {
+				schedule(state);
 			}
 		}
 		finally {
@@ -269,11 +273,14 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 		}
 	}
 
-	private void schedule(PartitionLanes.Lane lane) {
+	private void schedule(PartitionLanes state) {
 		try {
-			this.lanes.execute(lane);
+			this.lanes.execute(state.runner);
 		}
 		catch (RejectedExecutionException ex) {
+			synchronized (state) {
+				state.runners--;
+			}
 			throw new IllegalStateException("The dispatcher of listener '" + this.listener + "' is closed", ex);
 		}
 	}
@@ -435,43 +442,47 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 
 	// --- lanes ------------------------------------------------------------------------------------------------------
 
-	private void finished(PartitionLanes state, DispatchedRecord task, boolean done) {
-		DispatchedRecord frontier = null;
-		List<PartitionLanes> resumable = new ArrayList<>(1);
-		synchronized (state) {
-			if (!state.owned) {
-				return; // the partition was given up: its records were accounted for then
-			}
-			state.inFlight--;
-			this.bytesInFlight.addAndGet(-task.bytes);
-			if (done) {
-				task.finished = true;
-				state.finishedBeyondFrontier++;
-				while (!state.order.isEmpty() && state.order.peekFirst().finished) {
-					frontier = state.order.pollFirst();
-					state.finishedBeyondFrontier--;
-				}
-				if (frontier != null) {
-					state.frontier = frontier.record.offset();
-					state.pendingAck = frontier;
-					long now = System.nanoTime();
-					if (now - state.lastAckNanos >= ACK_INTERVAL_NANOS) {
-						state.acknowledgePending(now); // queued; the consumer thread commits it at its next loop
-					}
-				}
-			}
-			if (state.inFlight == 0) {
-				state.notifyAll();
-			}
+	/**
+	 * Account for a record a worker finished (or gave up, {@code done} false): out of flight, and, when done, the
+	 * frontier moves past every record finished without a gap. Call holding the partition's lock.
+	 */
+	private void finishedLocked(PartitionLanes state, DispatchedRecord task, boolean done) {
+		if (!state.owned) {
+			return; // the partition was given up: its records were accounted for then
 		}
-		if (this.bytesInFlight.get() < this.settings.maxInFlightBytes() / 2) {
-			for (PartitionLanes each : this.partitions.values()) {
-				if (each.paused) {
-					resumable.add(each);
+		state.inFlight--;
+		this.bytesInFlight.addAndGet(-task.bytes);
+		if (done) {
+			task.finished = true;
+			state.finishedBeyondFrontier++;
+			DispatchedRecord frontier = null;
+			while (!state.order.isEmpty() && state.order.peekFirst().finished) {
+				frontier = state.order.pollFirst();
+				state.finishedBeyondFrontier--;
+			}
+			if (frontier != null) {
+				state.frontier = frontier.record.offset();
+				state.pendingAck = frontier;
+				long now = System.nanoTime();
+				if (now - state.lastAckNanos >= ACK_INTERVAL_NANOS) {
+					state.acknowledgePending(now); // queued; the consumer thread commits it at its next loop
 				}
 			}
 		}
-		for (PartitionLanes each : resumable) {
+		if (state.inFlight == 0) {
+			state.notifyAll();
+		}
+	}
+
+	/** Resume the paused partitions that are back below half of the bounds. */
+	private void resumeBelowBounds() {
+		if (this.bytesInFlight.get() >= this.settings.maxInFlightBytes() / 2) {
+			return;
+		}
+		for (PartitionLanes each : this.partitions.values()) {
+			if (!each.paused) {
+				continue;
+			}
 			boolean resume;
 			synchronized (each) {
 				resume = each.paused && each.owned && each.inFlight <= this.settings.maxInFlightPerPartition() / 2;
@@ -485,26 +496,80 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 		}
 	}
 
-	private void run(PartitionLanes.Lane lane) {
-		PartitionLanes state = lane.state;
-		for (int i = 0; i < BATCH_PER_TURN; i++) {
-			DispatchedRecord task;
-			synchronized (state) {
-				task = state.owned ? lane.queue.pollFirst() : null;
-				if (task == null) {
-					lane.scheduled = false;
+	/**
+	 * One worker of a partition. It takes the next ready lane and up to {@value #TAKE} of that lane's records (one
+	 * lock for all of them), runs them in order, then, under one lock again, accounts for them, hands the lane back
+	 * (ready again, behind the others, when it has more) and takes the next lane, until no lane is ready. After about
+	 * {@value #BATCH_PER_TURN} records it gives the other partitions' workers a turn on the shared threads.
+	 */
+	private void run(PartitionLanes state) {
+		PartitionLanes.Lane lane = null;
+		DispatchedRecord[] taken = new DispatchedRecord[TAKE];
+		boolean[] done = new boolean[TAKE];
+		int count = 0;
+		int processed = 0;
+		try {
+			while (true) {
+				synchronized (state) {
+					for (int i = 0; i < count; i++) {
+						finishedLocked(state, taken[i], done[i]);
+						taken[i] = null;
+					}
+					count = 0;
+					if (lane != null) {
+						state.release(lane);
+						lane = null;
+					}
+					if (processed >= BATCH_PER_TURN) {
+						break;
+					}
+					while (state.owned && lane == null) {
+						lane = state.ready.pollFirst();
+						if (lane == null) {
+							break;
+						}
+						while (count < TAKE && !lane.queue.isEmpty()) {
+							taken[count++] = lane.queue.pollFirst();
+						}
+						if (count == 0) {
+							lane.served = false; // emptied when a revocation cleared the queues
+							lane = null;
+						}
+					}
+					if (count == 0) {
+						state.runners--;
+						lane = null;
+					}
+				}
+				if (processed > 0) {
+					resumeBelowBounds();
+				}
+				if (count == 0) {
 					return;
 				}
+				for (int i = 0; i < count; i++) {
+					// a partition given up while this worker held its records: the rest are redelivered to its new owner
+					done[i] = state.owned && !this.closed && process(state, taken[i]);
+				}
+				processed += count;
 			}
-			boolean done = process(state, task);
-			finished(state, task, done);
 		}
+		catch (RuntimeException | Error ex) {
+			synchronized (state) {
+				if (lane != null) {
+					state.release(lane);
+				}
+				state.runners--;
+			}
+			throw ex;
+		}
+		resumeBelowBounds();
 		try {
-			this.lanes.execute(lane); // give other lanes a turn on the shared threads
+			this.lanes.execute(state.runner); // give other partitions' workers a turn on the shared threads
 		}
 		catch (RejectedExecutionException ex) {
 			synchronized (state) {
-				lane.scheduled = false; // closed
+				state.runners--; // closed
 			}
 		}
 	}
@@ -563,15 +628,14 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 		return state;
 	}
 
-	private int laneOf(ConsumerRecord<String, byte[]> record) {
-		int workers = this.settings.workers();
-		if (workers == 1) {
+	private int laneOf(ConsumerRecord<String, byte[]> record, int lanes) {
+		if (lanes == 1) {
 			return 0;
 		}
 		if (this.settings.ordering() == Ordering.KEY && record.key() != null) {
-			return LaneHash.laneOf(record.key(), workers);
+			return LaneHash.laneOf(record.key(), lanes);
 		}
-		return (int) (record.offset() % workers);
+		return (int) (record.offset() % lanes);
 	}
 
 	private static int size(ConsumerRecord<String, byte[]> record) {

@@ -147,7 +147,8 @@ public class ReliableKafkaConsumerProperties {
 	public static class Dispatch {
 
 		/**
-		 * Worker lanes per assigned partition, unless the listener sets workers.
+		 * Workers per assigned partition (records of one partition processed at once; keys are hashed onto four
+		 * lanes per worker), unless the listener sets workers.
 		 */
 		private int workers = 16;
 

@@ -22,12 +22,14 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 
 import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.kafka.core.DefaultKafkaConsumerFactory;
+import org.springframework.kafka.annotation.KafkaListener;
 import org.springframework.kafka.listener.ConcurrentMessageListenerContainer;
 import org.springframework.kafka.listener.ContainerProperties;
 import org.springframework.kafka.listener.MessageListener;
@@ -36,6 +38,13 @@ import org.springframework.kafka.listener.MessageListener;
  * The key-ordered dispatcher against a plain spring-kafka listener (one thread per partition) and Confluent
  * Parallel Consumer in KEY order with the same concurrency, on the same topic contents: 1 and 12 partitions,
  * 10,000 keys, work of 0 ms and 2 ms (a sleep).
+ *
+ * <p>
+ * System properties: {@code bench.partitions}, {@code bench.work}, {@code bench.records} (lists or numbers),
+ * {@code bench.dispatcher-only=true} (no peers), {@code bench.listener=keyed|partition|annotated} (what the
+ * "dispatcher" column runs: the key-ordered {@code @ReliableListener}, a {@code @ReliableListener} without dispatch,
+ * or a plain {@code @KafkaListener} in the same application), {@code bench.dispatcher.args} (extra application
+ * arguments).
  */
 final class DispatchBenchmark {
 
@@ -53,23 +62,31 @@ final class DispatchBenchmark {
 	static String run(String servers) throws Exception {
 		StringBuilder table = new StringBuilder();
 		table.append("## Key-ordered dispatch (issue 6)\n\n")
-			.append("Records/s; the same records (10,000 keys, ~100-byte values) consumed by each in turn. ")
+			.append("Records/s; the same records (10,000 keys, ~100-byte values; 500,000 at 0 ms, 10,000 per ")
+			.append("partition and at least 20,000 at 2 ms) consumed by each in turn, after one warm-up run of each ")
+			.append("over 100,000 records. ")
 			.append("Plain listener: spring-kafka, one thread per partition (`concurrency` = partitions). ")
 			.append("Parallel Consumer 0.5.3.3: KEY order, `maxConcurrency` = 16 x partitions. Dispatcher: ")
 			.append("`@ReliableListener(ordering = KEY, workers = 16)` with `concurrency` = partitions like the plain ")
-			.append("listener, 16 lanes per partition, at most 256 threads. ")
+			.append("listener, 16 workers (64 lanes) per partition, at most 256 threads. ")
 			.append("Targets: dispatcher >= 1.2x Parallel Consumer; on 1 partition at 2 ms >= 0.9x of the ideal ")
 			.append("16 / 2 ms = 8,000 records/s; >= 0.7x the plain listener at 0 ms.\n\n")
 			.append("| Partitions | Work | Records | Plain listener | Parallel Consumer | Dispatcher | ")
 			.append("Dispatcher / Parallel Consumer | Dispatcher / plain | Dispatcher / ideal |\n")
 			.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+		boolean peers = !Boolean.getBoolean("bench.dispatcher-only");
+		boolean warm = false;
 		for (int partitions : ints(System.getProperty("bench.partitions", "1,12"))) {
 			for (int work : ints(System.getProperty("bench.work", "0,2"))) {
-				int records = Integer.getInteger("bench.records", (work == 0) ? 100_000 : 20_000);
+				int records = Integer.getInteger("bench.records",
+						(work == 0) ? 500_000 : Math.max(20_000, 10_000 * partitions));
+				workMillis = work;
+				if (work == 0 && !warm) {
+					warmUp(servers, peers);
+					warm = true;
+				}
 				String topic = Benchmarks.newTopic(servers, "bench-dispatch", partitions);
 				Benchmarks.produce(servers, topic, records, KEYS);
-				workMillis = work;
-				boolean peers = !Boolean.getBoolean("bench.dispatcher-only");
 				double plain = peers ? plain(servers, topic, partitions, records) : Double.NaN;
 				double parallel = peers ? parallelConsumer(servers, topic, partitions, records) : Double.NaN;
 				double dispatcher = dispatcher(servers, topic, partitions, records);
@@ -83,6 +100,21 @@ final class DispatchBenchmark {
 			}
 		}
 		return table.append('\n').toString();
+	}
+
+	/**
+	 * Run each contestant once over 100,000 records before the first 0 ms measurement, so that none of them is
+	 * measured while the JIT compiles its code path (at 0 ms a run lasts about a second).
+	 */
+	private static void warmUp(String servers, boolean peers) throws Exception {
+		int records = 100_000;
+		String topic = Benchmarks.newTopic(servers, "bench-dispatch-warm-up", 1);
+		Benchmarks.produce(servers, topic, records, KEYS);
+		if (peers) {
+			plain(servers, topic, 1, records);
+			parallelConsumer(servers, topic, 1, records);
+		}
+		dispatcher(servers, topic, 1, records);
 	}
 
 	private static int[] ints(String list) {
@@ -143,9 +175,15 @@ final class DispatchBenchmark {
 	}
 
 	static double dispatcher(String servers, String topic, int partitions, int records) throws Exception {
+		return application(System.getProperty("bench.listener", "keyed"), servers, topic, partitions, records);
+	}
+
+	static double application(String listener, String servers, String topic, int partitions, int records)
+			throws Exception {
 		meter = new Meter(records);
 		List<String> args = new ArrayList<>(List.of("--spring.kafka.bootstrap-servers=" + servers,
-				"--bench.topic=" + topic, "--bench.group=dispatch-" + topic, "--spring.main.banner-mode=off",
+				"--bench.listener=" + listener, "--spring.kafka.consumer.auto-offset-reset=earliest",
+				"--bench.topic=" + topic, "--bench.group=" + listener + "-" + topic, "--spring.main.banner-mode=off",
 				"--bench.concurrency=" + System.getProperty("bench.dispatcher.concurrency", String.valueOf(partitions)),
 				"--reliable.kafka.consumer.idempotency.store=none", "--spring.kafka.listener.poll-timeout=500ms"));
 		for (String extra : System.getProperty("bench.dispatcher.args", "").split(" ")) {
@@ -180,8 +218,45 @@ final class DispatchBenchmark {
 	static class DispatchApp {
 
 		@Bean
+		@ConditionalOnProperty(name = "bench.listener", havingValue = "keyed", matchIfMissing = true)
 		KeyedListener keyedListener() {
 			return new KeyedListener();
+		}
+
+		@Bean
+		@ConditionalOnProperty(name = "bench.listener", havingValue = "partition")
+		PartitionListener partitionListener() {
+			return new PartitionListener();
+		}
+
+		@Bean
+		@ConditionalOnProperty(name = "bench.listener", havingValue = "annotated")
+		AnnotatedListener annotatedListener() {
+			return new AnnotatedListener();
+		}
+
+	}
+
+	/** A {@code @ReliableListener} without dispatch: one record at a time per partition. */
+	static final class PartitionListener {
+
+		@ReliableListener(id = "bench-partition", topics = "${bench.topic}", groupId = "${bench.group}",
+				concurrency = "${bench.concurrency}")
+		void on(ConsumerRecord<String, byte[]> record) {
+			Benchmarks.work(workMillis);
+			meter.hit();
+		}
+
+	}
+
+	/** A plain {@code @KafkaListener} on Spring Boot's container factory. */
+	static final class AnnotatedListener {
+
+		@KafkaListener(id = "bench-annotated", topics = "${bench.topic}", groupId = "${bench.group}",
+				concurrency = "${bench.concurrency}")
+		void on(ConsumerRecord<String, String> record) {
+			Benchmarks.work(workMillis);
+			meter.hit();
 		}
 
 	}
