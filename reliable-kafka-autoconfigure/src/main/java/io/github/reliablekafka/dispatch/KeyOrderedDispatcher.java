@@ -187,7 +187,7 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 		}
 		TopicPartition partition = new TopicPartition(record.topic(), record.partition());
 		PartitionLanes state = this.partitions.computeIfAbsent(partition, this::newState);
-		Observation observation = this.observations.getCurrentObservation();
+		Observation observation = this.observations.isNoop() ? null : this.observations.getCurrentObservation();
 		DispatchedRecord task = new DispatchedRecord(record, acknowledgment, MDC.getCopyOfContextMap(), observation, size(record));
 		PartitionLanes.Lane lane = state.lanes[laneOf(record, state.lanes.length)];
 		boolean startWorker;

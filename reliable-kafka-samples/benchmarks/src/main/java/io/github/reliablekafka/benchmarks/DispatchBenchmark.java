@@ -62,7 +62,7 @@ final class DispatchBenchmark {
 	static String run(String servers) throws Exception {
 		StringBuilder table = new StringBuilder();
 		table.append("## Key-ordered dispatch (issue 6)\n\n")
-			.append("Records/s; the same records (10,000 keys, ~100-byte values; 500,000 at 0 ms, 10,000 per ")
+			.append("Records/s; the same records (10,000 keys, ~100-byte values; 2,000,000 at 0 ms, 10,000 per ")
 			.append("partition and at least 20,000 at 2 ms) consumed by each in turn, after one warm-up run of each ")
 			.append("over 100,000 records. ")
 			.append("Plain listener: spring-kafka, one thread per partition (`concurrency` = partitions). ")
@@ -79,7 +79,7 @@ final class DispatchBenchmark {
 		for (int partitions : ints(System.getProperty("bench.partitions", "1,12"))) {
 			for (int work : ints(System.getProperty("bench.work", "0,2"))) {
 				int records = Integer.getInteger("bench.records",
-						(work == 0) ? 500_000 : Math.max(20_000, 10_000 * partitions));
+						(work == 0) ? 2_000_000 : Math.max(20_000, 10_000 * partitions));
 				workMillis = work;
 				if (work == 0 && !warm) {
 					warmUp(servers, peers);
