@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -28,10 +30,12 @@ import org.springframework.kafka.core.KafkaOperations;
 import org.springframework.kafka.support.SendResult;
 
 /**
- * Publishes committed outbox rows until Kafka confirms them. One thread per instance claims rows (leases fenced by
- * this instance's owner token), hands them to Kafka in key order (one unconfirmed row per key at a time), marks
- * confirmed rows {@code SENT} in batches, and records failed attempts with their back-off. It renews its leases while
- * it works, releases what it holds when it stops, and deletes confirmed rows after the retention period.
+ * Publishes committed outbox rows until Kafka confirms them. One thread per instance holds the claimed rows (leases
+ * fenced by this instance's owner token), hands them to Kafka in key order (one unconfirmed row per key at a time),
+ * and records failed attempts with their back-off. Claims run one at a time, in order, on a second thread, and the
+ * marking of confirmed rows as {@code SENT} (in batches) on a third, so that sending goes on while the database
+ * works; claimed rows come back to the relay thread in the order they were claimed. It renews its leases while it works, releases
+ * what it holds when it stops, and deletes confirmed rows after the retention period.
  *
  * <p>
  * <b>Fencing:</b> every update of a claimed row names this instance's owner token: once a lease ran out and another
@@ -48,7 +52,7 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 	 * Rows committed by this instance are claimed together once this long has passed since the first of them (or once
 	 * a batch of them waits): fewer, larger statements leave the database to the application's own transactions.
 	 */
-	private static final long COMMITTED_WINDOW_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+	private static final long COMMITTED_WINDOW_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
 
 	/** Confirmed rows are marked sent in one statement at most this often (or once MARK_BATCH of them wait). */
 	private static final long MARK_INTERVAL_MILLIS = 50;
@@ -103,6 +107,21 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 	private final @Nullable AutoCloseable resources;
 
 	private volatile @Nullable Thread thread;
+
+	/** Runs claims, one at a time, in the order the relay thread asked for them. */
+	private @Nullable ExecutorService bookkeeper;
+
+	/**
+	 * Marks confirmed rows, one batch at a time. Marks touch only rows this instance leased and Kafka confirmed,
+	 * which no claim takes, so they run alongside the claims.
+	 */
+	private @Nullable ExecutorService marker;
+
+	/** Whether a poll's claim is under way (relay thread). */
+	private boolean claimInFlight;
+
+	/** Claims of just-committed rows under way (relay thread). */
+	private int committedClaimsInFlight;
 
 	private volatile boolean running;
 
@@ -186,6 +205,10 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 			return;
 		}
 		this.running = true;
+		this.bookkeeper = daemonExecutor("rk-outbox-claims");
+		this.marker = daemonExecutor("rk-outbox-marks");
+		this.claimInFlight = false;
+		this.committedClaimsInFlight = 0;
 		Thread worker = new Thread(this::run, "rk-outbox-relay");
 		worker.setDaemon(true);
 		this.thread = worker;
@@ -292,6 +315,9 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 				}
 				this.committedRows.add(row);
 			}
+			else if (event instanceof Claimed claimed) {
+				claimed(claimed);
+			}
 			else if (event instanceof Scheduled scheduled) {
 				this.nextClaim = Math.min(this.nextClaim, scheduled.dueAt());
 			}
@@ -310,14 +336,108 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 		}
 		for (int from = 0; from < committed.size(); from += this.settings.batchSize()) {
 			List<Committed> chunk = committed.subList(from, Math.min(committed.size(), from + this.settings.batchSize()));
-			long started = System.nanoTime();
 			Map<String, @Nullable Long> rowsAndKeys = new HashMap<>();
 			chunk.forEach((row) -> rowsAndKeys.put(row.messageId(), row.keyHash()));
-			List<OutboxRow> rows = this.store.claimCommitted(this.owner, System.currentTimeMillis(), nextLeaseUntil(),
-					failedBlocks(), rowsAndKeys);
-			logger.debug("Claimed {} of {} committed rows in {} ms (holding {})", rows.size(), chunk.size(),
-					(System.nanoTime() - started) / 1_000_000, this.lanes.size());
-			hold(rows);
+			long until = nextLeaseUntil();
+			long drops = this.lanes.dropCount();
+			boolean failedBlocks = failedBlocks();
+			this.committedClaimsInFlight++;
+			book(() -> {
+				long started = System.nanoTime();
+				List<OutboxRow> rows = this.store.claimCommitted(this.owner, System.currentTimeMillis(), until,
+						failedBlocks, rowsAndKeys);
+				logger.debug("Claimed {} of {} committed rows in {} ms", rows.size(), rowsAndKeys.size(),
+						(System.nanoTime() - started) / 1_000_000);
+				return new Claimed(false, rows, until, drops, null, null);
+			}, (failure) -> new Claimed(false, List.of(), until, drops, null, failure));
+		}
+	}
+
+	private static ExecutorService daemonExecutor(String name) {
+		return Executors.newSingleThreadExecutor((task) -> {
+			Thread thread = new Thread(task, name);
+			thread.setDaemon(true);
+			return thread;
+		});
+	}
+
+	/**
+	 * Run a claim on the claims thread; its result (or failure) comes back to the relay thread as an event.
+	 */
+	private void book(java.util.function.Supplier<Claimed> claim,
+			java.util.function.Function<RuntimeException, Claimed> failed) {
+		ExecutorService executor = this.bookkeeper;
+		Claimed rejected = failed.apply(new IllegalStateException("the outbox relay is stopping"));
+		if (executor == null) {
+			this.events.add(rejected);
+			return;
+		}
+		try {
+			executor.execute(() -> {
+				Claimed result;
+				try {
+					result = claim.get();
+				}
+				catch (RuntimeException ex) {
+					result = failed.apply(ex);
+				}
+				this.events.add(result);
+			});
+		}
+		catch (java.util.concurrent.RejectedExecutionException ex) {
+			this.events.add(rejected);
+		}
+	}
+
+	/**
+	 * Rows a claim leased to this instance: hold them, except those of a key whose rows were let go while the claim
+	 * was under way (they go back to the table, to come again in their key's line).
+	 */
+	private void claimed(Claimed claimed) {
+		if (claimed.poll()) {
+			this.claimInFlight = false;
+		}
+		else {
+			this.committedClaimsInFlight--;
+		}
+		long now = System.currentTimeMillis();
+		if (claimed.failure() != null) {
+			if (this.running) {
+				this.errorBackoffUntil = now + this.settings.pollInterval().toMillis();
+				logger.warn("Outbox relay could not claim rows; retrying in {} ms: {}",
+						this.settings.pollInterval().toMillis(), KafkaErrors.describe(claimed.failure()));
+			}
+		}
+		else if (!this.running) {
+			releaseRows(claimed.rows().stream().map(OutboxRow::id).toList()); // stopping: give them back at once
+		}
+		else {
+			List<OutboxRow> keep = new ArrayList<>(claimed.rows().size());
+			List<Long> giveBack = new ArrayList<>();
+			for (OutboxRow row : claimed.rows()) {
+				if (this.lanes.droppedSince(row, claimed.drops())) {
+					giveBack.add(row.id());
+				}
+				else {
+					keep.add(row);
+				}
+			}
+			releaseRows(giveBack);
+			hold(keep, claimed.leaseUntil());
+			if (claimed.poll()) {
+				if (!claimed.rows().isEmpty()) {
+					this.nextClaim = now; // there may be more: claim again, as capacity allows
+				}
+				else {
+					this.nextClaim = now + this.settings.pollInterval().toMillis();
+					if (claimed.nextDue() != null) {
+						this.nextClaim = Math.min(this.nextClaim, claimed.nextDue());
+					}
+				}
+			}
+		}
+		if (!this.claimInFlight && this.committedClaimsInFlight == 0) {
+			this.lanes.forgetDrops();
 		}
 	}
 
@@ -326,29 +446,28 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 		// claim below a low-water mark only: each claim is a database round trip during which nothing is sent, so
 		// hold enough rows for every busy key to go on for a while between claims
 		int held = this.lanes.size();
-		if (now < this.nextClaim || held > this.settings.batchSize() * 2) {
+		if (this.claimInFlight || now < this.nextClaim || held > this.settings.batchSize() * 2) {
 			return;
 		}
 		int limit = Math.min(this.settings.batchSize() * 2, this.settings.batchSize() * 4 - held);
-		long started = System.nanoTime();
-		List<OutboxRow> rows = this.store.claimDue(this.owner, now, nextLeaseUntil(), limit, failedBlocks());
-		logger.debug("Claimed {} due rows in {} ms (holding {})", rows.size(), (System.nanoTime() - started) / 1_000_000,
-				this.lanes.size());
-		hold(rows);
-		if (!rows.isEmpty()) {
-			this.nextClaim = now + 10; // there may be more: claim again soon, as capacity allows
-		}
-		else {
-			this.nextClaim = now + this.settings.pollInterval().toMillis();
-			Long nextDue = this.store.nextNotBefore(now);
-			if (nextDue != null) {
-				this.nextClaim = Math.min(this.nextClaim, nextDue);
-			}
-		}
+		// immediate mode: rows just committed are published by the instance that committed them; the poll takes what
+		// that left (a busy key, a crash, a retry) once it is older than one poll interval
+		long youngest = (this.settings.publishMode() == PublishMode.IMMEDIATE)
+				? now - this.settings.pollInterval().toMillis() : Long.MAX_VALUE;
+		long until = nextLeaseUntil();
+		long drops = this.lanes.dropCount();
+		boolean failedBlocks = failedBlocks();
+		this.claimInFlight = true;
+		book(() -> {
+			long started = System.nanoTime();
+			List<OutboxRow> rows = this.store.claimDue(this.owner, now, until, limit, failedBlocks, youngest);
+			logger.debug("Claimed {} due rows in {} ms", rows.size(), (System.nanoTime() - started) / 1_000_000);
+			Long nextDue = rows.isEmpty() ? this.store.nextNotBefore(now) : null;
+			return new Claimed(true, rows, until, drops, nextDue, null);
+		}, (failure) -> new Claimed(true, List.of(), until, drops, null, failure));
 	}
 
-	private void hold(List<OutboxRow> rows) {
-		long leaseValidUntil = this.lastLeaseUntil;
+	private void hold(List<OutboxRow> rows, long leaseValidUntil) {
 		for (OutboxRow row : rows) {
 			ProducerRecord<String, byte[]> record = new ProducerRecord<>(row.topic(), null, row.key(), row.payload(),
 					HeaderCodec.decode(row.headers()));
@@ -443,8 +562,12 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 	}
 
 	private void release(List<Held> entries) {
-		if (!entries.isEmpty()) {
-			this.store.release(this.owner, entries.stream().map((entry) -> entry.row.id()).toList());
+		releaseRows(entries.stream().map((entry) -> entry.row.id()).toList());
+	}
+
+	private void releaseRows(List<Long> ids) {
+		if (!ids.isEmpty()) {
+			this.store.release(this.owner, ids);
 		}
 	}
 
@@ -461,11 +584,34 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 		List<Long> ids = List.copyOf(this.toMark);
 		this.toMark.clear();
 		this.nextMarkFlush = System.currentTimeMillis() + MARK_INTERVAL_MILLIS;
-		int marked = this.store.markSent(this.owner, ids, System.currentTimeMillis());
-		if (marked < ids.size()) {
-			logger.warn("{} of {} confirmed outbox rows were no longer leased to this relay (their lease ran out and "
-					+ "another instance claimed them): they may be published twice, never lost", ids.size() - marked,
-					ids.size());
+		Runnable mark = () -> markSent(ids);
+		ExecutorService executor = this.marker;
+		try {
+			if (executor == null) {
+				mark.run();
+			}
+			else {
+				executor.execute(mark);
+			}
+		}
+		catch (java.util.concurrent.RejectedExecutionException ex) {
+			mark.run();
+		}
+	}
+
+	private void markSent(List<Long> ids) {
+		try {
+			int marked = this.store.markSent(this.owner, ids, System.currentTimeMillis());
+			if (marked < ids.size()) {
+				logger.warn("{} of {} confirmed outbox rows were no longer leased to this relay (their lease ran out "
+						+ "and another instance claimed them): they may be published twice, never lost",
+						ids.size() - marked, ids.size());
+			}
+		}
+		catch (RuntimeException ex) {
+			logger.warn("Could not mark {} confirmed outbox rows sent; they stay leased to this relay until their lease "
+					+ "runs out and are then published again (duplicates, never losses): {}", ids.size(),
+					KafkaErrors.describe(ex));
 		}
 	}
 
@@ -537,8 +683,27 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 				if (event instanceof Outcome outcome) {
 					handleOutcome(outcome);
 				}
+				else if (event instanceof Claimed claimed) {
+					claimed(claimed); // not running: its rows go back
+				}
 			}
 			flushMarks(true);
+			for (ExecutorService executor : new ExecutorService[] { this.bookkeeper, this.marker }) {
+				if (executor != null) {
+					executor.shutdown(); // the marks and claims asked for run to their end
+					if (!executor.awaitTermination(Math.max(1, deadline - System.currentTimeMillis()) + 5_000,
+							TimeUnit.MILLISECONDS)) {
+						executor.shutdownNow();
+					}
+				}
+			}
+			List<Object> left = new ArrayList<>();
+			this.events.drainTo(left);
+			for (Object event : left) {
+				if (event instanceof Claimed claimed) {
+					claimed(claimed);
+				}
+			}
 			List<Long> held = new ArrayList<>();
 			this.lanes.all().forEach((entry) -> held.add(entry.row.id()));
 			if (!held.isEmpty()) {
@@ -582,6 +747,19 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 	}
 
 	private record Committed(String messageId, @Nullable Long keyHash) {
+	}
+
+	/**
+	 * What a claim leased to this instance.
+	 * @param poll whether the poll's claim of due rows, else a claim of just-committed rows
+	 * @param rows the rows, by id
+	 * @param leaseUntil their lease's end
+	 * @param drops the relay's drop count when the claim was asked for
+	 * @param nextDue when a poll found nothing: the next delayed row's due time, if any
+	 * @param failure why the claim failed, if it did
+	 */
+	private record Claimed(boolean poll, List<OutboxRow> rows, long leaseUntil, long drops, @Nullable Long nextDue,
+			@Nullable RuntimeException failure) {
 	}
 
 	private record Scheduled(long dueAt) {

@@ -20,10 +20,13 @@ import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.jdbc.core.RowMapper;
 import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
 import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
 import org.springframework.jdbc.support.JdbcUtils;
+import org.springframework.transaction.TransactionDefinition;
+import org.springframework.transaction.support.TransactionTemplate;
 import org.springframework.util.Assert;
 
 /**
@@ -32,8 +35,8 @@ import org.springframework.util.Assert;
  * instance whose lease ran out can no longer touch a row another instance has claimed.
  *
  * <p>
- * Ordering rule shared by every claim: a row is claimable only when no earlier due row of its key (same topic and
- * key, lower id) holds the key back: leased by another instance, waiting for its retry, or {@code FAILED} when
+ * Ordering rule shared by every claim: a row is claimable only when no earlier due row of its key (same key hash of
+ * topic and key, lower id) holds the key back: leased by another instance, waiting for its retry, or {@code FAILED} when
  * failed rows block. Rows the claiming instance holds itself do not hold it back: it publishes them in order.
  */
 public final class OutboxStore implements OutboxOperations {
@@ -59,6 +62,20 @@ public final class OutboxStore implements OutboxOperations {
 	private final boolean deleteWithLimit;
 
 	/**
+	 * The relay's own bookkeeping (a claim's lease and read-back, a batch of marks) runs in a transaction of its
+	 * own, so that a lease renewal cannot slip between a claim's lease and its read-back.
+	 */
+	private final TransactionTemplate bookkeepingTransactions;
+
+	/**
+	 * On PostgreSQL, that bookkeeping commits without waiting for the WAL flush ({@code SET LOCAL
+	 * synchronous_commit = off}, for those transactions only): the application's transactions, and with them the
+	 * rows, stay durable; a server crash can forget the last fraction of a second of leases and marks, and the rows
+	 * concerned are published again (duplicates, never losses).
+	 */
+	private final boolean relaxedCommits;
+
+	/**
 	 * Create a store.
 	 * @param dataSource the application's data source
 	 * @param table the table name, optionally schema-qualified
@@ -68,7 +85,21 @@ public final class OutboxStore implements OutboxOperations {
 		this.jdbc = new JdbcTemplate(dataSource);
 		this.named = new NamedParameterJdbcTemplate(this.jdbc);
 		this.table = table;
-		this.deleteWithLimit = isMySql(dataSource);
+		String product = productName(dataSource);
+		this.deleteWithLimit = product.contains("mysql") || product.contains("mariadb");
+		this.relaxedCommits = product.contains("postgresql");
+		this.bookkeepingTransactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+		this.bookkeepingTransactions.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
+	}
+
+	/** Run relay bookkeeping in a transaction of its own (on PostgreSQL, not waiting for the WAL flush). */
+	private <T> T bookkeeping(java.util.function.Supplier<T> work) {
+		return this.bookkeepingTransactions.execute((status) -> {
+			if (this.relaxedCommits) {
+				this.jdbc.execute("SET LOCAL synchronous_commit TO OFF");
+			}
+			return work.get();
+		});
 	}
 
 	String table() {
@@ -99,10 +130,22 @@ public final class OutboxStore implements OutboxOperations {
 	 * @return the claimed rows, by id
 	 */
 	List<OutboxRow> claimDue(String owner, long now, long leaseUntil, int limit, boolean failedBlocks) {
+		return claimDue(owner, now, leaseUntil, limit, failedBlocks, Long.MAX_VALUE);
+	}
+
+	/**
+	 * Like {@link #claimDue(String, long, long, int, boolean)}, leaving rows created after
+	 * {@code createdAtMost} to the instance that committed them (immediate mode publishes its own rows right after
+	 * the commit): such a row is not claimed, and it holds its key's later rows back like a row leased elsewhere.
+	 * @param createdAtMost the latest creation time of a row this claim may take
+	 */
+	List<OutboxRow> claimDue(String owner, long now, long leaseUntil, int limit, boolean failedBlocks,
+			long createdAtMost) {
 		MapSqlParameterSource params = claimParameters(owner, now, leaseUntil, limit, failedBlocks)
-			.addValue("window", limit * 10);
+			.addValue("window", limit * 10)
+			.addValue("youngest", createdAtMost);
 		return claim("SELECT * FROM " + this.table + " WHERE status IN (:blocking) AND not_before <= :now"
-				+ " ORDER BY id LIMIT :window", HOLDS_BACK, params);
+				+ " ORDER BY id LIMIT :window", HOLDS_BACK + " OR o.created_at > :youngest", params);
 	}
 
 	/**
@@ -144,11 +187,13 @@ public final class OutboxStore implements OutboxOperations {
 			return List.of();
 		}
 		params.addValue("ids", free);
-		this.named.update("UPDATE " + this.table + " SET lease_owner = :owner, lease_until = :until"
-				+ " WHERE message_id IN (:ids) AND status = 'NEW' AND not_before <= :now AND next_attempt_at <= :now"
-				+ " AND (lease_owner IS NULL OR lease_until < :now)", params);
-		return this.named.query("SELECT " + COLUMNS + " FROM " + this.table + " WHERE message_id IN (:ids)"
-				+ " AND lease_owner = :owner AND lease_until = :until ORDER BY id", params, ROW);
+		return bookkeeping(() -> {
+			this.named.update("UPDATE " + this.table + " SET lease_owner = :owner, lease_until = :until"
+					+ " WHERE message_id IN (:ids) AND status = 'NEW' AND not_before <= :now AND next_attempt_at <= :now"
+					+ " AND (lease_owner IS NULL OR lease_until < :now)", params);
+			return this.named.query("SELECT " + COLUMNS + " FROM " + this.table + " WHERE message_id IN (:ids)"
+					+ " AND lease_owner = :owner AND lease_until = :until ORDER BY id", params, ROW);
+		});
 	}
 
 	private MapSqlParameterSource claimParameters(String owner, long now, long leaseUntil, int limit,
@@ -163,14 +208,16 @@ public final class OutboxStore implements OutboxOperations {
 	/**
 	 * Find the claimable rows among those {@code source} selects (the running count of rows that hold their key
 	 * back must still be zero at the row), lease them fenced by the lease condition, and read back what this owner
-	 * got. Rows without a key are each a line of their own. A row that will not be claimed by this statement must
-	 * hold its key back ({@code holdsBack}), or a later row of its key could overtake it.
+	 * got. A key's line is its rows with the same key hash (64-bit, of topic and key: sorting numbers is much cheaper
+	 * than sorting the keys' text, and two keys sharing a hash only wait for each other, never overtake); rows without
+	 * a key are each a line of their own. A row that will not be claimed by this statement must hold its key back
+	 * ({@code holdsBack}), or a later row of its key could overtake it.
 	 */
 	private List<OutboxRow> claim(String source, String holdsBack, MapSqlParameterSource params) {
 		List<Long> candidates = this.named.queryForList("SELECT c.id FROM (SELECT o.id, o.message_id, o.status,"
 				+ " o.next_attempt_at, o.lease_owner, o.lease_until, SUM(CASE WHEN " + holdsBack
-				+ " THEN 1 ELSE 0 END) OVER (PARTITION BY o.topic, o.message_key,"
-				+ " CASE WHEN o.message_key IS NULL THEN o.id END ORDER BY o.id ROWS UNBOUNDED PRECEDING) AS holds"
+				+ " THEN 1 ELSE 0 END) OVER (PARTITION BY o.key_hash,"
+				+ " CASE WHEN o.key_hash IS NULL THEN o.id END ORDER BY o.id ROWS UNBOUNDED PRECEDING) AS holds"
 				+ " FROM (" + source + ") o) c WHERE c.holds = 0 AND c.status = 'NEW' AND c.next_attempt_at <= :now"
 				+ " AND (c.lease_owner IS NULL OR c.lease_until < :now) ORDER BY c.id LIMIT :limit", params,
 				Long.class);
@@ -178,10 +225,13 @@ public final class OutboxStore implements OutboxOperations {
 			return List.of();
 		}
 		params.addValue("candidates", candidates);
-		this.named.update("UPDATE " + this.table + " SET lease_owner = :owner, lease_until = :until"
-				+ " WHERE id IN (:candidates) AND status = 'NEW' AND (lease_owner IS NULL OR lease_until < :now)", params);
-		return this.named.query("SELECT " + COLUMNS + " FROM " + this.table + " WHERE id IN (:candidates)"
-				+ " AND lease_owner = :owner AND lease_until = :until ORDER BY id", params, ROW);
+		return bookkeeping(() -> {
+			this.named.update("UPDATE " + this.table + " SET lease_owner = :owner, lease_until = :until"
+					+ " WHERE id IN (:candidates) AND status = 'NEW' AND (lease_owner IS NULL OR lease_until < :now)",
+					params);
+			return this.named.query("SELECT " + COLUMNS + " FROM " + this.table + " WHERE id IN (:candidates)"
+					+ " AND lease_owner = :owner AND lease_until = :until ORDER BY id", params, ROW);
+		});
 	}
 
 	/**
@@ -189,9 +239,9 @@ public final class OutboxStore implements OutboxOperations {
 	 * @return how many were still leased to the owner
 	 */
 	int markSent(String owner, Collection<Long> ids, long now) {
-		return this.named.update("UPDATE " + this.table + " SET status = 'SENT', sent_at = :now, lease_owner = NULL,"
-				+ " lease_until = NULL WHERE id IN (:ids) AND lease_owner = :owner AND status = 'NEW'",
-				new MapSqlParameterSource("ids", ids).addValue("owner", owner).addValue("now", now));
+		return bookkeeping(() -> this.named.update("UPDATE " + this.table + " SET status = 'SENT', sent_at = :now,"
+				+ " lease_owner = NULL, lease_until = NULL WHERE id IN (:ids) AND lease_owner = :owner AND status = 'NEW'",
+				new MapSqlParameterSource("ids", ids).addValue("owner", owner).addValue("now", now)));
 	}
 
 	/**
@@ -313,14 +363,13 @@ public final class OutboxStore implements OutboxOperations {
 		return (error.length() <= 2000) ? error : error.substring(0, 1997) + "...";
 	}
 
-	private static boolean isMySql(DataSource dataSource) {
+	private static String productName(DataSource dataSource) {
 		try {
 			String product = JdbcUtils.extractDatabaseMetaData(dataSource, DatabaseMetaData::getDatabaseProductName);
-			String name = product.toLowerCase(Locale.ROOT);
-			return name.contains("mysql") || name.contains("mariadb");
+			return product.toLowerCase(Locale.ROOT);
 		}
 		catch (Exception ex) {
-			return false;
+			return "";
 		}
 	}
 

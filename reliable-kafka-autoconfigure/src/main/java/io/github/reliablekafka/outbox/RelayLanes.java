@@ -24,6 +24,12 @@ final class RelayLanes {
 	/** Lanes whose head may be sent: nothing in flight and a row waiting. */
 	private final ArrayDeque<Lane> sendable = new ArrayDeque<>();
 
+	/** Counts the times rows were let go; see {@link #droppedSince}. */
+	private long drops;
+
+	/** When each key last had rows let go, as a value of {@link #drops}. */
+	private final Map<Object, Long> droppedAt = new HashMap<>();
+
 	int size() {
 		return this.held.size();
 	}
@@ -40,14 +46,43 @@ final class RelayLanes {
 		if (this.held.containsKey(row.id())) {
 			return;
 		}
-		Object key = (row.key() != null) ? new LaneKey(row.topic(), row.key()) : row.id();
-		Lane lane = this.lanes.computeIfAbsent(key, Lane::new);
+		Lane lane = this.lanes.computeIfAbsent(keyOf(row), Lane::new);
 		Held entry = new Held(row, record, lane, leaseValidUntil);
 		this.held.put(row.id(), entry);
 		lane.queue.add(entry);
 		if (lane.inFlight == null && lane.queue.size() == 1) {
 			this.sendable.add(lane);
 		}
+	}
+
+	private static Object keyOf(OutboxRow row) {
+		return (row.key() != null) ? new LaneKey(row.topic(), row.key()) : row.id();
+	}
+
+	/**
+	 * Return the current drop count, to be passed to {@link #droppedSince} later.
+	 * @return the count
+	 */
+	long dropCount() {
+		return this.drops;
+	}
+
+	/**
+	 * Whether rows of a row's key were let go after the drop count was {@code count}: a claim made meanwhile may
+	 * have taken that key's later rows while the rows let go were still held, and must give them back.
+	 */
+	boolean droppedSince(OutboxRow row, long count) {
+		Long at = this.droppedAt.get(keyOf(row));
+		return at != null && at > count;
+	}
+
+	/** Forget the drops: no claim made before now is still under way. */
+	void forgetDrops() {
+		this.droppedAt.clear();
+	}
+
+	private void dropped(Object key) {
+		this.droppedAt.put(key, ++this.drops);
 	}
 
 	/**
@@ -96,6 +131,7 @@ final class RelayLanes {
 	List<Held> dropQueued(Lane lane) {
 		List<Held> dropped = new ArrayList<>(lane.queue);
 		lane.queue.clear();
+		dropped(lane.key);
 		dropped.forEach((entry) -> this.held.remove(entry.row.id()));
 		this.sendable.remove(lane);
 		if (lane.inFlight == null) {
@@ -121,6 +157,7 @@ final class RelayLanes {
 		}
 		expired.forEach((entry) -> {
 			entry.lane.queue.remove(entry);
+			dropped(entry.lane.key);
 			done(entry);
 		});
 		return expired;

@@ -257,6 +257,25 @@ abstract class AbstractOutboxTests {
 	}
 
 	@Test
+	void thePollLeavesRowsYoungerThanItsGraceToTheirWriterAndTheyHoldTheirKey() {
+		ConfigurableApplicationContext context = start();
+		context.getBean(OutboxRelay.class).stop();
+		OutboxStore store = context.getBean(OutboxStore.class);
+		long now = System.currentTimeMillis();
+		store.insert(row("00000000-0000-7000-8000-000000000001", "k", now, now)); // just committed
+		store.insert(row("00000000-0000-7000-8000-000000000002", "k", now - 5_000, now)); // later, an older clock
+		store.insert(row("00000000-0000-7000-8000-000000000003", "old", now - 5_000, now));
+		assertThat(store.claimDue("relay-a", now, now + 60_000, 10, false, now - 1_000))
+			.as("the young row is its writer's; it holds k's later row")
+			.extracting(OutboxRow::messageId)
+			.containsExactly("00000000-0000-7000-8000-000000000003");
+		assertThat(store.claimDue("relay-a", now + 2_000, now + 60_001, 10, false, now + 1_000))
+			.as("once older than the grace, k's line goes in order")
+			.extracting(OutboxRow::messageId)
+			.containsExactly("00000000-0000-7000-8000-000000000001", "00000000-0000-7000-8000-000000000002");
+	}
+
+	@Test
 	void aDelayedRowDoesNotHoldItsKey() {
 		ConfigurableApplicationContext context = start();
 		context.getBean(OutboxRelay.class).stop();
