@@ -120,8 +120,8 @@ public final class OutboxStore implements OutboxOperations {
 	 * Lease the oldest due rows that may go now to an owner: for each key, the rows from the start of its line up to
 	 * the first one that must hold the rest back (leased by another instance, waiting for its retry, or
 	 * {@code FAILED} when failed rows block). Rows the owner holds already neither hold it back nor are taken again.
-	 * Only the oldest {@code 10 x limit} unconfirmed due rows are considered, so a claim costs the same however
-	 * large the backlog is.
+	 * Only the oldest {@code 5 x limit} unconfirmed due rows the owner does not hold are considered, so a claim costs
+	 * the same however large the backlog is.
 	 * @param owner the owner token
 	 * @param now the current time
 	 * @param leaseUntil the lease's end; unique per claim of this owner
@@ -142,9 +142,11 @@ public final class OutboxStore implements OutboxOperations {
 	List<OutboxRow> claimDue(String owner, long now, long leaseUntil, int limit, boolean failedBlocks,
 			long createdAtMost) {
 		MapSqlParameterSource params = claimParameters(owner, now, leaseUntil, limit, failedBlocks)
-			.addValue("window", limit * 10)
+			.addValue("window", limit * 5)
 			.addValue("youngest", createdAtMost);
+		// rows the owner holds neither hold their key back nor are taken again: left out of the window
 		return claim("SELECT * FROM " + this.table + " WHERE status IN (:blocking) AND not_before <= :now"
+				+ " AND NOT (lease_owner IS NOT NULL AND lease_owner = :owner AND lease_until >= :now)"
 				+ " ORDER BY id LIMIT :window", HOLDS_BACK + " OR o.created_at > :youngest", params);
 	}
 

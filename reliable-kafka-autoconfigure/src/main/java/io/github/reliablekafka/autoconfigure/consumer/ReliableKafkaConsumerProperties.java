@@ -153,7 +153,7 @@ public class ReliableKafkaConsumerProperties {
 		private int workers = 16;
 
 		/**
-		 * Threads shared by the lanes of all the partitions of one listener container.
+		 * Threads shared by the workers of all the partitions of one listener container.
 		 */
 		private int maxThreads = 256;
 
@@ -176,7 +176,7 @@ public class ReliableKafkaConsumerProperties {
 		private Duration drainTimeout = Duration.ofSeconds(10);
 
 		/**
-		 * Whether lanes run on virtual threads (honoured on JDK 21+; platform threads before).
+		 * Whether workers run on virtual threads (honoured on JDK 21+; platform threads before).
 		 */
 		private boolean virtualThreads = false;
 
