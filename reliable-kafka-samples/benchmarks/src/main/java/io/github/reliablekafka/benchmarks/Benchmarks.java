@@ -165,6 +165,13 @@ public final class Benchmarks {
 		}
 	}
 
+	/** The median of a few measurements (the middle one of an odd count). */
+	static double median(double[] values) {
+		double[] sorted = values.clone();
+		java.util.Arrays.sort(sorted);
+		return sorted[sorted.length / 2];
+	}
+
 	static String rate(double perSecond) {
 		return String.format(Locale.ROOT, "%,.0f", perSecond);
 	}

@@ -100,8 +100,8 @@ final class DispatchBenchmark {
 							round + 1, partitions, work, Benchmarks.rate(plains[round]),
 							Benchmarks.rate(dispatchers[round]));
 				}
-				double plain = median(plains);
-				double dispatcher = median(dispatchers);
+				double plain = Benchmarks.median(plains);
+				double dispatcher = Benchmarks.median(dispatchers);
 				double parallel = peers ? parallelConsumer(servers, topic, partitions, records) : Double.NaN;
 				double ideal = (work == 0) ? Double.NaN : Math.min(256, WORKERS * partitions) * 1000.0 / work;
 				String line = String.format("| %d | %d ms | %,d | %s | %s | %s | %s | %s | %s |%n", partitions, work,
@@ -143,12 +143,6 @@ final class DispatchBenchmark {
 		config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
 		config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
 		return config;
-	}
-
-	private static double median(double[] values) {
-		double[] sorted = values.clone();
-		java.util.Arrays.sort(sorted);
-		return sorted[sorted.length / 2];
 	}
 
 	static double plain(String servers, String topic, int partitions, int records, int round) throws Exception {

@@ -71,8 +71,8 @@ final class OutboxBenchmark {
 				System.out.printf("outbox benchmark round %d: dual write %s tx/s, outbox %s tx/s%n", round + 1,
 						Benchmarks.rate(duals[round]), Benchmarks.rate(outboxes[round]));
 			}
-			double dual = median(duals);
-			double outbox = median(outboxes);
+			double dual = Benchmarks.median(duals);
+			double outbox = Benchmarks.median(outboxes);
 			double relay = relay(servers, schemaUrl);
 			System.out.printf("outbox benchmark: dual write %s tx/s, outbox %s tx/s, relay %s rows/s%n",
 					Benchmarks.rate(dual), Benchmarks.rate(outbox), Benchmarks.rate(relay));
@@ -98,12 +98,6 @@ final class OutboxBenchmark {
 				statement.execute("DROP SCHEMA " + schema + " CASCADE");
 			}
 		}
-	}
-
-	private static double median(double[] values) {
-		double[] sorted = values.clone();
-		java.util.Arrays.sort(sorted);
-		return sorted[sorted.length / 2];
 	}
 
 	private static String rates(double[] values) {
