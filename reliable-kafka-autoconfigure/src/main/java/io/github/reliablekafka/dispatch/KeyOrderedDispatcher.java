@@ -32,7 +32,6 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 import org.springframework.kafka.listener.AcknowledgingConsumerAwareMessageListener;
-import org.springframework.kafka.listener.ConcurrentMessageListenerContainer;
 import org.springframework.kafka.listener.ConsumerAwareRebalanceListener;
 import org.springframework.kafka.listener.ConsumerSeekAware;
 import org.springframework.kafka.listener.MessageListenerContainer;
@@ -98,9 +97,7 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 
 	private final ThreadPoolExecutor pool;
 
-	private volatile @Nullable MessageListenerContainer container;
-
-	private volatile List<? extends MessageListenerContainer> children = List.of();
+	private final PauseControl pauses;
 
 	private volatile boolean closed;
 
@@ -125,9 +122,6 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 
 	private final ScheduledFuture<?> ackFlush;
 
-	/** Acknowledgements of a partition's frontier are coalesced to at most one per interval. */
-	private static final long ACK_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
-
 	private static final ScheduledExecutorService checks = Executors.newSingleThreadScheduledExecutor((task) -> {
 		Thread thread = new Thread(task, "rk-dispatch-frontier-check");
 		thread.setDaemon(true);
@@ -151,6 +145,7 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 		this.observations = observations;
 		this.observer = observer;
 		this.next = next;
+		this.pauses = new PauseControl(listener);
 		ExecutorService virtual = settings.virtualThreads() ? virtualThreadExecutor() : null;
 		if (virtual != null) {
 			this.lanes = virtual;
@@ -165,8 +160,8 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 		observer.dispatcher(listener, this);
 		long period = Math.max(1_000, Math.min(5_000, settings.frontierWarning().toMillis() / 2));
 		this.frontierChecks = checks.scheduleWithFixedDelay(this::checkFrontiers, period, period, TimeUnit.MILLISECONDS);
-		this.ackFlush = checks.scheduleWithFixedDelay(this::flushAcknowledgements, ACK_INTERVAL_NANOS,
-				ACK_INTERVAL_NANOS, TimeUnit.NANOSECONDS);
+		this.ackFlush = checks.scheduleWithFixedDelay(this::flushAcknowledgements, PartitionLanes.ACK_INTERVAL_NANOS,
+				PartitionLanes.ACK_INTERVAL_NANOS, TimeUnit.NANOSECONDS);
 	}
 
 	/**
@@ -174,7 +169,7 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 	 * @param container the container
 	 */
 	public void bind(MessageListenerContainer container) {
-		this.container = container;
+		this.pauses.bind(container);
 	}
 
 	// --- consumer thread --------------------------------------------------------------------------------------------
@@ -189,34 +184,9 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 		PartitionLanes state = this.partitions.computeIfAbsent(partition, this::newState);
 		Observation observation = this.observations.isNoop() ? null : this.observations.getCurrentObservation();
 		DispatchedRecord task = new DispatchedRecord(record, acknowledgment, MDC.getCopyOfContextMap(), observation, size(record));
-		PartitionLanes.Lane lane = state.lanes[laneOf(record, state.lanes.length)];
-		boolean startWorker;
-		boolean pause;
-		synchronized (state) {
-			if (state.replaying) {
-				if (state.seekTarget < 0
-						|| (record.offset() != state.seekTarget && record.offset() > state.highestDispatched)) {
-					return; // polled before the replay's seek: the seek delivers it again
-				}
-				state.replaying = false; // the seek happened: start over from here
-				state.seekTarget = -1;
-				state.highestDispatched = record.offset() - 1;
-			}
-			if (record.offset() <= state.highestDispatched) {
-				return; // delivered again within the same assignment (a seek): the first one is in flight
-			}
-			state.highestDispatched = record.offset();
-			state.order.addLast(task);
-			state.inFlight++;
-			startWorker = state.enqueue(lane, task);
-			long bytes = this.bytesInFlight.addAndGet(task.bytes);
-			pause = !state.paused && (state.inFlight >= this.settings.maxInFlightPerPartition()
-					|| bytes >= this.settings.maxInFlightBytes());
-			if (pause) {
-				state.paused = true;
-			}
-		}
-		if (startWorker) {
+		int admitted = state.admit(task, state.lanes[laneOf(record, state.lanes.length)],
+				this.settings.maxInFlightPerPartition(), this.settings.maxInFlightBytes());
+		if ((admitted & PartitionLanes.START_WORKER) != 0) {
 			if (this.pollBoundaryKnown) {
 				List<PartitionLanes> deferred = this.toSchedule.get();
 				deferred.add(state);
@@ -228,8 +198,8 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 				schedule(state);
 			}
 		}
-		if (pause) {
-			applyPause(state);
+		if ((admitted & PartitionLanes.PAUSE) != 0) {
+			this.pauses.apply(state);
 		}
 	}
 
@@ -278,9 +248,7 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 			this.lanes.execute(state.runner);
 		}
 		catch (RejectedExecutionException ex) {
-			synchronized (state) {
-				state.runners--;
-			}
+			state.workerGone(new PartitionLanes.Batch(0));
 			throw new IllegalStateException("The dispatcher of listener '" + this.listener + "' is closed", ex);
 		}
 	}
@@ -334,15 +302,10 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 		synchronized (state) {
 			state.replaying = true;
 			state.seekTarget = -1;
-			long deadline = System.nanoTime() + timeout.toNanos();
-			while (state.inFlight > 0) {
-				long left = deadline - System.nanoTime();
-				if (left <= 0) {
-					state.replaying = false;
-					throw new IllegalStateException("Listener '" + this.listener + "': partition " + partition + " still has "
-							+ state.inFlight + " record(s) in flight after " + timeout.toMillis() + " ms; not replayed");
-				}
-				TimeUnit.NANOSECONDS.timedWait(state, left);
+			if (!state.awaitDrained(System.nanoTime() + timeout.toNanos())) {
+				state.replaying = false;
+				throw new IllegalStateException("Listener '" + this.listener + "': partition " + partition + " still has "
+						+ state.inFlight + " record(s) in flight after " + timeout.toMillis() + " ms; not replayed");
 			}
 			state.acknowledgePending(System.nanoTime());
 			state.seekTarget = offset;
@@ -375,10 +338,10 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 
 	@Override
 	public void onPartitionsAssigned(Consumer<?, ?> consumer, Collection<TopicPartition> assigned) {
-		refreshChildren();
+		this.pauses.refreshChildren();
 		for (TopicPartition partition : assigned) {
 			PartitionLanes state = this.partitions.computeIfAbsent(partition, this::newState);
-			applyPause(state); // a pause request left from an earlier owner would otherwise stall it
+			this.pauses.apply(state); // a pause request left from an earlier owner would otherwise stall it
 		}
 		if (this.next != null) {
 			this.next.onPartitionsAssigned(consumer, assigned);
@@ -401,30 +364,13 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 		}
 		for (PartitionLanes state : states) {
 			synchronized (state) {
-				while (state.inFlight > 0) {
-					long left = deadline - System.nanoTime();
-					if (left <= 0) {
-						break;
-					}
-					try {
-						TimeUnit.NANOSECONDS.timedWait(state, left);
-					}
-					catch (InterruptedException ex) {
-						Thread.currentThread().interrupt();
-						break;
-					}
+				try {
+					state.awaitDrained(deadline);
 				}
-				state.acknowledgePending(System.nanoTime()); // on the consumer thread: committed right after this
-				int dropped = state.inFlight;
-				state.owned = false; // from now on, results for it are ignored and its lanes stop
-				long bytes = 0;
-				for (PartitionLanes.Lane lane : state.lanes) {
-					for (DispatchedRecord task : lane.queue) {
-						bytes += task.bytes;
-					}
-					lane.queue.clear();
+				catch (InterruptedException ex) {
+					Thread.currentThread().interrupt();
 				}
-				this.bytesInFlight.addAndGet(-bytes);
+				int dropped = state.abandon();
 				if (dropped > 0) {
 					logger.info("Listener '{}' gave up partition {} with {} record(s) unfinished after {} ms; "
 							+ "committed up to offset {}; they will be redelivered to the partition's next owner",
@@ -436,43 +382,11 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 			this.observer.partitionRevoked(this.listener, state.partition);
 			this.lastFrontierWarning.remove(state.partition);
 			state.paused = false;
-			applyPause(state); // clears any pause request the container still holds for it
+			this.pauses.apply(state); // clears any pause request the container still holds for it
 		}
 	}
 
 	// --- lanes ------------------------------------------------------------------------------------------------------
-
-	/**
-	 * Account for a record a worker finished (or gave up, {@code done} false): out of flight, and, when done, the
-	 * frontier moves past every record finished without a gap. Call holding the partition's lock.
-	 */
-	private void finishedLocked(PartitionLanes state, DispatchedRecord task, boolean done) {
-		if (!state.owned) {
-			return; // the partition was given up: its records were accounted for then
-		}
-		state.inFlight--;
-		this.bytesInFlight.addAndGet(-task.bytes);
-		if (done) {
-			task.finished = true;
-			state.finishedBeyondFrontier++;
-			DispatchedRecord frontier = null;
-			while (!state.order.isEmpty() && state.order.peekFirst().finished) {
-				frontier = state.order.pollFirst();
-				state.finishedBeyondFrontier--;
-			}
-			if (frontier != null) {
-				state.frontier = frontier.record.offset();
-				state.pendingAck = frontier;
-				long now = System.nanoTime();
-				if (now - state.lastAckNanos >= ACK_INTERVAL_NANOS) {
-					state.acknowledgePending(now); // queued; the consumer thread commits it at its next loop
-				}
-			}
-		}
-		if (state.inFlight == 0) {
-			state.notifyAll();
-		}
-	}
 
 	/** Resume the paused partitions that are back below half of the bounds. */
 	private void resumeBelowBounds() {
@@ -491,86 +405,42 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 				}
 			}
 			if (resume) {
-				applyPause(each);
+				this.pauses.apply(each);
 			}
 		}
 	}
 
 	/**
-	 * One worker of a partition. It takes the next ready lane and up to {@value #TAKE} of that lane's records (one
-	 * lock for all of them), runs them in order, then, under one lock again, accounts for them, hands the lane back
-	 * (ready again, behind the others, when it has more) and takes the next lane, until no lane is ready. After about
+	 * One worker of a partition: takes the next ready lane's records ({@value #TAKE} at most, see
+	 * {@link PartitionLanes#turn}), runs them in order, and goes on until no lane is ready. After about
 	 * {@value #BATCH_PER_TURN} records it gives the other partitions' workers a turn on the shared threads.
 	 */
 	private void run(PartitionLanes state) {
-		PartitionLanes.Lane lane = null;
-		DispatchedRecord[] taken = new DispatchedRecord[TAKE];
-		boolean[] done = new boolean[TAKE];
-		int count = 0;
+		PartitionLanes.Batch batch = new PartitionLanes.Batch(TAKE);
 		int processed = 0;
 		try {
-			while (true) {
-				synchronized (state) {
-					for (int i = 0; i < count; i++) {
-						finishedLocked(state, taken[i], done[i]);
-						taken[i] = null;
-					}
-					count = 0;
-					if (lane != null) {
-						state.release(lane);
-						lane = null;
-					}
-					if (processed >= BATCH_PER_TURN) {
-						break;
-					}
-					while (state.owned && lane == null) {
-						lane = state.ready.pollFirst();
-						if (lane == null) {
-							break;
-						}
-						while (count < TAKE && !lane.queue.isEmpty()) {
-							taken[count++] = lane.queue.pollFirst();
-						}
-						if (count == 0) {
-							lane.served = false; // emptied when a revocation cleared the queues
-							lane = null;
-						}
-					}
-					if (count == 0) {
-						state.runners--;
-						lane = null;
-					}
-				}
-				if (processed > 0) {
-					resumeBelowBounds();
-				}
-				if (count == 0) {
-					return;
-				}
-				for (int i = 0; i < count; i++) {
+			while (state.turn(batch, processed >= BATCH_PER_TURN)) {
+				for (int i = 0; i < batch.count; i++) {
 					// a partition given up while this worker held its records: the rest are redelivered to its new owner
-					done[i] = state.owned && !this.closed && process(state, taken[i]);
+					batch.done[i] = state.owned && !this.closed && process(state, batch.records[i]);
 				}
-				processed += count;
+				processed += batch.count;
+				resumeBelowBounds();
 			}
 		}
 		catch (RuntimeException | Error ex) {
-			synchronized (state) {
-				if (lane != null) {
-					state.release(lane);
-				}
-				state.runners--;
-			}
+			state.workerGone(batch);
 			throw ex;
 		}
 		resumeBelowBounds();
+		if (processed < BATCH_PER_TURN) {
+			return; // no lane was ready: this worker ended
+		}
 		try {
 			this.lanes.execute(state.runner); // give other partitions' workers a turn on the shared threads
 		}
 		catch (RejectedExecutionException ex) {
-			synchronized (state) {
-				state.runners--; // closed
-			}
+			state.workerGone(new PartitionLanes.Batch(0)); // closed
 		}
 	}
 
@@ -623,7 +493,7 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 	// --- helpers ----------------------------------------------------------------------------------------------------
 
 	private PartitionLanes newState(TopicPartition partition) {
-		PartitionLanes state = new PartitionLanes(partition, this.settings.workers(), this::run);
+		PartitionLanes state = new PartitionLanes(partition, this.settings.workers(), this.bytesInFlight, this::run);
 		this.observer.partitionAssigned(this.listener, partition, (p) -> commitGap(p));
 		return state;
 	}
@@ -640,47 +510,6 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 
 	private static int size(ConsumerRecord<String, byte[]> record) {
 		return Math.max(0, record.serializedKeySize()) + Math.max(0, record.serializedValueSize()) + 64;
-	}
-
-	/**
-	 * Make the containers' pause requests for a partition match what its state wants. The consumer thread pauses and
-	 * the lanes resume; each caller applies the latest wish under the partition's pause lock, so that a pause and a
-	 * resume racing each other cannot leave a partition paused that nobody will resume. The child containers are
-	 * called directly: their pause and resume requests do not block (the concurrent container's would take its
-	 * lifecycle lock).
-	 */
-	private void applyPause(PartitionLanes state) {
-		if (this.children.isEmpty()) {
-			refreshChildren(); // partitions assigned without a rebalance callback
-		}
-		synchronized (state.pauseLock) {
-			boolean paused = state.paused;
-			for (MessageListenerContainer child : this.children) {
-				if (paused) {
-					if (child.getAssignedPartitions() != null && child.getAssignedPartitions().contains(state.partition)
-							&& !child.isPartitionPauseRequested(state.partition)) {
-						logger.debug("Listener '{}' pauses {}: too many records in flight", this.listener,
-								state.partition);
-						child.pausePartition(state.partition);
-					}
-				}
-				else if (child.isPartitionPauseRequested(state.partition)) {
-					logger.debug("Listener '{}' resumes {}", this.listener, state.partition);
-					child.resumePartition(state.partition);
-				}
-			}
-		}
-	}
-
-	/** The containers that own consumers: the children of a concurrent container, else the container itself. */
-	private void refreshChildren() {
-		MessageListenerContainer bound = this.container;
-		if (bound instanceof ConcurrentMessageListenerContainer<?, ?> concurrent) {
-			this.children = List.copyOf(concurrent.getContainers());
-		}
-		else if (bound != null) {
-			this.children = List.of(bound);
-		}
 	}
 
 	private void flushAcknowledgements() {

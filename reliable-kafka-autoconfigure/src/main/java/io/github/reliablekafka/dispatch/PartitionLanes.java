@@ -1,6 +1,8 @@
 package io.github.reliablekafka.dispatch;
 
 import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 import org.apache.kafka.common.TopicPartition;
@@ -23,6 +25,18 @@ final class PartitionLanes {
 	/** Lanes per worker: enough that uneven key hashing does not leave workers idle while one lane lags. */
 	static final int LANES_PER_WORKER = 4;
 
+	/** {@link #admit}: the record is queued. */
+	static final int QUEUED = 1;
+
+	/** {@link #admit}: the record is queued and a new worker must be started for the partition. */
+	static final int START_WORKER = 2;
+
+	/** {@link #admit}: the partition went over its bounds and must be paused. */
+	static final int PAUSE = 4;
+
+	/** Acknowledgements of a partition's frontier are coalesced to at most one per interval. */
+	static final long ACK_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+
 	final TopicPartition partition;
 
 	final Lane[] lanes;
@@ -31,13 +45,16 @@ final class PartitionLanes {
 	final int workers;
 
 	/** Lanes with records that no worker serves yet, in the order they became ready. */
-	final ArrayDeque<Lane> ready = new ArrayDeque<>();
+	private final ArrayDeque<Lane> ready = new ArrayDeque<>();
 
 	/** Workers started for this partition and not yet finished (running, or waiting for a thread). */
 	int runners;
 
 	/** A worker: serves ready lanes until none is left; several run at once. */
 	final Runnable runner;
+
+	/** Bytes in flight across the container's partitions, shared with the dispatcher. */
+	private final AtomicLong bytesInFlight;
 
 	/** Dispatched and not yet below the frontier, in offset order. */
 	final ArrayDeque<DispatchedRecord> order = new ArrayDeque<>();
@@ -47,9 +64,9 @@ final class PartitionLanes {
 	long frontier = -1;
 
 	/** The frontier's record, not yet acknowledged (acknowledgements are coalesced). */
-	@Nullable DispatchedRecord pendingAck;
+	private @Nullable DispatchedRecord pendingAck;
 
-	long lastAckNanos;
+	private long lastAckNanos;
 
 	int inFlight;
 
@@ -70,9 +87,10 @@ final class PartitionLanes {
 	/** The offset a replay seeks to, {@code -1} before the seek was handed to the consumer. */
 	long seekTarget = -1;
 
-	PartitionLanes(TopicPartition partition, int workers, Consumer<PartitionLanes> runner) {
+	PartitionLanes(TopicPartition partition, int workers, AtomicLong bytesInFlight, Consumer<PartitionLanes> runner) {
 		this.partition = partition;
 		this.workers = workers;
+		this.bytesInFlight = bytesInFlight;
 		this.lanes = new Lane[laneCount(workers)];
 		for (int i = 0; i < this.lanes.length; i++) {
 			this.lanes[i] = new Lane();
@@ -89,35 +107,177 @@ final class PartitionLanes {
 		return (workers == 1) ? 1 : workers * LANES_PER_WORKER;
 	}
 
+	// --- consumer thread ----------------------------------------------------------------------------------------------
+
 	/**
-	 * Queue a record on its lane; call holding the lock.
-	 * @return whether a new worker must be started for this partition (the caller starts it, outside the lock)
+	 * Take a polled record in: drop it when a replay's seek will deliver it again or it was dispatched already in this
+	 * assignment, else queue it on its lane.
+	 * @return {@code 0} when dropped, else {@link #QUEUED} with {@link #START_WORKER} and {@link #PAUSE} as needed
 	 */
-	boolean enqueue(Lane lane, DispatchedRecord task) {
+	synchronized int admit(DispatchedRecord task, Lane lane, int maxInFlight, long maxBytes) {
+		long offset = task.record.offset();
+		if (this.replaying) {
+			if (this.seekTarget < 0 || (offset != this.seekTarget && offset > this.highestDispatched)) {
+				return 0; // polled before the replay's seek: the seek delivers it again
+			}
+			this.replaying = false; // the seek happened: start over from here
+			this.seekTarget = -1;
+			this.highestDispatched = offset - 1;
+		}
+		if (offset <= this.highestDispatched) {
+			return 0; // delivered again within the same assignment (a seek): the first one is in flight
+		}
+		this.highestDispatched = offset;
+		this.order.addLast(task);
+		this.inFlight++;
+		int result = QUEUED;
 		lane.queue.addLast(task);
-		if (lane.served) {
-			return false; // ready already, or being served: its worker takes this record in turn
+		if (!lane.served) {
+			lane.served = true;
+			this.ready.addLast(lane);
+			if (this.runners < this.workers) {
+				this.runners++;
+				result |= START_WORKER;
+			}
 		}
-		lane.served = true;
-		this.ready.addLast(lane);
-		if (this.runners < this.workers) {
-			this.runners++;
-			return true;
+		long bytes = this.bytesInFlight.addAndGet(task.bytes);
+		if (!this.paused && (this.inFlight >= maxInFlight || bytes >= maxBytes)) {
+			this.paused = true;
+			result |= PAUSE;
 		}
-		return false;
+		return result;
+	}
+
+	// --- workers ------------------------------------------------------------------------------------------------------
+
+	/**
+	 * One worker's turn at the partition's lock: account for the records of its batch (run, or given up when
+	 * {@code done} is false), hand the batch's lane back (ready again, behind the others, when it has more), and,
+	 * unless {@code yield}, take the next ready lane's records (up to the batch's capacity) into the batch.
+	 * @return whether the batch holds records to run; when not, and not yielding, the worker ends here
+	 */
+	synchronized boolean turn(Batch batch, boolean yield) {
+		for (int i = 0; i < batch.count; i++) {
+			finished(batch.records[i], batch.done[i]);
+			batch.records[i] = null;
+		}
+		batch.count = 0;
+		Lane lane = batch.lane;
+		batch.lane = null;
+		if (lane != null) {
+			if (lane.queue.isEmpty()) {
+				lane.served = false;
+			}
+			else {
+				this.ready.addLast(lane);
+			}
+		}
+		if (yield) {
+			return false;
+		}
+		while (this.owned && batch.count == 0) {
+			lane = this.ready.pollFirst();
+			if (lane == null) {
+				break;
+			}
+			while (batch.count < batch.records.length && !lane.queue.isEmpty()) {
+				batch.records[batch.count++] = lane.queue.pollFirst();
+			}
+			if (batch.count == 0) {
+				lane.served = false; // emptied when a revocation cleared the queues
+			}
+			else {
+				batch.lane = lane;
+			}
+		}
+		if (batch.count == 0) {
+			this.runners--;
+			return false;
+		}
+		return true;
+	}
+
+	/** A worker ends without its turn (the pool refused it, or it failed): it no longer counts. */
+	synchronized void workerGone(Batch batch) {
+		if (batch.lane != null) {
+			if (batch.lane.queue.isEmpty()) {
+				batch.lane.served = false;
+			}
+			else {
+				this.ready.addLast(batch.lane);
+			}
+			batch.lane = null;
+		}
+		this.runners--;
 	}
 
 	/**
-	 * Hand a lane back after a worker took one of its records; call holding the lock. A lane with more records is
-	 * ready again, behind the others.
+	 * Account for a finished record (or one given up, {@code done} false): out of flight, and, when done, the frontier
+	 * moves past every record finished without a gap. Call holding the lock.
 	 */
-	void release(Lane lane) {
-		if (lane.queue.isEmpty()) {
-			lane.served = false;
+	private void finished(DispatchedRecord task, boolean done) {
+		if (!this.owned) {
+			return; // the partition was given up: its records were accounted for then
 		}
-		else {
-			this.ready.addLast(lane);
+		this.inFlight--;
+		this.bytesInFlight.addAndGet(-task.bytes);
+		if (done) {
+			task.finished = true;
+			this.finishedBeyondFrontier++;
+			DispatchedRecord newFrontier = null;
+			while (!this.order.isEmpty() && this.order.peekFirst().finished) {
+				newFrontier = this.order.pollFirst();
+				this.finishedBeyondFrontier--;
+			}
+			if (newFrontier != null) {
+				this.frontier = newFrontier.record.offset();
+				this.pendingAck = newFrontier;
+				long now = System.nanoTime();
+				if (now - this.lastAckNanos >= ACK_INTERVAL_NANOS) {
+					acknowledgePending(now); // queued; the consumer thread commits it at its next loop
+				}
+			}
 		}
+		if (this.inFlight == 0) {
+			notifyAll();
+		}
+	}
+
+	// --- drain, replay, revocation ----------------------------------------------------------------------------------
+
+	/**
+	 * Wait until no record of the partition is in flight, at most until {@code deadline} ({@link System#nanoTime()}).
+	 * Call holding the lock.
+	 * @return whether none is in flight
+	 */
+	boolean awaitDrained(long deadline) throws InterruptedException {
+		while (this.inFlight > 0) {
+			long left = deadline - System.nanoTime();
+			if (left <= 0) {
+				return false;
+			}
+			TimeUnit.NANOSECONDS.timedWait(this, left);
+		}
+		return true;
+	}
+
+	/**
+	 * Give the partition up: acknowledge its frontier, stop its lanes and forget what is queued. Call holding the lock.
+	 * @return how many records were still in flight (they will be redelivered to the next owner)
+	 */
+	int abandon() {
+		acknowledgePending(System.nanoTime()); // on the consumer thread: committed right after this
+		int dropped = this.inFlight;
+		this.owned = false; // from now on, results for it are ignored and its lanes stop
+		long bytes = 0;
+		for (Lane lane : this.lanes) {
+			for (DispatchedRecord task : lane.queue) {
+				bytes += task.bytes;
+			}
+			lane.queue.clear();
+		}
+		this.bytesInFlight.addAndGet(-bytes);
+		return dropped;
 	}
 
 	/** Acknowledge the frontier's record if it moved since the last acknowledgement; call holding the lock. */
@@ -157,8 +317,26 @@ final class PartitionLanes {
 
 		final ArrayDeque<DispatchedRecord> queue = new ArrayDeque<>();
 
-		/** Whether the lane is ready (in {@link PartitionLanes#ready}) or a worker is running one of its records. */
+		/** Whether the lane is ready (in {@link PartitionLanes#ready}) or a worker is running its records. */
 		boolean served;
+
+	}
+
+	/** The records a worker took from one lane, and which of them it finished. */
+	static final class Batch {
+
+		final DispatchedRecord[] records;
+
+		final boolean[] done;
+
+		int count;
+
+		@Nullable Lane lane;
+
+		Batch(int capacity) {
+			this.records = new DispatchedRecord[capacity];
+			this.done = new boolean[capacity];
+		}
 
 	}
 
