@@ -7,11 +7,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 import io.github.reliablekafka.outbox.RelayLanes.Held;
 import io.github.reliablekafka.outbox.RelayLanes.Lane;
@@ -108,14 +108,8 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 
 	private volatile @Nullable Thread thread;
 
-	/** Runs claims, one at a time, in the order the relay thread asked for them. */
-	private @Nullable ExecutorService bookkeeper;
-
-	/**
-	 * Marks confirmed rows, one batch at a time. Marks touch only rows this instance leased and Kafka confirmed,
-	 * which no claim takes, so they run alongside the claims.
-	 */
-	private @Nullable ExecutorService marker;
+	/** Claims and marks, off the relay thread; a new one per start. */
+	private RelayBookkeeping bookkeeping;
 
 	/** Whether a poll's claim is under way (relay thread). */
 	private boolean claimInFlight;
@@ -140,6 +134,7 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 		this.settings = settings;
 		this.listener = listener;
 		this.resources = resources;
+		this.bookkeeping = new RelayBookkeeping(store, this.owner, this.events::add);
 	}
 
 	/**
@@ -205,8 +200,7 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 			return;
 		}
 		this.running = true;
-		this.bookkeeper = daemonExecutor("rk-outbox-claims");
-		this.marker = daemonExecutor("rk-outbox-marks");
+		this.bookkeeping = new RelayBookkeeping(this.store, this.owner, this.events::add);
 		this.claimInFlight = false;
 		this.committedClaimsInFlight = 0;
 		Thread worker = new Thread(this::run, "rk-outbox-relay");
@@ -353,40 +347,11 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 		}
 	}
 
-	private static ExecutorService daemonExecutor(String name) {
-		return Executors.newSingleThreadExecutor((task) -> {
-			Thread thread = new Thread(task, name);
-			thread.setDaemon(true);
-			return thread;
-		});
-	}
-
 	/**
-	 * Run a claim on the claims thread; its result (or failure) comes back to the relay thread as an event.
+	 * Run a claim off the relay thread; its result (or failure) comes back to the relay thread as an event.
 	 */
-	private void book(java.util.function.Supplier<Claimed> claim,
-			java.util.function.Function<RuntimeException, Claimed> failed) {
-		ExecutorService executor = this.bookkeeper;
-		Claimed rejected = failed.apply(new IllegalStateException("the outbox relay is stopping"));
-		if (executor == null) {
-			this.events.add(rejected);
-			return;
-		}
-		try {
-			executor.execute(() -> {
-				Claimed result;
-				try {
-					result = claim.get();
-				}
-				catch (RuntimeException ex) {
-					result = failed.apply(ex);
-				}
-				this.events.add(result);
-			});
-		}
-		catch (java.util.concurrent.RejectedExecutionException ex) {
-			this.events.add(rejected);
-		}
+	private void book(Supplier<Claimed> claim, Function<RuntimeException, Claimed> failed) {
+		this.bookkeeping.claim(claim, failed);
 	}
 
 	/**
@@ -584,35 +549,7 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 		List<Long> ids = List.copyOf(this.toMark);
 		this.toMark.clear();
 		this.nextMarkFlush = System.currentTimeMillis() + MARK_INTERVAL_MILLIS;
-		Runnable mark = () -> markSent(ids);
-		ExecutorService executor = this.marker;
-		try {
-			if (executor == null) {
-				mark.run();
-			}
-			else {
-				executor.execute(mark);
-			}
-		}
-		catch (java.util.concurrent.RejectedExecutionException ex) {
-			mark.run();
-		}
-	}
-
-	private void markSent(List<Long> ids) {
-		try {
-			int marked = this.store.markSent(this.owner, ids, System.currentTimeMillis());
-			if (marked < ids.size()) {
-				logger.warn("{} of {} confirmed outbox rows were no longer leased to this relay (their lease ran out "
-						+ "and another instance claimed them): they may be published twice, never lost",
-						ids.size() - marked, ids.size());
-			}
-		}
-		catch (RuntimeException ex) {
-			logger.warn("Could not mark {} confirmed outbox rows sent; they stay leased to this relay until their lease "
-					+ "runs out and are then published again (duplicates, never losses): {}", ids.size(),
-					KafkaErrors.describe(ex));
-		}
+		this.bookkeeping.mark(ids);
 	}
 
 	private void renewIfDue() {
@@ -688,15 +625,7 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 				}
 			}
 			flushMarks(true);
-			for (ExecutorService executor : new ExecutorService[] { this.bookkeeper, this.marker }) {
-				if (executor != null) {
-					executor.shutdown(); // the marks and claims asked for run to their end
-					if (!executor.awaitTermination(Math.max(1, deadline - System.currentTimeMillis()) + 5_000,
-							TimeUnit.MILLISECONDS)) {
-						executor.shutdownNow();
-					}
-				}
-			}
+			this.bookkeeping.shutdown(deadline); // the marks and claims asked for run to their end
 			List<Object> left = new ArrayList<>();
 			this.events.drainTo(left);
 			for (Object event : left) {
