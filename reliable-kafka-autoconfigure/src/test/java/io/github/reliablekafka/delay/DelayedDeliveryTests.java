@@ -135,9 +135,34 @@ class DelayedDeliveryTests {
 		}
 	}
 
+	/**
+	 * Wait until every tier topic the application created has a leader for each partition, and a little more: the
+	 * in-JVM cluster's first moments on a new topic can move leaders and trip the idempotent producer
+	 * (OutOfOrderSequenceException until the sends expire).
+	 */
+	static void awaitTierLeaders(ConfigurableApplicationContext context) throws Exception {
+		String prefix = context.getEnvironment().getRequiredProperty("reliable.kafka.delay.topic-prefix");
+		String servers = context.getEnvironment().getRequiredProperty("spring.kafka.bootstrap-servers");
+		try (org.apache.kafka.clients.admin.Admin admin = KafkaTestSupport.admin(servers)) {
+			for (String topic : admin.listTopics().names().get(30, TimeUnit.SECONDS)) {
+				if (topic.startsWith(prefix)) {
+					int partitions = admin.describeTopics(List.of(topic))
+						.allTopicNames()
+						.get(30, TimeUnit.SECONDS)
+						.get(topic)
+						.partitions()
+						.size();
+					KafkaTestSupport.awaitLeaders(admin, topic, partitions, Duration.ofSeconds(30));
+				}
+			}
+		}
+		Thread.sleep(500);
+	}
+
 	/** Send {@code count} messages with random delays; return each id's due time. */
 	static Map<String, Long> send(ConfigurableApplicationContext context, String target, int count, long minMillis,
 			long maxMillis) throws Exception {
+		awaitTierLeaders(context);
 		ReliableKafkaTemplate template = context.getBean(ReliableKafkaTemplate.class);
 		List<CompletableFuture<ScheduledMessage>> futures = new ArrayList<>();
 		for (int i = 0; i < count; i++) {

@@ -109,7 +109,7 @@ public final class KafkaTestSupport {
 				AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000));
 	}
 
-	static void awaitLeaders(Admin admin, String topic, int partitions, Duration timeout) throws Exception {
+	public static void awaitLeaders(Admin admin, String topic, int partitions, Duration timeout) throws Exception {
 		long deadline = System.nanoTime() + timeout.toNanos();
 		while (System.nanoTime() < deadline) {
 			try {
