@@ -231,6 +231,18 @@ public final class OutboxStore implements OutboxOperations {
 			this.named.update("UPDATE " + this.table + " SET lease_owner = :owner, lease_until = :until"
 					+ " WHERE id IN (:candidates) AND status = 'NEW' AND (lease_owner IS NULL OR lease_until < :now)",
 					params);
+			// two instances can compute their candidates from the same moment and each lease part of one key's line;
+			// a leased row behind an earlier unconfirmed row of its key that this owner does not hold goes back
+			List<Long> behind = this.named.queryForList("SELECT DISTINCT c.id FROM " + this.table + " c JOIN "
+					+ this.table + " o ON o.key_hash = c.key_hash AND o.id < c.id WHERE c.id IN (:candidates)"
+					+ " AND c.lease_owner = :owner AND c.lease_until = :until AND o.status IN (:blocking)"
+					+ " AND o.not_before <= :now AND NOT (o.lease_owner IS NOT NULL AND o.lease_owner = :owner"
+					+ " AND o.lease_until >= :now)", params, Long.class);
+			if (!behind.isEmpty()) {
+				params.addValue("behind", behind);
+				this.named.update("UPDATE " + this.table + " SET lease_owner = NULL, lease_until = NULL"
+						+ " WHERE id IN (:behind) AND lease_owner = :owner AND lease_until = :until", params);
+			}
 			return this.named.query("SELECT " + COLUMNS + " FROM " + this.table + " WHERE id IN (:candidates)"
 					+ " AND lease_owner = :owner AND lease_until = :until ORDER BY id", params, ROW);
 		});
