@@ -10,6 +10,7 @@ import io.github.reliablekafka.producer.SendFuture;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.kafka.support.SendResult;
 
@@ -33,6 +34,14 @@ final class LocalSends {
 			entry.committedAt = now;
 			entry.deadline = now + confirmTimeoutMillis;
 		}
+	}
+
+	/**
+	 * Return the record of a send still waiting for its confirmation, or {@code null}.
+	 */
+	@Nullable ProducerRecord<String, byte[]> record(String messageId) {
+		Tracked entry = this.tracked.get(messageId);
+		return (entry != null) ? entry.record : null;
 	}
 
 	void fail(String messageId, Throwable cause) {

@@ -3,8 +3,10 @@ package io.github.reliablekafka.outbox;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -59,6 +61,9 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 
 	private static final int RETENTION_BATCH = 1_000;
 
+	/** The longest a retention sweep that found nothing to delete waits for the next. */
+	private static final long SWEEP_IDLE_MAX_MILLIS = TimeUnit.MINUTES.toMillis(10);
+
 	private static final long SWEEP_INTERVAL_MILLIS = 5_000;
 
 	private final OutboxStore store;
@@ -82,6 +87,9 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 
 	private final List<Long> toMark = new ArrayList<>();
 
+	/** Rows confirmed by Kafka whose mark has not been written yet (relay thread). */
+	private final Set<Long> confirmedUnmarked = new HashSet<>();
+
 	private final Map<String, Long> pausedTopics = new HashMap<>();
 
 	private long lastLeaseUntil;
@@ -91,6 +99,8 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 	private long nextRenew;
 
 	private long nextHousekeeping;
+
+	private long nextRetentionSweep;
 
 	private long nextSweep;
 
@@ -178,12 +188,26 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 	}
 
 	/**
-	 * A row this instance committed: publish it now (immediate mode) or leave it to the next poll.
+	 * Return until when a row written now is leased to this instance's writer token, or 0 when rows are written
+	 * without a lease (relay mode, or the relay is not running). In immediate mode the instance that writes a row
+	 * publishes it right after the commit: leased from the start, the row needs no claim, and no other instance takes
+	 * it (unless this one dies: then it is taken once the lease has run out).
 	 */
-	void committed(String messageId, String topic, @Nullable String key) {
+	long writerLeaseUntil() {
+		if (this.settings.publishMode() != PublishMode.IMMEDIATE || !this.running) {
+			return 0;
+		}
+		return System.currentTimeMillis() + this.settings.lease().toMillis();
+	}
+
+	/**
+	 * A row this instance committed: publish it now when it was written under this instance's writer lease
+	 * ({@code leaseUntil > 0}), else leave it to the polls.
+	 */
+	void committed(String messageId, long leaseUntil) {
 		this.localSends.committed(messageId, System.currentTimeMillis(), this.settings.confirmTimeout().toMillis());
-		if (this.settings.publishMode() == PublishMode.IMMEDIATE) {
-			this.events.add(new Committed(messageId, OutboxRow.keyHash(topic, key)));
+		if (leaseUntil > 0) {
+			this.events.add(new Committed(messageId, leaseUntil));
 		}
 	}
 
@@ -312,6 +336,9 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 			else if (event instanceof Claimed claimed) {
 				claimed(claimed);
 			}
+			else if (event instanceof RelayBookkeeping.Marked marked) {
+				this.confirmedUnmarked.removeAll(marked.ids());
+			}
 			else if (event instanceof Scheduled scheduled) {
 				this.nextClaim = Math.min(this.nextClaim, scheduled.dueAt());
 			}
@@ -325,26 +352,55 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 		}
 		List<Committed> committed = List.copyOf(this.committedRows);
 		this.committedRows.clear();
-		if (this.lanes.size() > this.settings.batchSize() * 8) {
-			return; // saturated (the broker is slow or down): the rows wait in the table for a claim
-		}
+		// saturated (the broker is slow or down): the rows go back to the table and wait there for a claim
+		boolean saturated = this.lanes.size() > this.settings.batchSize() * 8;
 		for (int from = 0; from < committed.size(); from += this.settings.batchSize()) {
 			List<Committed> chunk = committed.subList(from, Math.min(committed.size(), from + this.settings.batchSize()));
-			Map<String, @Nullable Long> rowsAndKeys = new HashMap<>();
-			chunk.forEach((row) -> rowsAndKeys.put(row.messageId(), row.keyHash()));
-			long until = nextLeaseUntil();
+			List<String> messageIds = chunk.stream().map(Committed::messageId).toList();
+			long until = chunk.stream().mapToLong(Committed::leaseUntil).min().orElse(0);
 			long drops = this.lanes.dropCount();
 			boolean failedBlocks = failedBlocks();
 			this.committedClaimsInFlight++;
 			book(() -> {
-				long started = System.nanoTime();
-				List<OutboxRow> rows = this.store.claimCommitted(this.owner, System.currentTimeMillis(), until,
-						failedBlocks, rowsAndKeys);
-				logger.debug("Claimed {} of {} committed rows in {} ms", rows.size(), rowsAndKeys.size(),
-						(System.nanoTime() - started) / 1_000_000);
-				return new Claimed(false, rows, until, drops, null, null);
+				if (saturated) {
+					this.store.releaseCommitted(this.owner, messageIds);
+					return new Claimed(false, List.of(), until, drops, null, null);
+				}
+				return admit(messageIds, until, drops, failedBlocks);
 			}, (failure) -> new Claimed(false, List.of(), until, drops, null, failure));
 		}
+	}
+
+	/**
+	 * Admit rows this instance just committed under its writer lease (on the claims thread): they are published from
+	 * the records kept for their futures, without reading them back.
+	 */
+	private Claimed admit(List<String> messageIds, long until, long drops, boolean failedBlocks) {
+		long started = System.nanoTime();
+		List<OutboxStore.Admitted> admitted = this.store.admitCommitted(this.owner, System.currentTimeMillis(),
+				failedBlocks, messageIds);
+		List<OutboxRow> rows = new ArrayList<>(admitted.size());
+		Map<Long, ProducerRecord<String, byte[]>> records = new HashMap<>();
+		Map<Long, List<Long>> writerRowsBefore = new HashMap<>();
+		List<Long> unknown = new ArrayList<>();
+		for (OutboxStore.Admitted row : admitted) {
+			ProducerRecord<String, byte[]> record = this.localSends.record(row.messageId());
+			if (record == null) {
+				unknown.add(row.id()); // its future is gone (timed out): the poll reads it from the table
+			}
+			else {
+				rows.add(new OutboxRow(row.id(), row.messageId(), record.topic(), record.key(), record.value(), null, 0,
+						0, 0));
+				records.put(row.id(), record);
+				if (!row.writerRowsBefore().isEmpty()) {
+					writerRowsBefore.put(row.id(), row.writerRowsBefore());
+				}
+			}
+		}
+		releaseRows(unknown);
+		logger.debug("Admitted {} of {} committed rows in {} ms", rows.size(), messageIds.size(),
+				(System.nanoTime() - started) / 1_000_000);
+		return new Claimed(false, rows, until, drops, null, null, records, writerRowsBefore);
 	}
 
 	/**
@@ -379,16 +435,19 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 		else {
 			List<OutboxRow> keep = new ArrayList<>(claimed.rows().size());
 			List<Long> giveBack = new ArrayList<>();
+			Set<Long> kept = new HashSet<>();
 			for (OutboxRow row : claimed.rows()) {
-				if (this.lanes.droppedSince(row, claimed.drops())) {
+				if (this.lanes.droppedSince(row, claimed.drops()) || !ownRowsBeforeAreHere(
+						claimed.writerRowsBefore().getOrDefault(row.id(), List.of()), kept)) {
 					giveBack.add(row.id());
 				}
 				else {
 					keep.add(row);
+					kept.add(row.id());
 				}
 			}
 			releaseRows(giveBack);
-			hold(keep, claimed.leaseUntil());
+			hold(keep, claimed.leaseUntil(), claimed.records());
 			if (claimed.poll()) {
 				if (!claimed.rows().isEmpty()) {
 					this.nextClaim = now; // there may be more: claim again, as capacity allows
@@ -404,6 +463,21 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 		if (!this.claimInFlight && this.committedClaimsInFlight == 0) {
 			this.lanes.forgetDrops();
 		}
+	}
+
+	/**
+	 * Whether this instance has every earlier row of an admitted row's key that it wrote: held (or admitted just
+	 * before it), or confirmed and waiting for its mark. One still on its way from its commit (its transaction
+	 * committed before the admitted row's was written, but its own notice has not come yet) must go first, so the
+	 * admitted row is given back to wait in its key's line.
+	 */
+	private boolean ownRowsBeforeAreHere(List<Long> rowsBefore, Set<Long> admittedBefore) {
+		for (long id : rowsBefore) {
+			if (!admittedBefore.contains(id) && !this.lanes.holds(id) && !this.confirmedUnmarked.contains(id)) {
+				return false;
+			}
+		}
+		return true;
 	}
 
 	private void claimIfDue() {
@@ -432,10 +506,13 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 		}, (failure) -> new Claimed(true, List.of(), until, drops, null, failure));
 	}
 
-	private void hold(List<OutboxRow> rows, long leaseValidUntil) {
+	private void hold(List<OutboxRow> rows, long leaseValidUntil, Map<Long, ProducerRecord<String, byte[]>> records) {
 		for (OutboxRow row : rows) {
-			ProducerRecord<String, byte[]> record = new ProducerRecord<>(row.topic(), null, row.key(), row.payload(),
-					HeaderCodec.decode(row.headers()));
+			ProducerRecord<String, byte[]> record = records.get(row.id());
+			if (record == null) {
+				record = new ProducerRecord<>(row.topic(), null, row.key(), row.payload(),
+						HeaderCodec.decode(row.headers()));
+			}
 			this.lanes.add(row, record, leaseValidUntil);
 		}
 	}
@@ -485,6 +562,7 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 		if (outcome.failure() == null) {
 			this.lanes.done(entry);
 			this.toMark.add(entry.row.id());
+			this.confirmedUnmarked.add(entry.row.id());
 			this.published.incrementAndGet();
 			this.listener.onSuccess(entry.record, outcome.result().getRecordMetadata(), entry.row.attempts() + 1);
 			this.localSends.confirmed(entry.row.messageId(), outcome.result().getRecordMetadata());
@@ -599,10 +677,20 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 		}
 	}
 
+	/**
+	 * Delete confirmed rows older than the retention, a batch at a time; when none is left to delete, wait until the
+	 * first row kept expires (at most {@link #SWEEP_IDLE_MAX_MILLIS}), not one poll interval.
+	 */
 	private void deleteExpired(long now) {
-		long before = now - this.settings.retention().toMillis();
+		if (now < this.nextRetentionSweep) {
+			return;
+		}
+		long retention = this.settings.retention().toMillis();
 		for (int round = 0; round < 10; round++) {
-			if (this.store.deleteSent(before, RETENTION_BATCH) < RETENTION_BATCH) {
+			OutboxStore.Sweep sweep = this.store.deleteSent(now - retention, RETENTION_BATCH);
+			if (!sweep.more()) {
+				long next = (sweep.firstKeptSentAt() != null) ? sweep.firstKeptSentAt() + retention : now + retention;
+				this.nextRetentionSweep = Math.min(Math.max(next, now), now + SWEEP_IDLE_MAX_MILLIS);
 				return;
 			}
 		}
@@ -628,10 +716,19 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 			this.bookkeeping.shutdown(deadline); // the marks and claims asked for run to their end
 			List<Object> left = new ArrayList<>();
 			this.events.drainTo(left);
+			List<String> notAdmitted = new ArrayList<>();
+			this.committedRows.forEach((row) -> notAdmitted.add(row.messageId()));
+			this.committedRows.clear();
 			for (Object event : left) {
 				if (event instanceof Claimed claimed) {
 					claimed(claimed);
 				}
+				else if (event instanceof Committed row) {
+					notAdmitted.add(row.messageId());
+				}
+			}
+			if (!notAdmitted.isEmpty()) {
+				this.store.releaseCommitted(this.owner, notAdmitted); // written under this instance's writer lease
 			}
 			List<Long> held = new ArrayList<>();
 			this.lanes.all().forEach((entry) -> held.add(entry.row.id()));
@@ -675,7 +772,7 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 	private record Outcome(Held entry, @Nullable SendResult<String, byte[]> result, @Nullable Throwable failure) {
 	}
 
-	private record Committed(String messageId, @Nullable Long keyHash) {
+	private record Committed(String messageId, long leaseUntil) {
 	}
 
 	/**
@@ -686,9 +783,19 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 	 * @param drops the relay's drop count when the claim was asked for
 	 * @param nextDue when a poll found nothing: the next delayed row's due time, if any
 	 * @param failure why the claim failed, if it did
+	 * @param records the records of rows admitted from this instance's own sends, by row id (others are read from
+	 * the rows)
+	 * @param writerRowsBefore for admitted rows: the earlier rows of their key under this instance's writer lease
 	 */
 	private record Claimed(boolean poll, List<OutboxRow> rows, long leaseUntil, long drops, @Nullable Long nextDue,
-			@Nullable RuntimeException failure) {
+			@Nullable RuntimeException failure, Map<Long, ProducerRecord<String, byte[]>> records,
+			Map<Long, List<Long>> writerRowsBefore) {
+
+		Claimed(boolean poll, List<OutboxRow> rows, long leaseUntil, long drops, @Nullable Long nextDue,
+				@Nullable RuntimeException failure) {
+			this(poll, rows, leaseUntil, drops, nextDue, failure, Map.of(), Map.of());
+		}
+
 	}
 
 	private record Scheduled(long dueAt) {

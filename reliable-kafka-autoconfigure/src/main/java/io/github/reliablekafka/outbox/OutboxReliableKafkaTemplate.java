@@ -74,8 +74,9 @@ public final class OutboxReliableKafkaTemplate implements ReliableKafkaTemplate 
 		ProducerRecord<String, byte[]> record = this.records.create(topic, key, payload);
 		String messageId = RkHeaders.id(record.headers());
 		SendFuture future = this.relay.track(messageId, record);
-		write(record, messageId, System.currentTimeMillis());
-		afterCommit(messageId, () -> this.relay.committed(messageId, topic, key));
+		long leaseUntil = this.relay.writerLeaseUntil();
+		write(record, messageId, System.currentTimeMillis(), leaseUntil);
+		afterCommit(messageId, () -> this.relay.committed(messageId, leaseUntil));
 		return future;
 	}
 
@@ -118,7 +119,7 @@ public final class OutboxReliableKafkaTemplate implements ReliableKafkaTemplate 
 		ProducerRecord<String, byte[]> record = this.records.create(topic, key, payload);
 		String messageId = RkHeaders.id(record.headers());
 		long dueAt = System.currentTimeMillis() + delay.toMillis();
-		write(record, messageId, dueAt);
+		write(record, messageId, dueAt, 0);
 		CompletableFuture<ScheduledMessage> scheduled = new CompletableFuture<>();
 		ScheduledMessage message = new ScheduledMessage(messageId, Instant.ofEpochMilli(dueAt));
 		if (TransactionSynchronizationManager.isSynchronizationActive()) {
@@ -147,7 +148,10 @@ public final class OutboxReliableKafkaTemplate implements ReliableKafkaTemplate 
 		this.relay.scheduled(dueAt);
 	}
 
-	private void write(ProducerRecord<String, byte[]> record, String messageId, long notBefore) {
+	/**
+	 * Write the row; leased to this instance's writer token until {@code leaseUntil} when that is positive.
+	 */
+	private void write(ProducerRecord<String, byte[]> record, String messageId, long notBefore, long leaseUntil) {
 		if (TransactionSynchronizationManager.isActualTransactionActive()) {
 			Boolean autoCommit = this.jdbc.execute((ConnectionCallback<Boolean>) (connection) -> connection.getAutoCommit());
 			Assert.state(!Boolean.TRUE.equals(autoCommit), () -> "The current transaction does not include the outbox's "
@@ -157,7 +161,7 @@ public final class OutboxReliableKafkaTemplate implements ReliableKafkaTemplate 
 		OutboxRow row = new OutboxRow(0, messageId, record.topic(), record.key(), record.value(),
 				HeaderCodec.encode(record.headers()), System.currentTimeMillis(), notBefore, 0);
 		try {
-			this.store.insert(row);
+			this.store.insert(row, (leaseUntil > 0) ? this.relay.owner() : null, leaseUntil);
 		}
 		catch (DataAccessException ex) {
 			this.relay.rolledBack(messageId);

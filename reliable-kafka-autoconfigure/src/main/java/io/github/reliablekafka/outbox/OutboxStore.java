@@ -4,6 +4,7 @@ import java.sql.DatabaseMetaData;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -59,8 +60,6 @@ public final class OutboxStore implements OutboxOperations {
 
 	private final String table;
 
-	private final boolean deleteWithLimit;
-
 	/**
 	 * The relay's own bookkeeping (a claim's lease and read-back, a batch of marks) runs in a transaction of its
 	 * own, so that a lease renewal cannot slip between a claim's lease and its read-back.
@@ -75,6 +74,13 @@ public final class OutboxStore implements OutboxOperations {
 	 */
 	private final boolean relaxedCommits;
 
+	/** Runs between a claim's choice of candidates and their lease: lets a test put another claim there. */
+	private volatile Runnable afterCandidates = () -> {
+	};
+
+	/** PostgreSQL: list parameters are passed as one array (see {@link #in}). */
+	private final boolean arrays;
+
 	/**
 	 * Create a store.
 	 * @param dataSource the application's data source
@@ -86,8 +92,8 @@ public final class OutboxStore implements OutboxOperations {
 		this.named = new NamedParameterJdbcTemplate(this.jdbc);
 		this.table = table;
 		String product = productName(dataSource);
-		this.deleteWithLimit = product.contains("mysql") || product.contains("mariadb");
 		this.relaxedCommits = product.contains("postgresql");
+		this.arrays = product.contains("postgresql");
 		this.bookkeepingTransactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
 		this.bookkeepingTransactions.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
 	}
@@ -96,7 +102,10 @@ public final class OutboxStore implements OutboxOperations {
 	private <T> T bookkeeping(java.util.function.Supplier<T> work) {
 		return this.bookkeepingTransactions.execute((status) -> {
 			if (this.relaxedCommits) {
-				this.jdbc.execute("SET LOCAL synchronous_commit TO OFF");
+				// custom plans: a plan cached while the table was small (or before it was analyzed) must not outlive
+				// that; with one statement text per list parameter (see #in), only the planning is repeated
+				this.jdbc.queryForObject("SELECT set_config('synchronous_commit', 'off', true),"
+						+ " set_config('plan_cache_mode', 'force_custom_plan', true)", (rs, row) -> 0);
 			}
 			return work.get();
 		});
@@ -106,14 +115,60 @@ public final class OutboxStore implements OutboxOperations {
 		return this.table;
 	}
 
+	/** For tests: run {@code hook} in every claim between the choice of its candidates and their lease. */
+	void afterCandidates(Runnable hook) {
+		this.afterCandidates = hook;
+	}
+
+	/**
+	 * A condition that a column is one of a list parameter's values, for the relay's bookkeeping statements (see
+	 * {@link #bookkeeping}): on PostgreSQL {@code = ANY} of one array parameter, so that the statement's text, hence
+	 * its parsed and prepared statement, is the same for every list length; elsewhere an expanded {@code IN} list.
+	 * The parameter's value must come from {@link #values}.
+	 */
+	private String in(String column, String parameter) {
+		return this.arrays ? column + " = ANY(:" + parameter + ")" : column + " IN (:" + parameter + ")";
+	}
+
+	/** The value of a list parameter of {@link #in}. */
+	private Object values(Collection<?> values) {
+		if (!this.arrays) {
+			return values;
+		}
+		return values.stream().anyMatch(String.class::isInstance) ? values.toArray(String[]::new)
+				: values.toArray(Long[]::new);
+	}
+
 	/**
 	 * Write a row, in the caller's transaction when there is one.
 	 */
 	void insert(OutboxRow row) {
+		insert(row, null, 0);
+	}
+
+	/**
+	 * Write a row, in the caller's transaction when there is one, leased to the writer token of {@code owner} until
+	 * {@code leaseUntil} (immediate mode: the instance that writes a row publishes it right after the commit, without
+	 * claiming it first), or not leased when {@code owner} is {@code null}.
+	 */
+	void insert(OutboxRow row, @Nullable String owner, long leaseUntil) {
 		this.jdbc.update("INSERT INTO " + this.table + " (message_id, topic, message_key, key_hash, payload, headers, "
-				+ "created_at, not_before, next_attempt_at, attempts, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'NEW')",
-				row.messageId(), row.topic(), row.key(), OutboxRow.keyHash(row.topic(), row.key()), row.payload(),
-				row.headers(), row.createdAt(), row.notBefore(), row.notBefore());
+				+ "created_at, not_before, next_attempt_at, attempts, status, lease_owner, lease_until) "
+				+ "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'NEW', ?, ?)", row.messageId(), row.topic(), row.key(),
+				OutboxRow.keyHash(row.topic(), row.key()), row.payload(), row.headers(), row.createdAt(), row.notBefore(),
+				row.notBefore(), (owner != null) ? writer(owner) : null, (owner != null) ? leaseUntil : null);
+	}
+
+	/**
+	 * Return the token under which an owner's rows are leased from the moment they are written until its relay
+	 * admits them: distinct from the owner token, so that the owner's own poll treats such a row like one another
+	 * instance holds (it holds its key back and is not claimed) while it is on its way from the commit to the relay.
+	 * Every fenced update accepts both tokens.
+	 * @param owner the owner token
+	 * @return the writer token
+	 */
+	static String writer(String owner) {
+		return owner + "-w";
 	}
 
 	/**
@@ -151,51 +206,79 @@ public final class OutboxStore implements OutboxOperations {
 	}
 
 	/**
-	 * Lease rows just committed to an owner, when their key's line holds nothing else that could go before them:
-	 * no row leased by another instance, and no unconfirmed row other than the ones just committed (rows the owner
-	 * holds aside). Rows of a busy key are left for {@link #claimDue}, which takes them in line.
+	 * Admit rows an owner just committed under its writer lease (see {@link #insert(OutboxRow, String, long)}): a
+	 * row may be published now when no earlier unconfirmed due row of its key is held by another instance, waits for
+	 * its retry, or is not held at all (with {@code FAILED} rows when they block). The others are given back (not
+	 * leased), to be claimed in their key's line by a poll. Earlier rows of the key under the owner's own writer lease
+	 * are named with each admitted row: the owner's relay knows whether it already has them (then the admitted row
+	 * goes after them) or whether they are still on their way from their commit (then it must give the row back).
 	 * @param owner the owner token
 	 * @param now the current time
-	 * @param leaseUntil the lease's end; unique per claim of this owner
 	 * @param failedBlocks whether a {@code FAILED} row holds its key
-	 * @param committed the rows' message ids with their key hashes ({@code null} without a key)
-	 * @return the claimed rows, by id
+	 * @param messageIds the rows' message ids
+	 * @return the admitted rows, in id order
 	 */
-	List<OutboxRow> claimCommitted(String owner, long now, long leaseUntil, boolean failedBlocks,
-			Map<String, @Nullable Long> committed) {
-		Map<Long, Integer> committedPerKey = new HashMap<>();
-		committed.values().stream().filter(Objects::nonNull).forEach((hash) -> committedPerKey.merge(hash, 1, Integer::sum));
-		MapSqlParameterSource params = claimParameters(owner, now, leaseUntil, committed.size(), failedBlocks);
-		Set<Long> busy = new HashSet<>();
-		if (!committedPerKey.isEmpty()) {
-			params.addValue("hashes", committedPerKey.keySet());
-			this.named.query("SELECT key_hash, COUNT(*), SUM(CASE WHEN lease_owner IS NOT NULL AND lease_owner <> :owner"
-					+ " AND lease_until >= :now THEN 1 ELSE 0 END) FROM " + this.table + " WHERE key_hash IN (:hashes)"
-					+ " AND status IN (:blocking) AND not_before <= :now"
-					+ " AND (lease_owner IS NULL OR lease_owner <> :owner OR lease_until < :now) GROUP BY key_hash", params,
+	List<Admitted> admitCommitted(String owner, long now, boolean failedBlocks, Collection<String> messageIds) {
+		MapSqlParameterSource params = claimParameters(owner, now, 0, messageIds.size(), failedBlocks)
+			.addValue("ids", values(messageIds))
+			.addValue("writer", writer(owner));
+		return bookkeeping(() -> {
+			Map<Long, Admitted> admitted = new java.util.LinkedHashMap<>();
+			this.named.query("SELECT c.id, c.message_id, w.id FROM " + this.table + " c LEFT JOIN " + this.table
+					+ " w ON w.key_hash = c.key_hash AND w.id < c.id AND w.lease_owner = :writer"
+					+ " AND w.lease_until >= :now WHERE " + in("c.message_id", "ids")
+					// a row under a writer lease is NEW (every status change clears the lease); not naming the status
+					// keeps the planner on the message id index
+					+ " AND c.lease_owner = :writer AND NOT EXISTS (SELECT 1 FROM " + this.table
+					+ " o WHERE o.key_hash = c.key_hash AND o.id < c.id AND o.status IN (:blocking)"
+					+ " AND o.not_before <= :now AND NOT (o.lease_owner IS NOT NULL AND o.lease_owner IN (:owner, :writer)"
+					+ " AND o.lease_until >= :now)) ORDER BY c.id, w.id", params,
 					(ResultSet rs) -> {
-						long hash = rs.getLong(1);
-						if (rs.getLong(3) > 0 || rs.getLong(2) > committedPerKey.getOrDefault(hash, 0)) {
-							busy.add(hash);
+						Admitted row = admitted.computeIfAbsent(rs.getLong(1),
+								(id) -> new Admitted(id, readString(rs, 2), new ArrayList<>()));
+						long before = rs.getLong(3);
+						if (!rs.wasNull()) {
+							row.writerRowsBefore().add(before);
 						}
 					});
-		}
-		List<String> free = committed.entrySet()
-			.stream()
-			.filter((entry) -> entry.getValue() == null || !busy.contains(entry.getValue()))
-			.map(Map.Entry::getKey)
-			.toList();
-		if (free.isEmpty()) {
-			return List.of();
-		}
-		params.addValue("ids", free);
-		return bookkeeping(() -> {
-			this.named.update("UPDATE " + this.table + " SET lease_owner = :owner, lease_until = :until"
-					+ " WHERE message_id IN (:ids) AND status = 'NEW' AND not_before <= :now AND next_attempt_at <= :now"
-					+ " AND (lease_owner IS NULL OR lease_until < :now)", params);
-			return this.named.query("SELECT " + COLUMNS + " FROM " + this.table + " WHERE message_id IN (:ids)"
-					+ " AND lease_owner = :owner AND lease_until = :until ORDER BY id", params, ROW);
+			Set<String> admittedIds = new HashSet<>();
+			admitted.values().forEach((row) -> admittedIds.add(row.messageId()));
+			if (admittedIds.size() < messageIds.size()) {
+				List<String> refused = messageIds.stream().filter((id) -> !admittedIds.contains(id)).toList();
+				params.addValue("refused", values(refused));
+				this.named.update("UPDATE " + this.table + " SET lease_owner = NULL, lease_until = NULL"
+						+ " WHERE " + in("message_id", "refused") + " AND lease_owner = :writer", params);
+			}
+			return List.copyOf(admitted.values());
 		});
+	}
+
+	private static String readString(ResultSet rs, int column) {
+		try {
+			return rs.getString(column);
+		}
+		catch (java.sql.SQLException ex) {
+			throw new IllegalStateException(ex);
+		}
+	}
+
+	/**
+	 * A row its writer may publish now.
+	 * @param id the row's id
+	 * @param messageId its message id
+	 * @param writerRowsBefore the ids of earlier rows of its key under the same writer lease
+	 */
+	record Admitted(long id, String messageId, List<Long> writerRowsBefore) {
+	}
+
+	/**
+	 * Give back rows an owner wrote under its writer lease and will not publish itself.
+	 * @return how many were still leased to the owner's writer token
+	 */
+	int releaseCommitted(String owner, Collection<String> messageIds) {
+		return this.named.update("UPDATE " + this.table + " SET lease_owner = NULL, lease_until = NULL"
+				+ " WHERE message_id IN (:ids) AND lease_owner = :writer",
+				new MapSqlParameterSource("ids", messageIds).addValue("writer", writer(owner)));
 	}
 
 	private MapSqlParameterSource claimParameters(String owner, long now, long leaseUntil, int limit,
@@ -226,24 +309,25 @@ public final class OutboxStore implements OutboxOperations {
 		if (candidates.isEmpty()) {
 			return List.of();
 		}
-		params.addValue("candidates", candidates);
+		this.afterCandidates.run();
+		params.addValue("candidates", values(candidates));
 		return bookkeeping(() -> {
 			this.named.update("UPDATE " + this.table + " SET lease_owner = :owner, lease_until = :until"
-					+ " WHERE id IN (:candidates) AND status = 'NEW' AND (lease_owner IS NULL OR lease_until < :now)",
+					+ " WHERE " + in("id", "candidates") + " AND status = 'NEW' AND (lease_owner IS NULL OR lease_until < :now)",
 					params);
 			// two instances can compute their candidates from the same moment and each lease part of one key's line;
 			// a leased row behind an earlier unconfirmed row of its key that this owner does not hold goes back
 			List<Long> behind = this.named.queryForList("SELECT DISTINCT c.id FROM " + this.table + " c JOIN "
-					+ this.table + " o ON o.key_hash = c.key_hash AND o.id < c.id WHERE c.id IN (:candidates)"
+					+ this.table + " o ON o.key_hash = c.key_hash AND o.id < c.id WHERE c." + in("id", "candidates")
 					+ " AND c.lease_owner = :owner AND c.lease_until = :until AND o.status IN (:blocking)"
 					+ " AND o.not_before <= :now AND NOT (o.lease_owner IS NOT NULL AND o.lease_owner = :owner"
 					+ " AND o.lease_until >= :now)", params, Long.class);
 			if (!behind.isEmpty()) {
-				params.addValue("behind", behind);
+				params.addValue("behind", values(behind));
 				this.named.update("UPDATE " + this.table + " SET lease_owner = NULL, lease_until = NULL"
-						+ " WHERE id IN (:behind) AND lease_owner = :owner AND lease_until = :until", params);
+						+ " WHERE " + in("id", "behind") + " AND lease_owner = :owner AND lease_until = :until", params);
 			}
-			return this.named.query("SELECT " + COLUMNS + " FROM " + this.table + " WHERE id IN (:candidates)"
+			return this.named.query("SELECT " + COLUMNS + " FROM " + this.table + " WHERE " + in("id", "candidates")
 					+ " AND lease_owner = :owner AND lease_until = :until ORDER BY id", params, ROW);
 		});
 	}
@@ -254,8 +338,10 @@ public final class OutboxStore implements OutboxOperations {
 	 */
 	int markSent(String owner, Collection<Long> ids, long now) {
 		return bookkeeping(() -> this.named.update("UPDATE " + this.table + " SET status = 'SENT', sent_at = :now,"
-				+ " lease_owner = NULL, lease_until = NULL WHERE id IN (:ids) AND lease_owner = :owner AND status = 'NEW'",
-				new MapSqlParameterSource("ids", ids).addValue("owner", owner).addValue("now", now)));
+				+ " lease_owner = NULL, lease_until = NULL WHERE " + in("id", "ids") + " AND lease_owner IN (:owner, :writer)"
+				+ " AND status = 'NEW'", new MapSqlParameterSource("ids", values(ids)).addValue("owner", owner)
+					.addValue("writer", writer(owner))
+					.addValue("now", now)));
 	}
 
 	/**
@@ -264,8 +350,8 @@ public final class OutboxStore implements OutboxOperations {
 	 */
 	int markRetry(String owner, long id, int attempts, String error, long nextAttemptAt) {
 		return this.jdbc.update("UPDATE " + this.table + " SET attempts = ?, last_error = ?, next_attempt_at = ?,"
-				+ " lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ? AND status = 'NEW'", attempts,
-				truncate(error), nextAttemptAt, id, owner);
+				+ " lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner IN (?, ?) AND status = 'NEW'",
+				attempts, truncate(error), nextAttemptAt, id, owner, writer(owner));
 	}
 
 	/**
@@ -274,8 +360,8 @@ public final class OutboxStore implements OutboxOperations {
 	 */
 	int markFailed(String owner, long id, int attempts, String error) {
 		return this.jdbc.update("UPDATE " + this.table + " SET status = 'FAILED', attempts = ?, last_error = ?,"
-				+ " lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ? AND status = 'NEW'", attempts,
-				truncate(error), id, owner);
+				+ " lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner IN (?, ?) AND status = 'NEW'",
+				attempts, truncate(error), id, owner, writer(owner));
 	}
 
 	/**
@@ -284,7 +370,8 @@ public final class OutboxStore implements OutboxOperations {
 	 */
 	int release(String owner, Collection<Long> ids) {
 		return this.named.update("UPDATE " + this.table + " SET lease_owner = NULL, lease_until = NULL"
-				+ " WHERE id IN (:ids) AND lease_owner = :owner", new MapSqlParameterSource("ids", ids).addValue("owner", owner));
+				+ " WHERE id IN (:ids) AND lease_owner IN (:owner, :writer)",
+				new MapSqlParameterSource("ids", ids).addValue("owner", owner).addValue("writer", writer(owner)));
 	}
 
 	/**
@@ -292,21 +379,41 @@ public final class OutboxStore implements OutboxOperations {
 	 * @return how many leases were extended
 	 */
 	int renew(String owner, long now, long leaseUntil) {
-		return this.jdbc.update("UPDATE " + this.table + " SET lease_until = ? WHERE lease_owner = ? AND status = 'NEW'"
-				+ " AND lease_until >= ?", leaseUntil, owner, now);
+		return this.jdbc.update("UPDATE " + this.table + " SET lease_until = ? WHERE lease_owner IN (?, ?)"
+				+ " AND status = 'NEW' AND lease_until >= ?", leaseUntil, owner, writer(owner), now);
 	}
 
 	/**
-	 * Delete confirmed rows sent before a time, at most {@code limit} of them.
-	 * @return how many were deleted
+	 * Delete, among the {@code limit} confirmed rows with the lowest ids, those sent before a time. The cost is
+	 * bounded by {@code limit} however many confirmed rows are kept (rows are confirmed roughly in id order, so the
+	 * lowest ids are the first to expire).
+	 * @return how many were deleted, and the earliest time one of the rows looked at and kept expires
 	 */
-	int deleteSent(long sentBefore, int limit) {
-		if (this.deleteWithLimit) {
-			return this.jdbc.update("DELETE FROM " + this.table + " WHERE status = 'SENT' AND sent_at < ? ORDER BY id LIMIT ?",
-					sentBefore, limit);
-		}
-		return this.jdbc.update("DELETE FROM " + this.table + " WHERE id IN (SELECT id FROM " + this.table
-				+ " WHERE status = 'SENT' AND sent_at < ? ORDER BY id LIMIT ?)", sentBefore, limit);
+	Sweep deleteSent(long sentBefore, int limit) {
+		List<Long> expired = new java.util.ArrayList<>();
+		long[] nextExpiry = { Long.MAX_VALUE };
+		this.jdbc.query("SELECT id, sent_at FROM " + this.table + " WHERE status = 'SENT' ORDER BY id LIMIT ?",
+				(ResultSet rs) -> {
+					long sentAt = rs.getLong(2);
+					if (sentAt < sentBefore) {
+						expired.add(rs.getLong(1));
+					}
+					else {
+						nextExpiry[0] = Math.min(nextExpiry[0], sentAt);
+					}
+				}, limit);
+		int deleted = expired.isEmpty() ? 0 : this.named.update("DELETE FROM " + this.table
+				+ " WHERE id IN (:ids) AND status = 'SENT'", new MapSqlParameterSource("ids", expired));
+		return new Sweep(deleted, expired.size() >= limit, (nextExpiry[0] == Long.MAX_VALUE) ? null : nextExpiry[0]);
+	}
+
+	/**
+	 * What a retention sweep did.
+	 * @param deleted how many rows it deleted
+	 * @param more whether every row it looked at had expired, a full batch (more may have)
+	 * @param firstKeptSentAt the earliest confirmation time of a row it looked at and kept, if any
+	 */
+	record Sweep(int deleted, boolean more, @Nullable Long firstKeptSentAt) {
 	}
 
 	/**

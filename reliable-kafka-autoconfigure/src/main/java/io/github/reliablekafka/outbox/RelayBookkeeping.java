@@ -73,6 +73,15 @@ final class RelayBookkeeping {
 
 	private void markSent(List<Long> ids) {
 		try {
+			doMarkSent(ids);
+		}
+		finally {
+			this.events.accept(new Marked(ids));
+		}
+	}
+
+	private void doMarkSent(List<Long> ids) {
+		try {
 			int marked = this.store.markSent(this.owner, ids, System.currentTimeMillis());
 			if (marked < ids.size()) {
 				logger.warn("{} of {} confirmed outbox rows were no longer leased to this relay (their lease ran out "
@@ -96,6 +105,13 @@ final class RelayBookkeeping {
 				executor.shutdownNow();
 			}
 		}
+	}
+
+	/**
+	 * Rows whose mark was written (or could not be: they stay leased until their lease runs out).
+	 * @param ids the rows
+	 */
+	record Marked(List<Long> ids) {
 	}
 
 	private static ExecutorService daemonExecutor(String name) {

@@ -290,6 +290,132 @@ abstract class AbstractOutboxTests {
 			.containsExactly("00000000-0000-7000-8000-000000000002");
 	}
 
+	@Test
+	void aRowWrittenUnderItsWritersLeaseIsTakenByNoPollAndAdmittedByItsWriter() {
+		ConfigurableApplicationContext context = start();
+		context.getBean(OutboxRelay.class).stop();
+		OutboxStore store = context.getBean(OutboxStore.class);
+		long now = System.currentTimeMillis();
+		store.insert(row("00000000-0000-7000-8000-000000000001", "k", now - 5_000, now), "relay-a", now + 60_000);
+		store.insert(row("00000000-0000-7000-8000-000000000002", "k", now - 5_000, now));
+		assertThat(store.claimDue("relay-b", now, now + 60_000, 10, false)).as("another instance's poll").isEmpty();
+		assertThat(store.claimDue("relay-a", now, now + 60_001, 10, false))
+			.as("its writer's own poll: the row may still be on its way from the commit to the relay").isEmpty();
+		List<OutboxStore.Admitted> admitted = store.admitCommitted("relay-a", now, false,
+				List.of("00000000-0000-7000-8000-000000000001"));
+		assertThat(admitted).extracting(OutboxStore.Admitted::messageId)
+			.containsExactly("00000000-0000-7000-8000-000000000001");
+		long id = admitted.get(0).id();
+		assertThat(store.markSent("relay-b", List.of(id), now)).as("fenced by the writer's lease").isZero();
+		assertThat(store.markSent("relay-a", List.of(id), now)).isEqualTo(1);
+		assertThat(store.claimDue("relay-b", now, now + 60_002, 10, false)).extracting(OutboxRow::messageId)
+			.containsExactly("00000000-0000-7000-8000-000000000002");
+	}
+
+	@Test
+	void aWrittenRowBehindAnEarlierRowOfItsKeyHeldElsewhereIsGivenBackNotAdmitted() {
+		ConfigurableApplicationContext context = start();
+		context.getBean(OutboxRelay.class).stop();
+		OutboxStore store = context.getBean(OutboxStore.class);
+		long now = System.currentTimeMillis();
+		store.insert(row("00000000-0000-7000-8000-000000000001", "k", now - 5_000, now));
+		List<OutboxRow> heldByB = store.claimDue("relay-b", now, now + 60_000, 10, false);
+		assertThat(heldByB).hasSize(1);
+		store.insert(row("00000000-0000-7000-8000-000000000002", "k", now - 5_000, now), "relay-a", now + 60_000);
+		store.insert(row("00000000-0000-7000-8000-000000000003", "other", now - 5_000, now), "relay-a", now + 60_000);
+		assertThat(store.admitCommitted("relay-a", now, false,
+				List.of("00000000-0000-7000-8000-000000000002", "00000000-0000-7000-8000-000000000003")))
+			.extracting(OutboxStore.Admitted::messageId)
+			.containsExactly("00000000-0000-7000-8000-000000000003");
+		assertThat(store.claimDue("relay-c", now, now + 60_000, 10, false)).as("k's row waits behind relay-b's")
+			.isEmpty();
+		store.markSent("relay-b", List.of(heldByB.get(0).id()), now);
+		assertThat(store.claimDue("relay-c", now, now + 60_001, 10, false))
+			.as("given back, not leased: it goes in k's line").extracting(OutboxRow::messageId)
+			.containsExactly("00000000-0000-7000-8000-000000000002");
+	}
+
+	@Test
+	void anAdmittedRowNamesTheEarlierRowsOfItsKeyUnderTheSameWritersLease() {
+		ConfigurableApplicationContext context = start();
+		context.getBean(OutboxRelay.class).stop();
+		OutboxStore store = context.getBean(OutboxStore.class);
+		long now = System.currentTimeMillis();
+		store.insert(row("00000000-0000-7000-8000-000000000001", "k", now, now), "relay-a", now + 60_000);
+		store.insert(row("00000000-0000-7000-8000-000000000002", "k", now, now), "relay-a", now + 60_000);
+		store.insert(row("00000000-0000-7000-8000-000000000003", "other", now, now), "relay-a", now + 60_000);
+		// the second row's notice came first: its relay must learn that the first is its own and not here yet
+		List<OutboxStore.Admitted> admitted = store.admitCommitted("relay-a", now, false,
+				List.of("00000000-0000-7000-8000-000000000002", "00000000-0000-7000-8000-000000000003"));
+		assertThat(admitted).extracting(OutboxStore.Admitted::messageId)
+			.containsExactly("00000000-0000-7000-8000-000000000002", "00000000-0000-7000-8000-000000000003");
+		assertThat(admitted.get(0).writerRowsBefore()).containsExactly(admitted.get(0).id() - 1);
+		assertThat(admitted.get(1).writerRowsBefore()).isEmpty();
+	}
+
+	@Test
+	void aWritersLeaseRunsOutLikeAClaimsLease() {
+		ConfigurableApplicationContext context = start();
+		context.getBean(OutboxRelay.class).stop();
+		OutboxStore store = context.getBean(OutboxStore.class);
+		long now = System.currentTimeMillis();
+		store.insert(row("00000000-0000-7000-8000-000000000001", "k", now - 5_000, now), "relay-a", now + 100);
+		List<OutboxRow> taken = store.claimDue("relay-b", now + 200, now + 60_000, 10, false);
+		assertThat(taken).as("its writer died: another instance takes it once the lease ran out").hasSize(1);
+		assertThat(store.admitCommitted("relay-a", now + 300, false, List.of("00000000-0000-7000-8000-000000000001")))
+			.isEmpty();
+		assertThat(store.markSent("relay-a", List.of(taken.get(0).id()), now + 300)).isZero();
+		assertThat(store.markSent("relay-b", List.of(taken.get(0).id()), now + 300)).isEqualTo(1);
+	}
+
+	@Test
+	void aClaimThatRacesAnotherForOneKeysLineKeepsNoRowBehindTheOthers() {
+		ConfigurableApplicationContext context = start();
+		context.getBean(OutboxRelay.class).stop();
+		OutboxStore store = context.getBean(OutboxStore.class);
+		long now = System.currentTimeMillis();
+		store.insert(row("00000000-0000-7000-8000-000000000001", "k", now, now));
+		store.insert(row("00000000-0000-7000-8000-000000000002", "k", now, now));
+		List<OutboxRow> claimedByA = new ArrayList<>();
+		// relay-b chooses k's whole line; before it leases it, relay-a leases the line's first row
+		store.afterCandidates(() -> {
+			store.afterCandidates(() -> {
+			});
+			claimedByA.addAll(store.claimDue("relay-a", now, now + 60_000, 1, false));
+		});
+		List<OutboxRow> claimedByB = store.claimDue("relay-b", now, now + 60_001, 10, false);
+		store.afterCandidates(() -> {
+		});
+		assertThat(claimedByA).extracting(OutboxRow::messageId).containsExactly("00000000-0000-7000-8000-000000000001");
+		assertThat(claimedByB).as("relay-b must not keep k's second row while relay-a holds the first").isEmpty();
+		assertThat(store.claimDue("relay-a", now, now + 60_002, 10, false))
+			.as("given back, the second row goes to the holder of the first").extracting(OutboxRow::messageId)
+			.containsExactly("00000000-0000-7000-8000-000000000002");
+	}
+
+	@Test
+	void theRetentionSweepLooksAtTheOldestConfirmedRowsOnlyAndSaysWhenTheNextExpires() {
+		ConfigurableApplicationContext context = start();
+		context.getBean(OutboxRelay.class).stop();
+		OutboxStore store = context.getBean(OutboxStore.class);
+		long now = System.currentTimeMillis();
+		for (int i = 1; i <= 4; i++) {
+			store.insert(row("00000000-0000-7000-8000-00000000000" + i, "k" + i, now, now));
+		}
+		List<Long> ids = store.claimDue("relay-a", now, now + 60_000, 10, false).stream().map(OutboxRow::id).toList();
+		store.markSent("relay-a", ids.subList(0, 2), now - 10_000);
+		store.markSent("relay-a", ids.subList(2, 3), now);
+		OutboxStore.Sweep partial = store.deleteSent(now - 5_000, 1);
+		assertThat(partial.deleted()).isEqualTo(1);
+		assertThat(partial.more()).as("a full batch expired: there may be more").isTrue();
+		OutboxStore.Sweep rest = store.deleteSent(now - 5_000, 10);
+		assertThat(rest.deleted()).isEqualTo(1);
+		assertThat(rest.more()).isFalse();
+		assertThat(rest.firstKeptSentAt()).isEqualTo(now);
+		assertThat(rows("SELECT COUNT(*) FROM rk_outbox")).as("the young confirmed row and the unconfirmed one")
+			.isEqualTo(2);
+	}
+
 	private static OutboxRow row(String messageId, String key, long createdAt, long notBefore) {
 		return new OutboxRow(0, messageId, "t", key, new byte[0], null, createdAt, notBefore, 0);
 	}
