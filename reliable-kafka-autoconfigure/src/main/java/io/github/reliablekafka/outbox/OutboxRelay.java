@@ -270,6 +270,7 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 	}
 
 	private void run() {
+		createProducer();
 		while (this.running) {
 			try {
 				handle(nextEvents());
@@ -299,6 +300,19 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 			}
 		}
 		drainAndRelease();
+	}
+
+	/**
+	 * Create the producer now (it connects in the background), not on the first send after a commit.
+	 */
+	private void createProducer() {
+		try {
+			this.kafka.execute((producer) -> null);
+		}
+		catch (RuntimeException ex) {
+			logger.debug("Outbox relay could not create its producer yet; it will on its first send: {}",
+					KafkaErrors.describe(ex));
+		}
 	}
 
 	private List<Object> nextEvents() throws InterruptedException {
