@@ -4,13 +4,19 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.ToDoubleFunction;
+import java.util.stream.Collectors;
 
 import io.github.reliablekafka.autoconfigure.outbox.ReliableKafkaOutboxAutoConfiguration;
 import io.github.reliablekafka.autoconfigure.producer.ReliableKafkaProducerAutoConfiguration;
@@ -63,16 +69,19 @@ final class OutboxBenchmark {
 		try {
 			transactions(servers, schemaUrl, true, 1_000); // warm-up
 			transactions(servers, schemaUrl, false, 1_000);
-			double[] duals = new double[ROUNDS];
-			double[] outboxes = new double[ROUNDS];
+			Round[] duals = new Round[ROUNDS];
+			Round[] outboxes = new Round[ROUNDS];
 			for (int round = 0; round < ROUNDS; round++) { // alternating: both see the same drift of the machine
 				duals[round] = transactions(servers, schemaUrl, false, TRANSACTIONS);
 				outboxes[round] = transactions(servers, schemaUrl, true, TRANSACTIONS);
-				System.out.printf("outbox benchmark round %d: dual write %s tx/s, outbox %s tx/s%n", round + 1,
-						Benchmarks.rate(duals[round]), Benchmarks.rate(outboxes[round]));
+				System.out.printf("outbox benchmark round %d: dual write %s tx/s (p99 %.0f ms; CPU us/tx: %s), outbox %s "
+						+ "tx/s (p99 %.0f ms; CPU us/tx: %s)%n", round + 1, Benchmarks.rate(duals[round].rate()),
+						duals[round].p99Millis(), CpuUse.describe(duals[round].cpuMicros()),
+						Benchmarks.rate(outboxes[round].rate()), outboxes[round].p99Millis(),
+						CpuUse.describe(outboxes[round].cpuMicros()));
 			}
-			double dual = Benchmarks.median(duals);
-			double outbox = Benchmarks.median(outboxes);
+			double dual = median(duals, Round::rate);
+			double outbox = median(outboxes, Round::rate);
 			double relay = relay(servers, schemaUrl);
 			System.out.printf("outbox benchmark: dual write %s tx/s, outbox %s tx/s, relay %s rows/s%n",
 					Benchmarks.rate(dual), Benchmarks.rate(outbox), Benchmarks.rate(relay));
@@ -83,14 +92,21 @@ final class OutboxBenchmark {
 					+ " transactions each inserting one order row in PostgreSQL and sending one ~100-byte message: "
 					+ "with the outbox (the message recorded in the transaction and published after the commit, "
 					+ "`publish-mode=immediate`), and the same transaction followed by a plain `KafkaTemplate.send` "
-					+ "after the commit (the unsafe dual write; acks=all both). Relay: a backlog of "
-					+ String.format("%,d", BACKLOG) + " committed rows (`publish-mode=relay`, relay stopped while they "
-					+ "are written) published by one instance's relay to the broker. Targets: ratio >= 0.8; relay "
-					+ ">= 10,000 rows/s.\n\n"
-					+ "| Dual write (tx/s) | Outbox (tx/s) | Outbox / dual write | Relay (rows/s) |\n"
-					+ "| --- | --- | --- | --- |\n"
-					+ String.format("| %s | %s | %s | %s |%n%n", Benchmarks.rate(dual), Benchmarks.rate(outbox),
-							Benchmarks.ratio(outbox / dual), Benchmarks.rate(relay));
+					+ "after the commit (the unsafe dual write; acks=all both). Commit to acknowledgement: from the "
+					+ "commit's return to the completion of the send's future, 99th percentile (median of the rounds). "
+					+ "Relay: a backlog of " + String.format("%,d", BACKLOG) + " committed rows (`publish-mode=relay`, "
+					+ "relay stopped while they are written) published by one instance's relay to the broker. "
+					+ "Targets: ratio >= 0.8; relay >= 10,000 rows/s; p99 commit to acknowledgement < 1 s.\n\n"
+					+ "| Dual write (tx/s) | Outbox (tx/s) | Outbox / dual write | p99 commit to ack, dual write | "
+					+ "p99 commit to ack, outbox | Relay (rows/s) |\n"
+					+ "| --- | --- | --- | --- | --- | --- |\n"
+					+ String.format("| %s | %s | %s | %.0f ms | %.0f ms | %s |%n%n", Benchmarks.rate(dual),
+							Benchmarks.rate(outbox), Benchmarks.ratio(outbox / dual), median(duals, Round::p99Millis),
+							median(outboxes, Round::p99Millis), Benchmarks.rate(relay))
+					+ "CPU time per transaction in the median round, microseconds (PostgreSQL's processes; this JVM's "
+					+ "threads: the application's, the producers' network threads, the relay's, and the in-JVM broker "
+					+ "with everything else): dual write " + CpuUse.describe(medianRound(duals).cpuMicros())
+					+ "; outbox " + CpuUse.describe(medianRound(outboxes).cpuMicros()) + ".\n\n";
 		}
 		finally {
 			try (Connection connection = DriverManager.getConnection(url);
@@ -100,10 +116,21 @@ final class OutboxBenchmark {
 		}
 	}
 
-	private static String rates(double[] values) {
-		return java.util.Arrays.stream(values)
-			.mapToObj(Benchmarks::rate)
-			.collect(java.util.stream.Collectors.joining(" / "));
+	private static String rates(Round[] rounds) {
+		return Arrays.stream(rounds)
+			.map((round) -> Benchmarks.rate(round.rate()))
+			.collect(Collectors.joining(" / "));
+	}
+
+	private static double median(Round[] rounds, ToDoubleFunction<Round> value) {
+		return Benchmarks.median(Arrays.stream(rounds).mapToDouble(value).toArray());
+	}
+
+	/** The round whose rate is the median. */
+	private static Round medianRound(Round[] rounds) {
+		Round[] sorted = rounds.clone();
+		Arrays.sort(sorted, Comparator.comparingDouble(Round::rate));
+		return sorted[sorted.length / 2];
 	}
 
 	private static ConfigurableApplicationContext start(String servers, String url, boolean outbox, String... more) {
@@ -119,7 +146,14 @@ final class OutboxBenchmark {
 			.run(args.toArray(String[]::new));
 	}
 
-	static double transactions(String servers, String url, boolean outbox, int count) throws Exception {
+	/**
+	 * One round: the transactions' rate, the 99th percentile of commit-to-acknowledgement times, and the CPU time per
+	 * transaction (from the first transaction until every message was acknowledged).
+	 */
+	record Round(double rate, double p99Millis, Map<String, Double> cpuMicros) {
+	}
+
+	static Round transactions(String servers, String url, boolean outbox, int count) throws Exception {
 		String topic = Benchmarks.newTopic(servers, "bench-outbox", 3);
 		Map<String, Object> producer = new HashMap<>();
 		producer.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
@@ -129,29 +163,37 @@ final class OutboxBenchmark {
 		DefaultKafkaProducerFactory<String, String> factory = new DefaultKafkaProducerFactory<>(producer);
 		KafkaTemplate<String, String> plain = new KafkaTemplate<>(factory);
 		String padding = "x".repeat(80);
+		long[] latencies = new long[count];
+		CountDownLatch acknowledged = new CountDownLatch(count);
 		try (ConfigurableApplicationContext context = start(servers, url, outbox)) {
 			JdbcTemplate jdbc = context.getBean(JdbcTemplate.class);
 			jdbc.execute("CREATE TABLE IF NOT EXISTS bench_orders (id VARCHAR(64) PRIMARY KEY, body VARCHAR(256))");
 			TransactionTemplate transactions = context.getBean(TransactionTemplate.class);
 			ReliableKafkaTemplate reliable = outbox ? context.getBean(ReliableKafkaTemplate.class) : null;
+			plain.execute((created) -> null); // both producers exist before the clock starts (the relay's does)
 			ExecutorService threads = Executors.newFixedThreadPool(THREADS);
 			List<Future<?>> futures = new ArrayList<>();
+			CpuUse cpuBefore = CpuUse.now();
 			long start = System.nanoTime();
 			for (int t = 0; t < THREADS; t++) {
 				int thread = t;
 				futures.add(threads.submit(() -> {
 					for (int i = thread; i < count; i += THREADS) {
+						int n = i;
 						String id = topic + "-" + i;
 						String body = "{\"order\":\"" + id + "\",\"p\":\"" + padding + "\"}";
-						transactions.executeWithoutResult((status) -> {
+						CompletableFuture<?> sent = transactions.execute((status) -> {
 							jdbc.update("INSERT INTO bench_orders (id, body) VALUES (?, ?)", id, body);
-							if (reliable != null) {
-								reliable.send(topic, id, body);
-							}
+							return (reliable != null) ? reliable.send(topic, id, body) : null;
 						});
+						long committed = System.nanoTime();
 						if (reliable == null) {
-							plain.send(topic, id, body); // after the commit: lost if the process dies here
+							sent = plain.send(topic, id, body); // after the commit: lost if the process dies here
 						}
+						sent.whenComplete((result, failure) -> {
+							latencies[n] = (failure == null) ? System.nanoTime() - committed : Long.MAX_VALUE;
+							acknowledged.countDown();
+						});
 					}
 					return null;
 				}));
@@ -160,9 +202,17 @@ final class OutboxBenchmark {
 				future.get(10, TimeUnit.MINUTES);
 			}
 			double rate = count / ((System.nanoTime() - start) / 1e9);
-			threads.shutdown();
 			plain.flush();
-			return rate;
+			if (!acknowledged.await(2, TimeUnit.MINUTES)) {
+				throw new IllegalStateException(acknowledged.getCount() + " of " + count + " messages not acknowledged");
+			}
+			Map<String, Double> cpu = CpuUse.now().since(cpuBefore, count);
+			threads.shutdown();
+			Arrays.sort(latencies);
+			if (latencies[count - 1] == Long.MAX_VALUE) {
+				throw new IllegalStateException("a send failed");
+			}
+			return new Round(rate, latencies[(int) Math.ceil(count * 0.99) - 1] / 1e6, cpu);
 		}
 		finally {
 			factory.destroy();
