@@ -1,10 +1,11 @@
 package io.github.reliablekafka.outbox;
 
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 
 import io.github.reliablekafka.producer.SendFuture;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -17,13 +18,20 @@ import org.springframework.kafka.support.SendResult;
 /**
  * The futures of this instance's sends, by message id, until Kafka confirms the message (whoever publishes it),
  * the transaction rolls back, or the confirmation time-out passes. Bounded in time, hence in memory.
+ *
+ * <p>
+ * Committed sends are also queued in commit order, so that the time-outs and the oldest waiting sends are found from
+ * the head of that queue (the sends confirmed meanwhile are dropped from it there), without walking every send in
+ * flight.
  */
 final class LocalSends {
 
 	private final Map<String, Tracked> tracked = new ConcurrentHashMap<>();
 
+	private final Queue<Tracked> byCommit = new ConcurrentLinkedQueue<>();
+
 	SendFuture track(String messageId, ProducerRecord<String, byte[]> record) {
-		Tracked entry = new Tracked(record, new SendFuture(messageId));
+		Tracked entry = new Tracked(messageId, record, new SendFuture(messageId));
 		this.tracked.put(messageId, entry);
 		return entry.future;
 	}
@@ -33,6 +41,7 @@ final class LocalSends {
 		if (entry != null) {
 			entry.committedAt = now;
 			entry.deadline = now + confirmTimeoutMillis;
+			this.byCommit.add(entry);
 		}
 	}
 
@@ -47,6 +56,7 @@ final class LocalSends {
 	void fail(String messageId, Throwable cause) {
 		Tracked entry = this.tracked.remove(messageId);
 		if (entry != null) {
+			entry.done = true;
 			entry.future.completeExceptionally(cause);
 		}
 	}
@@ -54,6 +64,7 @@ final class LocalSends {
 	void confirmed(String messageId, RecordMetadata metadata) {
 		Tracked entry = this.tracked.remove(messageId);
 		if (entry != null) {
+			entry.done = true;
 			entry.future.complete(new SendResult<>(entry.record, metadata));
 		}
 	}
@@ -72,27 +83,31 @@ final class LocalSends {
 	 * Return up to {@code limit} committed messages waiting for confirmation since before a time, oldest first.
 	 */
 	List<String> committedBefore(long time, int limit) {
-		List<Map.Entry<String, Tracked>> waiting = new ArrayList<>();
-		this.tracked.forEach((id, entry) -> {
-			if (entry.committedAt > 0 && entry.committedAt < time) {
-				waiting.add(Map.entry(id, entry));
+		List<String> waiting = new ArrayList<>();
+		for (Tracked entry : this.byCommit) {
+			if (waiting.size() >= limit || entry.committedAt >= time) {
+				break;
 			}
-		});
-		waiting.sort(Comparator.comparingLong((Map.Entry<String, Tracked> entry) -> entry.getValue().committedAt));
-		return waiting.stream().limit(limit).map(Map.Entry::getKey).toList();
+			if (!entry.done) {
+				waiting.add(entry.messageId);
+			}
+		}
+		return waiting;
 	}
 
 	/**
 	 * Fail the futures whose confirmation time-out passed; the messages stay in the outbox.
 	 */
 	void expire(long now) {
-		this.tracked.forEach((id, entry) -> {
-			if (entry.deadline <= now) {
-				fail(id, new OutboxPendingException("Message rk-id=" + id + " to topic " + entry.record.topic()
-						+ " is committed in the outbox but Kafka did not confirm it in time; it is not lost and is "
-						+ "still being published", id));
+		Tracked head;
+		while ((head = this.byCommit.peek()) != null && (head.done || head.deadline <= now)) {
+			this.byCommit.poll();
+			if (!head.done) {
+				fail(head.messageId, new OutboxPendingException("Message rk-id=" + head.messageId + " to topic "
+						+ head.record.topic() + " is committed in the outbox but Kafka did not confirm it in time; it is "
+						+ "not lost and is still being published", head.messageId));
 			}
-		});
+		}
 	}
 
 	int size() {
@@ -100,6 +115,8 @@ final class LocalSends {
 	}
 
 	private static final class Tracked {
+
+		final String messageId;
 
 		final ProducerRecord<String, byte[]> record;
 
@@ -109,7 +126,10 @@ final class LocalSends {
 
 		volatile long deadline = Long.MAX_VALUE;
 
-		Tracked(ProducerRecord<String, byte[]> record, SendFuture future) {
+		volatile boolean done;
+
+		Tracked(String messageId, ProducerRecord<String, byte[]> record, SendFuture future) {
+			this.messageId = messageId;
 			this.record = record;
 			this.future = future;
 		}

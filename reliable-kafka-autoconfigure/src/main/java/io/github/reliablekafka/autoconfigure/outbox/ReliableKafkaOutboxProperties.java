@@ -180,7 +180,8 @@ public class ReliableKafkaOutboxProperties {
 		private int batchSize = 500;
 
 		/**
-		 * How long a claim holds its rows; renewed while they are being published.
+		 * How long a claim, or in immediate mode the instance that writes a row, holds its rows; renewed while they
+		 * are being published. Rows of an instance that died are taken over once it has run out.
 		 */
 		private Duration lease = Duration.ofSeconds(30);
 
