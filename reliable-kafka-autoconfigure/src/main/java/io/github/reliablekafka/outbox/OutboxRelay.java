@@ -15,6 +15,11 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
+import io.github.reliablekafka.outbox.RelayEvents.Claimed;
+import io.github.reliablekafka.outbox.RelayEvents.Committed;
+import io.github.reliablekafka.outbox.RelayEvents.Outcome;
+import io.github.reliablekafka.outbox.RelayEvents.Scheduled;
+import io.github.reliablekafka.outbox.RelayEvents.Wake;
 import io.github.reliablekafka.outbox.RelayLanes.Held;
 import io.github.reliablekafka.outbox.RelayLanes.Lane;
 import io.github.reliablekafka.producer.ReliableSendException;
@@ -34,15 +39,16 @@ import org.springframework.kafka.support.SendResult;
 /**
  * Publishes committed outbox rows until Kafka confirms them. One thread per instance holds the claimed rows (leases
  * fenced by this instance's owner token), hands them to Kafka in key order (one unconfirmed row per key at a time),
- * and records failed attempts with their back-off. Claims run one at a time, in order, on a second thread, and the
- * marking of confirmed rows as {@code SENT} (in batches) on a third, so that sending goes on while the database
- * works; claimed rows come back to the relay thread in the order they were claimed. It renews its leases while it works, releases
- * what it holds when it stops, and deletes confirmed rows after the retention period.
+ * and records failed attempts with their back-off. Claims (and, in immediate mode, the admissions of the rows this
+ * instance wrote under its writer lease) run one at a time, in order, on a second thread, and the marking of confirmed
+ * rows as {@code SENT} (in batches) on a third, so that sending goes on while the database works; their rows come
+ * back to the relay thread in the order they were asked for. It renews its leases while it works, releases what it
+ * holds when it stops, and deletes confirmed rows after the retention period.
  *
  * <p>
- * <b>Fencing:</b> every update of a claimed row names this instance's owner token: once a lease ran out and another
- * instance claimed the row, this instance can neither mark nor re-send it. A row is never sent once its lease is
- * within a third of its end.
+ * <b>Fencing:</b> every update of a leased row names this instance's tokens (owner and writer): once a lease ran out
+ * and another instance claimed the row, this instance can neither mark nor re-send it. A row is never sent once its
+ * lease is within a third of its end.
  */
 public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 
@@ -50,21 +56,10 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 
 	private static final int MARK_BATCH = 500;
 
-	/**
-	 * Rows committed by this instance are claimed together once this long has passed since the first of them (or once
-	 * a batch of them waits): fewer, larger statements leave the database to the application's own transactions.
-	 */
-	private static final long COMMITTED_WINDOW_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
 
 	/** Confirmed rows are marked sent in one statement at most this often (or once MARK_BATCH of them wait). */
 	private static final long MARK_INTERVAL_MILLIS = 50;
 
-	private static final int RETENTION_BATCH = 1_000;
-
-	/** The longest a retention sweep that found nothing to delete waits for the next. */
-	private static final long SWEEP_IDLE_MAX_MILLIS = TimeUnit.MINUTES.toMillis(10);
-
-	private static final long SWEEP_INTERVAL_MILLIS = 5_000;
 
 	private final OutboxStore store;
 
@@ -78,6 +73,10 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 
 	private final LocalSends localSends = new LocalSends();
 
+	private final RelayHousekeeping housekeeping;
+
+	private final WrittenRows written;
+
 	private final AtomicLong published = new AtomicLong();
 
 	private final AtomicLong failed = new AtomicLong();
@@ -87,8 +86,6 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 
 	private final List<Long> toMark = new ArrayList<>();
 
-	/** Rows confirmed by Kafka whose mark has not been written yet (relay thread). */
-	private final Set<Long> confirmedUnmarked = new HashSet<>();
 
 	private final Map<String, Long> pausedTopics = new HashMap<>();
 
@@ -100,15 +97,8 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 
 	private long nextHousekeeping;
 
-	private long nextRetentionSweep;
-
-	private long nextSweep;
-
 	private long nextMarkFlush;
 
-	private final List<Committed> committedRows = new ArrayList<>();
-
-	private long committedSince;
 
 	private long errorBackoffUntil;
 
@@ -145,6 +135,8 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 		this.listener = listener;
 		this.resources = resources;
 		this.bookkeeping = new RelayBookkeeping(store, this.owner, this.events::add);
+		this.housekeeping = new RelayHousekeeping(store, this.localSends, settings);
+		this.written = new WrittenRows(store, this.owner, this.localSends);
 	}
 
 	/**
@@ -321,8 +313,8 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 		if (!this.toMark.isEmpty()) {
 			wait = Math.min(wait, this.nextMarkFlush - now);
 		}
-		if (!this.committedRows.isEmpty()) {
-			wait = Math.min(wait, 1 + (this.committedSince + COMMITTED_WINDOW_NANOS - System.nanoTime()) / 1_000_000);
+		if (!this.written.isEmpty()) {
+			wait = Math.min(wait, this.written.waitMillis());
 		}
 		if (now < this.errorBackoffUntil) {
 			wait = this.errorBackoffUntil - now;
@@ -342,16 +334,13 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 				handleOutcome(outcome);
 			}
 			else if (event instanceof Committed row) {
-				if (this.committedRows.isEmpty()) {
-					this.committedSince = System.nanoTime();
-				}
-				this.committedRows.add(row);
+				this.written.committed(row);
 			}
 			else if (event instanceof Claimed claimed) {
 				claimed(claimed);
 			}
 			else if (event instanceof RelayBookkeeping.Marked marked) {
-				this.confirmedUnmarked.removeAll(marked.ids());
+				this.written.marked(marked.ids());
 			}
 			else if (event instanceof Scheduled scheduled) {
 				this.nextClaim = Math.min(this.nextClaim, scheduled.dueAt());
@@ -360,12 +349,7 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 				this.nextClaim = 0;
 			}
 		}
-		if (this.committedRows.isEmpty() || (this.committedRows.size() < this.settings.batchSize()
-				&& System.nanoTime() - this.committedSince < COMMITTED_WINDOW_NANOS)) {
-			return;
-		}
-		List<Committed> committed = List.copyOf(this.committedRows);
-		this.committedRows.clear();
+		List<Committed> committed = this.written.takeIfDue(this.settings.batchSize());
 		// saturated (the broker is slow or down): the rows go back to the table and wait there for a claim
 		boolean saturated = this.lanes.size() > this.settings.batchSize() * 8;
 		for (int from = 0; from < committed.size(); from += this.settings.batchSize()) {
@@ -380,41 +364,9 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 					this.store.releaseCommitted(this.owner, messageIds);
 					return new Claimed(false, List.of(), until, drops, null, null);
 				}
-				return admit(messageIds, until, drops, failedBlocks);
+				return this.written.admit(messageIds, until, drops, failedBlocks);
 			}, (failure) -> new Claimed(false, List.of(), until, drops, null, failure));
 		}
-	}
-
-	/**
-	 * Admit rows this instance just committed under its writer lease (on the claims thread): they are published from
-	 * the records kept for their futures, without reading them back.
-	 */
-	private Claimed admit(List<String> messageIds, long until, long drops, boolean failedBlocks) {
-		long started = System.nanoTime();
-		List<OutboxStore.Admitted> admitted = this.store.admitCommitted(this.owner, System.currentTimeMillis(),
-				failedBlocks, messageIds);
-		List<OutboxRow> rows = new ArrayList<>(admitted.size());
-		Map<Long, ProducerRecord<String, byte[]>> records = new HashMap<>();
-		Map<Long, List<Long>> writerRowsBefore = new HashMap<>();
-		List<Long> unknown = new ArrayList<>();
-		for (OutboxStore.Admitted row : admitted) {
-			ProducerRecord<String, byte[]> record = this.localSends.record(row.messageId());
-			if (record == null) {
-				unknown.add(row.id()); // its future is gone (timed out): the poll reads it from the table
-			}
-			else {
-				rows.add(new OutboxRow(row.id(), row.messageId(), record.topic(), record.key(), record.value(), null, 0,
-						0, 0));
-				records.put(row.id(), record);
-				if (!row.writerRowsBefore().isEmpty()) {
-					writerRowsBefore.put(row.id(), row.writerRowsBefore());
-				}
-			}
-		}
-		releaseRows(unknown);
-		logger.debug("Admitted {} of {} committed rows in {} ms", rows.size(), messageIds.size(),
-				(System.nanoTime() - started) / 1_000_000);
-		return new Claimed(false, rows, until, drops, null, null, records, writerRowsBefore);
 	}
 
 	/**
@@ -451,8 +403,8 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 			List<Long> giveBack = new ArrayList<>();
 			Set<Long> kept = new HashSet<>();
 			for (OutboxRow row : claimed.rows()) {
-				if (this.lanes.droppedSince(row, claimed.drops()) || !ownRowsBeforeAreHere(
-						claimed.writerRowsBefore().getOrDefault(row.id(), List.of()), kept)) {
+				if (this.lanes.droppedSince(row, claimed.drops()) || !this.written.rowsBeforeAreHere(
+						claimed.writerRowsBefore().getOrDefault(row.id(), List.of()), kept, this.lanes)) {
 					giveBack.add(row.id());
 				}
 				else {
@@ -477,21 +429,6 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 		if (!this.claimInFlight && this.committedClaimsInFlight == 0) {
 			this.lanes.forgetDrops();
 		}
-	}
-
-	/**
-	 * Whether this instance has every earlier row of an admitted row's key that it wrote: held (or admitted just
-	 * before it), or confirmed and waiting for its mark. One still on its way from its commit (its transaction
-	 * committed before the admitted row's was written, but its own notice has not come yet) must go first, so the
-	 * admitted row is given back to wait in its key's line.
-	 */
-	private boolean ownRowsBeforeAreHere(List<Long> rowsBefore, Set<Long> admittedBefore) {
-		for (long id : rowsBefore) {
-			if (!admittedBefore.contains(id) && !this.lanes.holds(id) && !this.confirmedUnmarked.contains(id)) {
-				return false;
-			}
-		}
-		return true;
 	}
 
 	private void claimIfDue() {
@@ -576,7 +513,7 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 		if (outcome.failure() == null) {
 			this.lanes.done(entry);
 			this.toMark.add(entry.row.id());
-			this.confirmedUnmarked.add(entry.row.id());
+			this.written.confirmed(entry.row.id());
 			this.published.incrementAndGet();
 			this.listener.onSuccess(entry.record, outcome.result().getRecordMetadata(), entry.row.attempts() + 1);
 			this.localSends.confirmed(entry.row.messageId(), outcome.result().getRecordMetadata());
@@ -667,47 +604,7 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 			return;
 		}
 		this.nextHousekeeping = now + this.settings.pollInterval().toMillis();
-		this.localSends.expire(now);
-		confirmPublishedElsewhere(now);
-		deleteExpired(now);
-	}
-
-	/**
-	 * Complete the futures of this instance's messages that another instance published.
-	 */
-	private void confirmPublishedElsewhere(long now) {
-		if (now < this.nextSweep) {
-			return;
-		}
-		this.nextSweep = now + SWEEP_INTERVAL_MILLIS;
-		List<String> waiting = this.localSends.committedBefore(now - 2 * this.settings.pollInterval().toMillis(),
-				MARK_BATCH);
-		if (!waiting.isEmpty()) {
-			this.store.statuses(waiting).forEach((messageId, status) -> {
-				if (status == OutboxStatus.SENT) {
-					this.localSends.confirmedElsewhere(messageId);
-				}
-			});
-		}
-	}
-
-	/**
-	 * Delete confirmed rows older than the retention, a batch at a time; when none is left to delete, wait until the
-	 * first row kept expires (at most {@link #SWEEP_IDLE_MAX_MILLIS}), not one poll interval.
-	 */
-	private void deleteExpired(long now) {
-		if (now < this.nextRetentionSweep) {
-			return;
-		}
-		long retention = this.settings.retention().toMillis();
-		for (int round = 0; round < 10; round++) {
-			OutboxStore.Sweep sweep = this.store.deleteSent(now - retention, RETENTION_BATCH);
-			if (!sweep.more()) {
-				long next = (sweep.firstKeptSentAt() != null) ? sweep.firstKeptSentAt() + retention : now + retention;
-				this.nextRetentionSweep = Math.min(Math.max(next, now), now + SWEEP_IDLE_MAX_MILLIS);
-				return;
-			}
-		}
+		this.housekeeping.run(now);
 	}
 
 	/**
@@ -730,9 +627,7 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 			this.bookkeeping.shutdown(deadline); // the marks and claims asked for run to their end
 			List<Object> left = new ArrayList<>();
 			this.events.drainTo(left);
-			List<String> notAdmitted = new ArrayList<>();
-			this.committedRows.forEach((row) -> notAdmitted.add(row.messageId()));
-			this.committedRows.clear();
+			List<String> notAdmitted = new ArrayList<>(this.written.drain());
 			for (Object event : left) {
 				if (event instanceof Claimed claimed) {
 					claimed(claimed);
@@ -781,44 +676,6 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 
 	Duration pollInterval() {
 		return this.settings.pollInterval();
-	}
-
-	private record Outcome(Held entry, @Nullable SendResult<String, byte[]> result, @Nullable Throwable failure) {
-	}
-
-	private record Committed(String messageId, long leaseUntil) {
-	}
-
-	/**
-	 * What a claim leased to this instance.
-	 * @param poll whether the poll's claim of due rows, else a claim of just-committed rows
-	 * @param rows the rows, by id
-	 * @param leaseUntil their lease's end
-	 * @param drops the relay's drop count when the claim was asked for
-	 * @param nextDue when a poll found nothing: the next delayed row's due time, if any
-	 * @param failure why the claim failed, if it did
-	 * @param records the records of rows admitted from this instance's own sends, by row id (others are read from
-	 * the rows)
-	 * @param writerRowsBefore for admitted rows: the earlier rows of their key under this instance's writer lease
-	 */
-	private record Claimed(boolean poll, List<OutboxRow> rows, long leaseUntil, long drops, @Nullable Long nextDue,
-			@Nullable RuntimeException failure, Map<Long, ProducerRecord<String, byte[]>> records,
-			Map<Long, List<Long>> writerRowsBefore) {
-
-		Claimed(boolean poll, List<OutboxRow> rows, long leaseUntil, long drops, @Nullable Long nextDue,
-				@Nullable RuntimeException failure) {
-			this(poll, rows, leaseUntil, drops, nextDue, failure, Map.of(), Map.of());
-		}
-
-	}
-
-	private record Scheduled(long dueAt) {
-	}
-
-	private enum Wake {
-
-		INSTANCE
-
 	}
 
 }
