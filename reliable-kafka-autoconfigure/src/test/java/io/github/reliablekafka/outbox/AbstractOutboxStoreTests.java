@@ -1,0 +1,251 @@
+package io.github.reliablekafka.outbox;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+import io.github.reliablekafka.testing.KafkaTestSupport;
+import io.github.reliablekafka.testing.TestDatabase;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The outbox table's rules, run on each database through a subclass, straight on the store (the relay stopped): who
+ * may claim what, in which order, fenced by which lease; the writer lease and its admission; the retention sweep. The
+ * end-to-end contract, with a real broker and faults, is {@link AbstractOutboxTests}.
+ */
+abstract class AbstractOutboxStoreTests {
+
+	private TestDatabase database;
+
+	private final List<ConfigurableApplicationContext> contexts = new ArrayList<>();
+
+	protected abstract TestDatabase createDatabase();
+
+	@BeforeEach
+	void createDatabaseForTest() {
+		this.database = createDatabase();
+	}
+
+	@AfterEach
+	void closeEverything() {
+		Collections.reverse(this.contexts);
+		this.contexts.forEach(ConfigurableApplicationContext::close);
+		this.database.close();
+	}
+
+	/** The store of an application whose relay is stopped: every claim in a test is the test's own. */
+	private OutboxStore store() {
+		ConfigurableApplicationContext context = OutboxTestApplication.start(this.database.url(),
+				KafkaTestSupport.bootstrapServers());
+		this.contexts.add(context);
+		context.getBean(OutboxRelay.class).stop();
+		return context.getBean(OutboxStore.class);
+	}
+
+	private long rows(String sql) {
+		Long count = new JdbcTemplate(this.database.dataSource()).queryForObject(sql, Long.class);
+		return (count != null) ? count : 0;
+	}
+
+	@Test
+	void anExpiredLeaseCanNeitherMarkNorReleaseARowAnotherRelayClaimed() {
+		OutboxStore store = store();
+		long now = System.currentTimeMillis();
+		store.insert(row("00000000-0000-7000-8000-000000000001", "k", now, now));
+		List<OutboxRow> claimedByA = store.claimDue("relay-a", now, now + 100, 10, false);
+		assertThat(claimedByA).hasSize(1);
+		assertThat(store.claimDue("relay-b", now + 50, now + 60_000, 10, false)).as("lease of A still valid")
+			.isEmpty();
+		List<OutboxRow> claimedByB = store.claimDue("relay-b", now + 200, now + 60_000, 10, false);
+		assertThat(claimedByB).hasSize(1);
+		long id = claimedByB.get(0).id();
+		assertThat(store.markSent("relay-a", List.of(id), now + 300)).isZero();
+		assertThat(store.markRetry("relay-a", id, 1, "late", now)).isZero();
+		assertThat(store.release("relay-a", List.of(id))).isZero();
+		assertThat(store.renew("relay-a", now + 300, now + 60_000)).isZero();
+		assertThat(store.markSent("relay-b", List.of(id), now + 300)).isEqualTo(1);
+	}
+
+	@Test
+	void aKeysLaterRowsAreNotClaimedWhileAnEarlierOneIsHeldElsewhereOrWaitsForItsRetry() {
+		OutboxStore store = store();
+		long now = System.currentTimeMillis();
+		for (int i = 1; i <= 3; i++) {
+			store.insert(row("00000000-0000-7000-8000-00000000000" + i, "k", now, now));
+		}
+		store.insert(row("00000000-0000-7000-8000-000000000009", "other", now, now));
+		store.insert(row("00000000-0000-7000-8000-000000000008", null, now, now));
+		List<OutboxRow> first = store.claimDue("relay-a", now, now + 60_000, 1, false);
+		assertThat(first).extracting(OutboxRow::messageId).containsExactly("00000000-0000-7000-8000-000000000001");
+		assertThat(store.claimDue("relay-b", now, now + 60_000, 10, false)).as("k is held by relay-a's row")
+			.extracting(OutboxRow::key)
+			.containsExactly("other", null);
+		assertThat(store.claimDue("relay-a", now, now + 60_001, 10, false))
+			.as("the holder of k's first row takes the rest of k's line")
+			.extracting(OutboxRow::messageId)
+			.containsExactly("00000000-0000-7000-8000-000000000002", "00000000-0000-7000-8000-000000000003");
+		List<Long> later = store.claimDue("relay-a", now, now + 60_002, 10, false).stream().map(OutboxRow::id).toList();
+		assertThat(later).isEmpty();
+		store.markRetry("relay-a", first.get(0).id(), 1, "broker down", now + 60_000);
+		store.release("relay-a", List.of(first.get(0).id() + 1, first.get(0).id() + 2));
+		assertThat(store.claimDue("relay-b", now, now + 60_003, 10, false))
+			.as("a row waiting for its retry holds its key").isEmpty();
+		assertThat(store.claimDue("relay-b", now + 60_000, now + 120_000, 10, false))
+			.as("once due again, it goes first, followed by its key's line")
+			.extracting(OutboxRow::key)
+			.containsExactly("k", "k", "k");
+	}
+
+	@Test
+	void thePollLeavesRowsYoungerThanItsGraceToTheirWriterAndTheyHoldTheirKey() {
+		OutboxStore store = store();
+		long now = System.currentTimeMillis();
+		store.insert(row("00000000-0000-7000-8000-000000000001", "k", now, now)); // just committed
+		store.insert(row("00000000-0000-7000-8000-000000000002", "k", now - 5_000, now)); // later, an older clock
+		store.insert(row("00000000-0000-7000-8000-000000000003", "old", now - 5_000, now));
+		assertThat(store.claimDue("relay-a", now, now + 60_000, 10, false, now - 1_000))
+			.as("the young row is its writer's; it holds k's later row")
+			.extracting(OutboxRow::messageId)
+			.containsExactly("00000000-0000-7000-8000-000000000003");
+		assertThat(store.claimDue("relay-a", now + 2_000, now + 60_001, 10, false, now + 1_000))
+			.as("once older than the grace, k's line goes in order")
+			.extracting(OutboxRow::messageId)
+			.containsExactly("00000000-0000-7000-8000-000000000001", "00000000-0000-7000-8000-000000000002");
+	}
+
+	@Test
+	void aDelayedRowDoesNotHoldItsKey() {
+		OutboxStore store = store();
+		long now = System.currentTimeMillis();
+		store.insert(row("00000000-0000-7000-8000-000000000001", "k", now, now + 60_000));
+		store.insert(row("00000000-0000-7000-8000-000000000002", "k", now, now));
+		assertThat(store.claimDue("relay-a", now, now + 60_000, 10, false)).extracting(OutboxRow::messageId)
+			.containsExactly("00000000-0000-7000-8000-000000000002");
+	}
+
+	@Test
+	void aRowWrittenUnderItsWritersLeaseIsTakenByNoPollAndAdmittedByItsWriter() {
+		OutboxStore store = store();
+		long now = System.currentTimeMillis();
+		store.insert(row("00000000-0000-7000-8000-000000000001", "k", now - 5_000, now), "relay-a", now + 60_000);
+		store.insert(row("00000000-0000-7000-8000-000000000002", "k", now - 5_000, now));
+		assertThat(store.claimDue("relay-b", now, now + 60_000, 10, false)).as("another instance's poll").isEmpty();
+		assertThat(store.claimDue("relay-a", now, now + 60_001, 10, false))
+			.as("its writer's own poll: the row may still be on its way from the commit to the relay").isEmpty();
+		List<OutboxStore.Admitted> admitted = store.admitCommitted("relay-a", now, false,
+				List.of("00000000-0000-7000-8000-000000000001"));
+		assertThat(admitted).extracting(OutboxStore.Admitted::messageId)
+			.containsExactly("00000000-0000-7000-8000-000000000001");
+		long id = admitted.get(0).id();
+		assertThat(store.markSent("relay-b", List.of(id), now)).as("fenced by the writer's lease").isZero();
+		assertThat(store.markSent("relay-a", List.of(id), now)).isEqualTo(1);
+		assertThat(store.claimDue("relay-b", now, now + 60_002, 10, false)).extracting(OutboxRow::messageId)
+			.containsExactly("00000000-0000-7000-8000-000000000002");
+	}
+
+	@Test
+	void aWrittenRowBehindAnEarlierRowOfItsKeyHeldElsewhereIsGivenBackNotAdmitted() {
+		OutboxStore store = store();
+		long now = System.currentTimeMillis();
+		store.insert(row("00000000-0000-7000-8000-000000000001", "k", now - 5_000, now));
+		List<OutboxRow> heldByB = store.claimDue("relay-b", now, now + 60_000, 10, false);
+		assertThat(heldByB).hasSize(1);
+		store.insert(row("00000000-0000-7000-8000-000000000002", "k", now - 5_000, now), "relay-a", now + 60_000);
+		store.insert(row("00000000-0000-7000-8000-000000000003", "other", now - 5_000, now), "relay-a", now + 60_000);
+		assertThat(store.admitCommitted("relay-a", now, false,
+				List.of("00000000-0000-7000-8000-000000000002", "00000000-0000-7000-8000-000000000003")))
+			.extracting(OutboxStore.Admitted::messageId)
+			.containsExactly("00000000-0000-7000-8000-000000000003");
+		assertThat(store.claimDue("relay-c", now, now + 60_000, 10, false)).as("k's row waits behind relay-b's")
+			.isEmpty();
+		store.markSent("relay-b", List.of(heldByB.get(0).id()), now);
+		assertThat(store.claimDue("relay-c", now, now + 60_001, 10, false))
+			.as("given back, not leased: it goes in k's line").extracting(OutboxRow::messageId)
+			.containsExactly("00000000-0000-7000-8000-000000000002");
+	}
+
+	@Test
+	void anAdmittedRowNamesTheEarlierRowsOfItsKeyUnderTheSameWritersLease() {
+		OutboxStore store = store();
+		long now = System.currentTimeMillis();
+		store.insert(row("00000000-0000-7000-8000-000000000001", "k", now, now), "relay-a", now + 60_000);
+		store.insert(row("00000000-0000-7000-8000-000000000002", "k", now, now), "relay-a", now + 60_000);
+		store.insert(row("00000000-0000-7000-8000-000000000003", "other", now, now), "relay-a", now + 60_000);
+		// the second row's notice came first: its relay must learn that the first is its own and not here yet
+		List<OutboxStore.Admitted> admitted = store.admitCommitted("relay-a", now, false,
+				List.of("00000000-0000-7000-8000-000000000002", "00000000-0000-7000-8000-000000000003"));
+		assertThat(admitted).extracting(OutboxStore.Admitted::messageId)
+			.containsExactly("00000000-0000-7000-8000-000000000002", "00000000-0000-7000-8000-000000000003");
+		assertThat(admitted.get(0).writerRowsBefore()).containsExactly(admitted.get(0).id() - 1);
+		assertThat(admitted.get(1).writerRowsBefore()).isEmpty();
+	}
+
+	@Test
+	void aWritersLeaseRunsOutLikeAClaimsLease() {
+		OutboxStore store = store();
+		long now = System.currentTimeMillis();
+		store.insert(row("00000000-0000-7000-8000-000000000001", "k", now - 5_000, now), "relay-a", now + 100);
+		List<OutboxRow> taken = store.claimDue("relay-b", now + 200, now + 60_000, 10, false);
+		assertThat(taken).as("its writer died: another instance takes it once the lease ran out").hasSize(1);
+		assertThat(store.admitCommitted("relay-a", now + 300, false, List.of("00000000-0000-7000-8000-000000000001")))
+			.isEmpty();
+		assertThat(store.markSent("relay-a", List.of(taken.get(0).id()), now + 300)).isZero();
+		assertThat(store.markSent("relay-b", List.of(taken.get(0).id()), now + 300)).isEqualTo(1);
+	}
+
+	@Test
+	void aClaimThatRacesAnotherForOneKeysLineKeepsNoRowBehindTheOthers() {
+		OutboxStore store = store();
+		long now = System.currentTimeMillis();
+		store.insert(row("00000000-0000-7000-8000-000000000001", "k", now, now));
+		store.insert(row("00000000-0000-7000-8000-000000000002", "k", now, now));
+		List<OutboxRow> claimedByA = new ArrayList<>();
+		// relay-b chooses k's whole line; before it leases it, relay-a leases the line's first row
+		store.afterCandidates(() -> {
+			store.afterCandidates(() -> {
+			});
+			claimedByA.addAll(store.claimDue("relay-a", now, now + 60_000, 1, false));
+		});
+		List<OutboxRow> claimedByB = store.claimDue("relay-b", now, now + 60_001, 10, false);
+		store.afterCandidates(() -> {
+		});
+		assertThat(claimedByA).extracting(OutboxRow::messageId).containsExactly("00000000-0000-7000-8000-000000000001");
+		assertThat(claimedByB).as("relay-b must not keep k's second row while relay-a holds the first").isEmpty();
+		assertThat(store.claimDue("relay-a", now, now + 60_002, 10, false))
+			.as("given back, the second row goes to the holder of the first").extracting(OutboxRow::messageId)
+			.containsExactly("00000000-0000-7000-8000-000000000002");
+	}
+
+	@Test
+	void theRetentionSweepLooksAtTheOldestConfirmedRowsOnlyAndSaysWhenTheNextExpires() {
+		OutboxStore store = store();
+		long now = System.currentTimeMillis();
+		for (int i = 1; i <= 4; i++) {
+			store.insert(row("00000000-0000-7000-8000-00000000000" + i, "k" + i, now, now));
+		}
+		List<Long> ids = store.claimDue("relay-a", now, now + 60_000, 10, false).stream().map(OutboxRow::id).toList();
+		store.markSent("relay-a", ids.subList(0, 2), now - 10_000);
+		store.markSent("relay-a", ids.subList(2, 3), now);
+		OutboxStore.Sweep partial = store.deleteSent(now - 5_000, 1);
+		assertThat(partial.deleted()).isEqualTo(1);
+		assertThat(partial.more()).as("a full batch expired: there may be more").isTrue();
+		OutboxStore.Sweep rest = store.deleteSent(now - 5_000, 10);
+		assertThat(rest.deleted()).isEqualTo(1);
+		assertThat(rest.more()).isFalse();
+		assertThat(rest.firstKeptSentAt()).isEqualTo(now);
+		assertThat(rows("SELECT COUNT(*) FROM rk_outbox")).as("the young confirmed row and the unconfirmed one")
+			.isEqualTo(2);
+	}
+
+	private static OutboxRow row(String messageId, String key, long createdAt, long notBefore) {
+		return new OutboxRow(0, messageId, "t", key, new byte[0], null, createdAt, notBefore, 0);
+	}
+
+}
