@@ -8,10 +8,10 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -223,7 +223,7 @@ public final class OutboxStore implements OutboxOperations {
 			.addValue("ids", values(messageIds))
 			.addValue("writer", writer(owner));
 		return bookkeeping(() -> {
-			Map<Long, Admitted> admitted = new java.util.LinkedHashMap<>();
+			Map<Long, Admitted> admitted = new LinkedHashMap<>();
 			this.named.query("SELECT c.id, c.message_id, w.id FROM " + this.table + " c LEFT JOIN " + this.table
 					+ " w ON w.key_hash = c.key_hash AND w.id < c.id AND w.lease_owner = :writer"
 					+ " AND w.lease_until >= :now WHERE " + in("c.message_id", "ids")
@@ -234,8 +234,9 @@ public final class OutboxStore implements OutboxOperations {
 					+ " AND o.not_before <= :now AND NOT (o.lease_owner IS NOT NULL AND o.lease_owner IN (:owner, :writer)"
 					+ " AND o.lease_until >= :now)) ORDER BY c.id, w.id", params,
 					(ResultSet rs) -> {
+						String messageId = rs.getString(2);
 						Admitted row = admitted.computeIfAbsent(rs.getLong(1),
-								(id) -> new Admitted(id, readString(rs, 2), new ArrayList<>()));
+								(id) -> new Admitted(id, messageId, new ArrayList<>()));
 						long before = rs.getLong(3);
 						if (!rs.wasNull()) {
 							row.writerRowsBefore().add(before);
@@ -251,15 +252,6 @@ public final class OutboxStore implements OutboxOperations {
 			}
 			return List.copyOf(admitted.values());
 		});
-	}
-
-	private static String readString(ResultSet rs, int column) {
-		try {
-			return rs.getString(column);
-		}
-		catch (java.sql.SQLException ex) {
-			throw new IllegalStateException(ex);
-		}
 	}
 
 	/**
