@@ -1,17 +1,11 @@
 package io.github.reliablekafka.outbox;
 
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 
-import io.github.reliablekafka.testing.KafkaTestSupport;
-import io.github.reliablekafka.testing.TestDatabase;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.context.ConfigurableApplicationContext;
-import org.springframework.jdbc.core.JdbcTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -20,38 +14,13 @@ import static org.assertj.core.api.Assertions.assertThat;
  * may claim what, in which order, fenced by which lease; the writer lease and its admission; the retention sweep. The
  * end-to-end contract, with a real broker and faults, is {@link AbstractOutboxTests}.
  */
-abstract class AbstractOutboxStoreTests {
-
-	private TestDatabase database;
-
-	private final List<ConfigurableApplicationContext> contexts = new ArrayList<>();
-
-	protected abstract TestDatabase createDatabase();
-
-	@BeforeEach
-	void createDatabaseForTest() {
-		this.database = createDatabase();
-	}
-
-	@AfterEach
-	void closeEverything() {
-		Collections.reverse(this.contexts);
-		this.contexts.forEach(ConfigurableApplicationContext::close);
-		this.database.close();
-	}
+abstract class AbstractOutboxStoreTests extends OutboxDatabaseTestSupport {
 
 	/** The store of an application whose relay is stopped: every claim in a test is the test's own. */
 	private OutboxStore store() {
-		ConfigurableApplicationContext context = OutboxTestApplication.start(this.database.url(),
-				KafkaTestSupport.bootstrapServers());
-		this.contexts.add(context);
+		ConfigurableApplicationContext context = start();
 		context.getBean(OutboxRelay.class).stop();
 		return context.getBean(OutboxStore.class);
-	}
-
-	private long rows(String sql) {
-		Long count = new JdbcTemplate(this.database.dataSource()).queryForObject(sql, Long.class);
-		return (count != null) ? count : 0;
 	}
 
 	@Test

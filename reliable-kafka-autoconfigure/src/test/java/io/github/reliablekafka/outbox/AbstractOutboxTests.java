@@ -3,7 +3,6 @@ package io.github.reliablekafka.outbox;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -25,15 +24,12 @@ import io.github.reliablekafka.testing.ChildJvm;
 import io.github.reliablekafka.testing.DeliveryReport;
 import io.github.reliablekafka.testing.ForkedKafka;
 import io.github.reliablekafka.testing.KafkaTestSupport;
-import io.github.reliablekafka.testing.TestDatabase;
 import io.github.reliablekafka.testing.TopicWatcher;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.config.ConfigResource;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.context.ConfigurableApplicationContext;
@@ -48,36 +44,7 @@ import static org.awaitility.Awaitility.await;
 /**
  * The outbox's contract, run on each database through a subclass: real database, real broker.
  */
-abstract class AbstractOutboxTests {
-
-	private TestDatabase database;
-
-	private final List<ConfigurableApplicationContext> contexts = new ArrayList<>();
-
-	protected abstract TestDatabase createDatabase();
-
-	@BeforeEach
-	void createDatabaseForTest() {
-		this.database = createDatabase();
-	}
-
-	@AfterEach
-	void closeEverything() {
-		Collections.reverse(this.contexts);
-		this.contexts.forEach(ConfigurableApplicationContext::close);
-		this.database.close();
-	}
-
-	private ConfigurableApplicationContext startOn(String bootstrapServers, String... properties) {
-		ConfigurableApplicationContext context = OutboxTestApplication.start(this.database.url(), bootstrapServers,
-				properties);
-		this.contexts.add(context);
-		return context;
-	}
-
-	private ConfigurableApplicationContext start(String... properties) {
-		return startOn(KafkaTestSupport.bootstrapServers(), properties);
-	}
+abstract class AbstractOutboxTests extends OutboxDatabaseTestSupport {
 
 	@Test
 	void rollbackPublishesNothingAndCommitPublishesExactlyTheCommittedRows() throws Exception {
@@ -172,7 +139,7 @@ abstract class AbstractOutboxTests {
 			List<ConsumerRecord<String, byte[]>> all = watcher.readFor(Duration.ofSeconds(2));
 			Set<String> onTopic = watcher.ids();
 			DeliveryReport report = DeliveryReport.of(committed, all, (record) -> 0L)
-				.print("outbox fuzz 8 threads x 2000 (" + this.database.kind() + ")");
+				.print("outbox fuzz 8 threads x 2000 (" + database().kind() + ")");
 			System.out.printf("committed=%d rolled back=%d rolled back yet on the topic=%d%n", committed.size(),
 					rolledBack.size(), rolledBack.stream().filter(onTopic::contains).count());
 			assertThat(onTopic).isEqualTo(committed);
@@ -197,7 +164,7 @@ abstract class AbstractOutboxTests {
 			watcher.awaitIds(sent, Duration.ofMinutes(1));
 			List<ConsumerRecord<String, byte[]>> all = watcher.readFor(Duration.ofSeconds(2));
 			DeliveryReport report = DeliveryReport.of(sent, all, AbstractOutboxTests::sequence)
-				.print("two relays (" + this.database.kind() + ")");
+				.print("two relays (" + database().kind() + ")");
 			System.out.printf("published by relay 1: %d, by relay 2: %d%n",
 					first.getBean(OutboxRelay.class).publishedCount(), second.getBean(OutboxRelay.class).publishedCount());
 			assertThat(report.lost()).isZero();
@@ -289,7 +256,7 @@ abstract class AbstractOutboxTests {
 		String topic = KafkaTestSupport.newTopic("outbox-dberror", 1);
 		ConfigurableApplicationContext context = start("reliable.kafka.outbox.table=rk_missing_table",
 				"reliable.kafka.outbox.initialize-schema=never");
-		JdbcTemplate jdbc = new JdbcTemplate(this.database.dataSource());
+		JdbcTemplate jdbc = new JdbcTemplate(database().dataSource());
 		jdbc.execute("CREATE TABLE business_row (id INT PRIMARY KEY)");
 		ReliableKafkaTemplate template = context.getBean(ReliableKafkaTemplate.class);
 		assertThatExceptionOfType(OutboxWriteException.class)
@@ -376,7 +343,7 @@ abstract class AbstractOutboxTests {
 				System.out.printf("broker killed and back after %d ms; slowest transaction %d ms while it was down%n",
 						downMillis.get(), slowestCommitMillis.get());
 				DeliveryReport report = DeliveryReport.of(committed, all, AbstractOutboxTests::sequence)
-					.print("noCommittedMessageIsLostWhenBrokerIsKilled (" + this.database.kind() + ")");
+					.print("noCommittedMessageIsLostWhenBrokerIsKilled (" + database().kind() + ")");
 				if (report.reorders() > 0) {
 					String key = all.get(0).key();
 					System.out.println("DIAGNOSTIC key " + key + ": " + all.stream()
@@ -393,10 +360,10 @@ abstract class AbstractOutboxTests {
 	@Test
 	void noCommittedMessageIsLostWhenTheApplicationIsKilled() throws Exception {
 		String topic = KafkaTestSupport.newTopic("outbox-app-kill", 4);
-		JdbcTemplate jdbc = new JdbcTemplate(this.database.dataSource());
+		JdbcTemplate jdbc = new JdbcTemplate(database().dataSource());
 		jdbc.execute("CREATE TABLE business_event (id BIGINT PRIMARY KEY, message_id VARCHAR(36) NOT NULL)");
 		try (ChildJvm child = ChildJvm.of(OutboxWriterApplication.class.getName())
-			.args(this.database.url(), KafkaTestSupport.bootstrapServers(), topic)
+			.args(database().url(), KafkaTestSupport.bootstrapServers(), topic)
 			.start()) {
 			child.awaitLine("committed 1000", Duration.ofSeconds(90));
 			Thread.sleep(ThreadLocalRandom.current().nextLong(200, 1_500));
@@ -411,7 +378,7 @@ abstract class AbstractOutboxTests {
 			watcher.awaitIds(committed, Duration.ofSeconds(60));
 			DeliveryReport report = DeliveryReport.of(committed, watcher.readFor(Duration.ofSeconds(1)),
 					AbstractOutboxTests::sequence)
-				.print("noCommittedMessageIsLostWhenTheApplicationIsKilled (" + this.database.kind() + ")");
+				.print("noCommittedMessageIsLostWhenTheApplicationIsKilled (" + database().kind() + ")");
 			assertThat(report.lost()).isZero();
 			assertThat(report.reorders()).isZero();
 		}
@@ -436,11 +403,6 @@ abstract class AbstractOutboxTests {
 				.get(30, TimeUnit.SECONDS);
 		}
 		Thread.sleep(500); // let the broker apply it
-	}
-
-	private long rows(String sql) {
-		Long count = new JdbcTemplate(this.database.dataSource()).queryForObject(sql, Long.class);
-		return (count != null) ? count : 0;
 	}
 
 	static String idOf(CompletableFuture<SendResult<String, byte[]>> future) {
