@@ -82,9 +82,11 @@ final class OutboxBenchmark {
 			}
 			double dual = median(duals, Round::rate);
 			double outbox = median(outboxes, Round::rate);
-			double relay = relay(servers, schemaUrl);
-			System.out.printf("outbox benchmark: dual write %s tx/s, outbox %s tx/s, relay %s rows/s%n",
-					Benchmarks.rate(dual), Benchmarks.rate(outbox), Benchmarks.rate(relay));
+			Backlog backlog = relay(servers, schemaUrl);
+			double relay = backlog.rate();
+			System.out.printf("outbox benchmark: dual write %s tx/s, outbox %s tx/s, relay %s rows/s (CPU us/row: %s)%n",
+					Benchmarks.rate(dual), Benchmarks.rate(outbox), Benchmarks.rate(relay),
+					CpuUse.describe(backlog.cpuMicros()));
 			return "## Transactional outbox (issue 3)\n\n"
 					+ "Business transactions per second (median of " + ROUNDS + " alternating rounds after a warm-up; "
 					+ "the rounds: dual write " + rates(duals) + ", outbox " + rates(outboxes) + "), " + THREADS
@@ -106,7 +108,8 @@ final class OutboxBenchmark {
 					+ "CPU time per transaction in the median round, microseconds (PostgreSQL's processes; this JVM's "
 					+ "threads: the application's, the producers' network threads, the relay's, and the in-JVM broker "
 					+ "with everything else): dual write " + CpuUse.describe(medianRound(duals).cpuMicros())
-					+ "; outbox " + CpuUse.describe(medianRound(outboxes).cpuMicros()) + ".\n\n";
+					+ "; outbox " + CpuUse.describe(medianRound(outboxes).cpuMicros()) + ". CPU time per row while the "
+					+ "relay published the backlog: " + CpuUse.describe(backlog.cpuMicros()) + ".\n\n";
 		}
 		finally {
 			try (Connection connection = DriverManager.getConnection(url);
@@ -219,7 +222,11 @@ final class OutboxBenchmark {
 		}
 	}
 
-	static double relay(String servers, String url) throws Exception {
+	/** The relay's rate on a backlog, and the CPU time per row. */
+	record Backlog(double rate, Map<String, Double> cpuMicros) {
+	}
+
+	static Backlog relay(String servers, String url) throws Exception {
 		String topic = Benchmarks.newTopic(servers, "bench-relay", 3);
 		String padding = "x".repeat(80);
 		try (ConfigurableApplicationContext context = start(servers, url, true,
@@ -237,6 +244,7 @@ final class OutboxBenchmark {
 				});
 			}
 			long before = relay.publishedCount();
+			CpuUse cpuBefore = CpuUse.now();
 			long start = System.nanoTime();
 			relay.start();
 			while (relay.publishedCount() - before < BACKLOG) {
@@ -246,7 +254,8 @@ final class OutboxBenchmark {
 							+ BACKLOG + " rows in 10 minutes");
 				}
 			}
-			return BACKLOG / ((System.nanoTime() - start) / 1e9);
+			double rate = BACKLOG / ((System.nanoTime() - start) / 1e9);
+			return new Backlog(rate, CpuUse.now().since(cpuBefore, BACKLOG));
 		}
 	}
 
