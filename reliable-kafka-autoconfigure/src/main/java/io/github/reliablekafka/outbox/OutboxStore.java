@@ -115,13 +115,15 @@ public final class OutboxStore implements OutboxOperations {
 	private <T> T bookkeeping(java.util.function.Supplier<T> work) {
 		return this.bookkeepingTransactions.execute((status) -> {
 			if (this.relaxedCommits) {
-				// custom plans: a plan cached while the table was small (or before it was analyzed) must not outlive
-				// that; with one statement text per list parameter (see #in), only the planning is repeated
-				// no bitmap scans: every statement here reaches its rows through an index, in the index's order (a
-				// planner that believes few rows are new, as before the table's first ANALYZE, took a bitmap of every
-				// new row and sorted it instead of reading the oldest few in order)
+				// planned per execution: a plan cached while the table was small or not yet analyzed must not outlive
+				// that (a generic admission plan made on a small table searched every unfinished row below each
+				// admitted one); with one statement text per list parameter (see #in), only the planning is repeated.
+				// No sequential or bitmap scans: every statement here reaches its rows through an index, in the
+				// index's order (a planner that believed few rows were new, before the table's first ANALYZE, took
+				// a bitmap of every new row and sorted it instead of reading the oldest few in order)
 				this.jdbc.queryForObject("SELECT set_config('synchronous_commit', 'off', true),"
 						+ " set_config('plan_cache_mode', 'force_custom_plan', true),"
+						+ " set_config('enable_seqscan', 'off', true),"
 						+ " set_config('enable_bitmapscan', 'off', true)", (rs, row) -> 0);
 			}
 			return work.get();
