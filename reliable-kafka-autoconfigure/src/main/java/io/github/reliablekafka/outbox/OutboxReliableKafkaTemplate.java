@@ -1,11 +1,15 @@
 package io.github.reliablekafka.outbox;
 
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+
+import javax.sql.DataSource;
 
 import io.github.reliablekafka.producer.ReliableKafkaTemplate;
 import io.github.reliablekafka.producer.ReliableRecords;
@@ -17,8 +21,9 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.dao.DataAccessException;
-import org.springframework.jdbc.core.ConnectionCallback;
+import org.springframework.jdbc.UncategorizedSQLException;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DataSourceUtils;
 import org.springframework.kafka.support.SendResult;
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
@@ -71,6 +76,7 @@ public final class OutboxReliableKafkaTemplate implements ReliableKafkaTemplate 
 
 	private SendFuture record(String topic, @Nullable String key, @Nullable Object payload) {
 		ProducerRecord<String, byte[]> record = this.records.create(topic, key, payload);
+		checkTransaction();
 		String messageId = RkHeaders.id(record.headers());
 		SendFuture future = this.relay.track(messageId, record);
 		long leaseUntil = this.relay.writerLeaseUntil();
@@ -116,6 +122,7 @@ public final class OutboxReliableKafkaTemplate implements ReliableKafkaTemplate 
 			Duration delay) {
 		Assert.isTrue(!delay.isNegative(), "delay must not be negative");
 		ProducerRecord<String, byte[]> record = this.records.create(topic, key, payload);
+		checkTransaction();
 		String messageId = RkHeaders.id(record.headers());
 		long dueAt = System.currentTimeMillis() + delay.toMillis();
 		write(record, messageId, dueAt, 0);
@@ -151,12 +158,6 @@ public final class OutboxReliableKafkaTemplate implements ReliableKafkaTemplate 
 	 * Write the row; leased to this instance's writer token until {@code leaseUntil} when that is positive.
 	 */
 	private void write(ProducerRecord<String, byte[]> record, String messageId, long notBefore, long leaseUntil) {
-		if (TransactionSynchronizationManager.isActualTransactionActive()) {
-			Boolean autoCommit = this.jdbc.execute((ConnectionCallback<Boolean>) (connection) -> connection.getAutoCommit());
-			Assert.state(!Boolean.TRUE.equals(autoCommit), () -> "The current transaction does not include the outbox's "
-					+ "DataSource: writing to table " + this.store.table() + " would commit at once, and a rollback "
-					+ "could not take the message back. Use a transaction manager for that DataSource.");
-		}
 		OutboxRow row = new OutboxRow(0, messageId, record.topic(), record.key(), record.value(),
 				HeaderCodec.encode(record.headers()), System.currentTimeMillis(), notBefore, 0);
 		try {
@@ -167,6 +168,38 @@ public final class OutboxReliableKafkaTemplate implements ReliableKafkaTemplate 
 			throw new OutboxWriteException("Could not write message rk-id=" + messageId + " for topic " + record.topic()
 					+ " to outbox table " + this.store.table() + "; the caller's transaction must roll back and nothing "
 					+ "was sent: " + ex.getMostSpecificCause().getMessage(), ex);
+		}
+	}
+
+	/**
+	 * Refuse to write inside a transaction that does not include the outbox's data source (before anything is
+	 * tracked or written).
+	 */
+	private void checkTransaction() {
+		if (TransactionSynchronizationManager.isActualTransactionActive()) {
+			Assert.state(!autoCommit(), () -> "The current transaction does not include the outbox's "
+					+ "DataSource: writing to table " + this.store.table() + " would commit at once, and a rollback "
+					+ "could not take the message back. Use a transaction manager for that DataSource.");
+		}
+	}
+
+	/**
+	 * Whether the connection the insert will use (the transaction's, when it includes the outbox's data source)
+	 * commits every statement at once. Straight from {@link DataSourceUtils}: no close-suppressing proxy per send.
+	 */
+	private boolean autoCommit() {
+		DataSource dataSource = this.jdbc.getDataSource();
+		Assert.state(dataSource != null, "No DataSource");
+		Connection connection = DataSourceUtils.getConnection(dataSource);
+		try {
+			return connection.getAutoCommit();
+		}
+		catch (SQLException ex) {
+			DataAccessException translated = this.jdbc.getExceptionTranslator().translate("getAutoCommit", null, ex);
+			throw (translated != null) ? translated : new UncategorizedSQLException("getAutoCommit", null, ex);
+		}
+		finally {
+			DataSourceUtils.releaseConnection(connection, dataSource);
 		}
 	}
 

@@ -23,8 +23,13 @@ import org.springframework.boot.sql.init.DatabaseInitializationMode;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.jdbc.datasource.embedded.EmbeddedDatabaseBuilder;
+import org.springframework.jdbc.datasource.embedded.EmbeddedDatabaseType;
+import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
 class ReliableKafkaOutboxAutoConfigurationTests {
 
@@ -134,6 +139,29 @@ class ReliableKafkaOutboxAutoConfigurationTests {
 			assertThat(registry.get("reliable.kafka.outbox.oldest.age").gauge().value()).isZero();
 			assertThat(registry.get("reliable.kafka.outbox.published").functionCounter()).isNotNull();
 			assertThat(registry.get("reliable.kafka.outbox.failed").functionCounter()).isNotNull();
+		});
+	}
+
+	@Test
+	void aSendInATransactionThatLeavesTheOutboxDataSourceOutIsRefusedAndWritesNothing() {
+		this.contextRunner.run((context) -> {
+			javax.sql.DataSource outbox = context.getBean(javax.sql.DataSource.class);
+			ReliableKafkaTemplate template = context.getBean(ReliableKafkaTemplate.class);
+			javax.sql.DataSource other = new EmbeddedDatabaseBuilder().setType(EmbeddedDatabaseType.H2)
+				.generateUniqueName(true)
+				.build();
+			TransactionTemplate elsewhere = new TransactionTemplate(new DataSourceTransactionManager(other));
+			assertThatIllegalStateException()
+				.isThrownBy(() -> elsewhere.executeWithoutResult((status) -> template.send("rk-no-such-topic", "k", "v")))
+				.withMessageContaining("does not include the outbox's DataSource");
+			TransactionTemplate including = new TransactionTemplate(new DataSourceTransactionManager(outbox));
+			including.executeWithoutResult((status) -> {
+				template.send("rk-no-such-topic", "k", "v");
+				status.setRollbackOnly();
+			});
+			assertThat(new JdbcTemplate(outbox).queryForObject("SELECT COUNT(*) FROM rk_outbox", Long.class))
+				.as("nothing written by the refused send, nothing left by the rolled back one")
+				.isZero();
 		});
 	}
 
