@@ -69,8 +69,8 @@ public final class OutboxStore implements OutboxOperations {
 	private final String table;
 
 	/**
-	 * The relay's own bookkeeping (a claim's lease and read-back, a batch of marks) runs in a transaction of its
-	 * own, so that a lease renewal cannot slip between a claim's lease and its read-back.
+	 * The relay's own bookkeeping (a claim, an admission, a batch of marks, a retention sweep) runs in a transaction
+	 * of its own, so that a lease renewal cannot slip between a claim's lease and its read-back.
 	 */
 	private final TransactionTemplate bookkeepingTransactions;
 
@@ -219,9 +219,10 @@ public final class OutboxStore implements OutboxOperations {
 			.addValue("window", limit * 5)
 			.addValue("youngest", createdAtMost);
 		// rows the owner holds neither hold their key back nor are taken again: left out of the window
-		return claim("SELECT * FROM " + this.table + " WHERE status IN " + blocking(failedBlocks) + " AND not_before <= :now"
+		String blocking = blocking(failedBlocks);
+		return claim("SELECT * FROM " + this.table + " WHERE status IN " + blocking + " AND not_before <= :now"
 				+ " AND NOT (lease_owner IS NOT NULL AND lease_owner = :owner AND lease_until >= :now)"
-				+ " ORDER BY id LIMIT :window", HOLDS_BACK + " OR o.created_at > :youngest", blocking(failedBlocks), params);
+				+ " ORDER BY id LIMIT :window", HOLDS_BACK + " OR o.created_at > :youngest", blocking, params);
 	}
 
 	/**
@@ -244,7 +245,8 @@ public final class OutboxStore implements OutboxOperations {
 		return bookkeeping(() -> {
 			Map<Long, Admitted> admitted = new LinkedHashMap<>();
 			this.named.query("SELECT c.id, c.message_id, w.id FROM " + this.table + " c LEFT JOIN " + this.table
-					+ " w ON w.key_hash = c.key_hash AND w.id < c.id AND w.status = 'NEW' AND w.lease_owner = :writer"
+					+ " w ON w.key_hash = c.key_hash AND w.id < c.id AND w.status = 'NEW'"
+					+ " AND w.lease_owner = :writer"
 					+ " AND w.lease_until >= :now WHERE " + in("c.message_id", "ids")
 					// a row under a writer lease is NEW (every status change clears the lease); not naming the status
 					// keeps the planner on the message id index
@@ -338,9 +340,9 @@ public final class OutboxStore implements OutboxOperations {
 				+ " AND (lease_owner IS NULL OR lease_until < :now)",
 				params);
 		// two instances can compute their candidates from the same moment and each lease part of one key's line;
-		// a leased row behind an earlier unconfirmed row of its key that this owner does not hold goes back
-		// a scalar subquery, not a join: the search goes from each leased row to its key's earlier rows, whatever
-		// the planner believes about how many rows are new (a join let it start from every new row: 1 s a claim)
+		// a leased row behind an earlier unconfirmed row of its key that this owner does not hold goes back. A scalar
+		// subquery, not a join: the search goes from each leased row to its key's earlier rows, whatever the planner
+		// believes about how many rows are new (a join let it start from every new row: 1 s a claim)
 		List<Long> behind = this.named.queryForList("SELECT c.id FROM " + this.table + " c WHERE c."
 				+ in("id", "candidates") + " AND c.lease_owner = :owner AND c.lease_until = :until AND (SELECT o.id"
 				+ " FROM " + this.table + " o WHERE o.key_hash = c.key_hash AND o.status IN " + blocking
