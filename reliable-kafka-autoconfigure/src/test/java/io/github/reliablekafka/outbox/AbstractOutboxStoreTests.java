@@ -27,7 +27,7 @@ abstract class AbstractOutboxStoreTests extends OutboxDatabaseTestSupport {
 	void anExpiredLeaseCanNeitherMarkNorReleaseARowAnotherRelayClaimed() {
 		OutboxStore store = store();
 		long now = System.currentTimeMillis();
-		store.insert(row("00000000-0000-7000-8000-000000000001", "k", now, now));
+		store.insert(row(id(1), "k", now, now));
 		List<OutboxRow> claimedByA = store.claimDue("relay-a", now, now + 100, 10, false);
 		assertThat(claimedByA).hasSize(1);
 		assertThat(store.claimDue("relay-b", now + 50, now + 60_000, 10, false)).as("lease of A still valid")
@@ -47,19 +47,19 @@ abstract class AbstractOutboxStoreTests extends OutboxDatabaseTestSupport {
 		OutboxStore store = store();
 		long now = System.currentTimeMillis();
 		for (int i = 1; i <= 3; i++) {
-			store.insert(row("00000000-0000-7000-8000-00000000000" + i, "k", now, now));
+			store.insert(row(id(i), "k", now, now));
 		}
-		store.insert(row("00000000-0000-7000-8000-000000000009", "other", now, now));
-		store.insert(row("00000000-0000-7000-8000-000000000008", null, now, now));
+		store.insert(row(id(9), "other", now, now));
+		store.insert(row(id(8), null, now, now));
 		List<OutboxRow> first = store.claimDue("relay-a", now, now + 60_000, 1, false);
-		assertThat(first).extracting(OutboxRow::messageId).containsExactly("00000000-0000-7000-8000-000000000001");
+		assertThat(first).extracting(OutboxRow::messageId).containsExactly(id(1));
 		assertThat(store.claimDue("relay-b", now, now + 60_000, 10, false)).as("k is held by relay-a's row")
 			.extracting(OutboxRow::key)
 			.containsExactly("other", null);
 		assertThat(store.claimDue("relay-a", now, now + 60_001, 10, false))
 			.as("the holder of k's first row takes the rest of k's line")
 			.extracting(OutboxRow::messageId)
-			.containsExactly("00000000-0000-7000-8000-000000000002", "00000000-0000-7000-8000-000000000003");
+			.containsExactly(id(2), id(3));
 		List<Long> later = store.claimDue("relay-a", now, now + 60_002, 10, false).stream().map(OutboxRow::id).toList();
 		assertThat(later).isEmpty();
 		store.markRetry("relay-a", first.get(0).id(), 1, "broker down", now + 60_000);
@@ -76,82 +76,79 @@ abstract class AbstractOutboxStoreTests extends OutboxDatabaseTestSupport {
 	void thePollLeavesRowsYoungerThanItsGraceToTheirWriterAndTheyHoldTheirKey() {
 		OutboxStore store = store();
 		long now = System.currentTimeMillis();
-		store.insert(row("00000000-0000-7000-8000-000000000001", "k", now, now)); // just committed
-		store.insert(row("00000000-0000-7000-8000-000000000002", "k", now - 5_000, now)); // later, an older clock
-		store.insert(row("00000000-0000-7000-8000-000000000003", "old", now - 5_000, now));
+		store.insert(row(id(1), "k", now, now)); // just committed
+		store.insert(row(id(2), "k", now - 5_000, now)); // later, an older clock
+		store.insert(row(id(3), "old", now - 5_000, now));
 		assertThat(store.claimDue("relay-a", now, now + 60_000, 10, false, now - 1_000))
 			.as("the young row is its writer's; it holds k's later row")
 			.extracting(OutboxRow::messageId)
-			.containsExactly("00000000-0000-7000-8000-000000000003");
+			.containsExactly(id(3));
 		assertThat(store.claimDue("relay-a", now + 2_000, now + 60_001, 10, false, now + 1_000))
 			.as("once older than the grace, k's line goes in order")
 			.extracting(OutboxRow::messageId)
-			.containsExactly("00000000-0000-7000-8000-000000000001", "00000000-0000-7000-8000-000000000002");
+			.containsExactly(id(1), id(2));
 	}
 
 	@Test
 	void aDelayedRowDoesNotHoldItsKey() {
 		OutboxStore store = store();
 		long now = System.currentTimeMillis();
-		store.insert(row("00000000-0000-7000-8000-000000000001", "k", now, now + 60_000));
-		store.insert(row("00000000-0000-7000-8000-000000000002", "k", now, now));
+		store.insert(row(id(1), "k", now, now + 60_000));
+		store.insert(row(id(2), "k", now, now));
 		assertThat(store.claimDue("relay-a", now, now + 60_000, 10, false)).extracting(OutboxRow::messageId)
-			.containsExactly("00000000-0000-7000-8000-000000000002");
+			.containsExactly(id(2));
 	}
 
 	@Test
 	void aRowWrittenUnderItsWritersLeaseIsTakenByNoPollAndAdmittedByItsWriter() {
 		OutboxStore store = store();
 		long now = System.currentTimeMillis();
-		store.insert(row("00000000-0000-7000-8000-000000000001", "k", now - 5_000, now), "relay-a", now + 60_000);
-		store.insert(row("00000000-0000-7000-8000-000000000002", "k", now - 5_000, now));
+		store.insert(row(id(1), "k", now - 5_000, now), "relay-a", now + 60_000);
+		store.insert(row(id(2), "k", now - 5_000, now));
 		assertThat(store.claimDue("relay-b", now, now + 60_000, 10, false)).as("another instance's poll").isEmpty();
 		assertThat(store.claimDue("relay-a", now, now + 60_001, 10, false))
 			.as("its writer's own poll: the row may still be on its way from the commit to the relay").isEmpty();
-		List<OutboxStore.Admitted> admitted = store.admitCommitted("relay-a", now, false,
-				List.of("00000000-0000-7000-8000-000000000001"));
+		List<OutboxStore.Admitted> admitted = store.admitCommitted("relay-a", now, false, List.of(id(1)));
 		assertThat(admitted).extracting(OutboxStore.Admitted::messageId)
-			.containsExactly("00000000-0000-7000-8000-000000000001");
+			.containsExactly(id(1));
 		long id = admitted.get(0).id();
 		assertThat(store.markSent("relay-b", List.of(id), now)).as("fenced by the writer's lease").isZero();
 		assertThat(store.markSent("relay-a", List.of(id), now)).isEqualTo(1);
 		assertThat(store.claimDue("relay-b", now, now + 60_002, 10, false)).extracting(OutboxRow::messageId)
-			.containsExactly("00000000-0000-7000-8000-000000000002");
+			.containsExactly(id(2));
 	}
 
 	@Test
 	void aWrittenRowBehindAnEarlierRowOfItsKeyHeldElsewhereIsGivenBackNotAdmitted() {
 		OutboxStore store = store();
 		long now = System.currentTimeMillis();
-		store.insert(row("00000000-0000-7000-8000-000000000001", "k", now - 5_000, now));
+		store.insert(row(id(1), "k", now - 5_000, now));
 		List<OutboxRow> heldByB = store.claimDue("relay-b", now, now + 60_000, 10, false);
 		assertThat(heldByB).hasSize(1);
-		store.insert(row("00000000-0000-7000-8000-000000000002", "k", now - 5_000, now), "relay-a", now + 60_000);
-		store.insert(row("00000000-0000-7000-8000-000000000003", "other", now - 5_000, now), "relay-a", now + 60_000);
-		assertThat(store.admitCommitted("relay-a", now, false,
-				List.of("00000000-0000-7000-8000-000000000002", "00000000-0000-7000-8000-000000000003")))
+		store.insert(row(id(2), "k", now - 5_000, now), "relay-a", now + 60_000);
+		store.insert(row(id(3), "other", now - 5_000, now), "relay-a", now + 60_000);
+		assertThat(store.admitCommitted("relay-a", now, false, List.of(id(2), id(3))))
 			.extracting(OutboxStore.Admitted::messageId)
-			.containsExactly("00000000-0000-7000-8000-000000000003");
+			.containsExactly(id(3));
 		assertThat(store.claimDue("relay-c", now, now + 60_000, 10, false)).as("k's row waits behind relay-b's")
 			.isEmpty();
 		store.markSent("relay-b", List.of(heldByB.get(0).id()), now);
 		assertThat(store.claimDue("relay-c", now, now + 60_001, 10, false))
 			.as("given back, not leased: it goes in k's line").extracting(OutboxRow::messageId)
-			.containsExactly("00000000-0000-7000-8000-000000000002");
+			.containsExactly(id(2));
 	}
 
 	@Test
 	void anAdmittedRowNamesTheEarlierRowsOfItsKeyUnderTheSameWritersLease() {
 		OutboxStore store = store();
 		long now = System.currentTimeMillis();
-		store.insert(row("00000000-0000-7000-8000-000000000001", "k", now, now), "relay-a", now + 60_000);
-		store.insert(row("00000000-0000-7000-8000-000000000002", "k", now, now), "relay-a", now + 60_000);
-		store.insert(row("00000000-0000-7000-8000-000000000003", "other", now, now), "relay-a", now + 60_000);
+		store.insert(row(id(1), "k", now, now), "relay-a", now + 60_000);
+		store.insert(row(id(2), "k", now, now), "relay-a", now + 60_000);
+		store.insert(row(id(3), "other", now, now), "relay-a", now + 60_000);
 		// the second row's notice came first: its relay must learn that the first is its own and not here yet
-		List<OutboxStore.Admitted> admitted = store.admitCommitted("relay-a", now, false,
-				List.of("00000000-0000-7000-8000-000000000002", "00000000-0000-7000-8000-000000000003"));
+		List<OutboxStore.Admitted> admitted = store.admitCommitted("relay-a", now, false, List.of(id(2), id(3)));
 		assertThat(admitted).extracting(OutboxStore.Admitted::messageId)
-			.containsExactly("00000000-0000-7000-8000-000000000002", "00000000-0000-7000-8000-000000000003");
+			.containsExactly(id(2), id(3));
 		assertThat(admitted.get(0).writerRowsBefore()).containsExactly(admitted.get(0).id() - 1);
 		assertThat(admitted.get(1).writerRowsBefore()).isEmpty();
 	}
@@ -160,10 +157,10 @@ abstract class AbstractOutboxStoreTests extends OutboxDatabaseTestSupport {
 	void aWritersLeaseRunsOutLikeAClaimsLease() {
 		OutboxStore store = store();
 		long now = System.currentTimeMillis();
-		store.insert(row("00000000-0000-7000-8000-000000000001", "k", now - 5_000, now), "relay-a", now + 100);
+		store.insert(row(id(1), "k", now - 5_000, now), "relay-a", now + 100);
 		List<OutboxRow> taken = store.claimDue("relay-b", now + 200, now + 60_000, 10, false);
 		assertThat(taken).as("its writer died: another instance takes it once the lease ran out").hasSize(1);
-		assertThat(store.admitCommitted("relay-a", now + 300, false, List.of("00000000-0000-7000-8000-000000000001")))
+		assertThat(store.admitCommitted("relay-a", now + 300, false, List.of(id(1))))
 			.isEmpty();
 		assertThat(store.markSent("relay-a", List.of(taken.get(0).id()), now + 300)).isZero();
 		assertThat(store.markSent("relay-b", List.of(taken.get(0).id()), now + 300)).isEqualTo(1);
@@ -173,8 +170,8 @@ abstract class AbstractOutboxStoreTests extends OutboxDatabaseTestSupport {
 	void aClaimThatRacesAnotherForOneKeysLineKeepsNoRowBehindTheOthers() {
 		OutboxStore store = store();
 		long now = System.currentTimeMillis();
-		store.insert(row("00000000-0000-7000-8000-000000000001", "k", now, now));
-		store.insert(row("00000000-0000-7000-8000-000000000002", "k", now, now));
+		store.insert(row(id(1), "k", now, now));
+		store.insert(row(id(2), "k", now, now));
 		List<OutboxRow> claimedByA = new ArrayList<>();
 		// relay-b chooses k's whole line; before it leases it, relay-a leases the line's first row
 		store.afterCandidates(() -> {
@@ -185,11 +182,11 @@ abstract class AbstractOutboxStoreTests extends OutboxDatabaseTestSupport {
 		List<OutboxRow> claimedByB = store.claimDue("relay-b", now, now + 60_001, 10, false);
 		store.afterCandidates(() -> {
 		});
-		assertThat(claimedByA).extracting(OutboxRow::messageId).containsExactly("00000000-0000-7000-8000-000000000001");
+		assertThat(claimedByA).extracting(OutboxRow::messageId).containsExactly(id(1));
 		assertThat(claimedByB).as("relay-b must not keep k's second row while relay-a holds the first").isEmpty();
 		assertThat(store.claimDue("relay-a", now, now + 60_002, 10, false))
 			.as("given back, the second row goes to the holder of the first").extracting(OutboxRow::messageId)
-			.containsExactly("00000000-0000-7000-8000-000000000002");
+			.containsExactly(id(2));
 	}
 
 	@Test
@@ -197,7 +194,7 @@ abstract class AbstractOutboxStoreTests extends OutboxDatabaseTestSupport {
 		OutboxStore store = store();
 		long now = System.currentTimeMillis();
 		for (int i = 1; i <= 4; i++) {
-			store.insert(row("00000000-0000-7000-8000-00000000000" + i, "k" + i, now, now));
+			store.insert(row(id(i), "k" + i, now, now));
 		}
 		List<Long> ids = store.claimDue("relay-a", now, now + 60_000, 10, false).stream().map(OutboxRow::id).toList();
 		store.markSent("relay-a", ids.subList(0, 2), now - 10_000);
@@ -211,6 +208,11 @@ abstract class AbstractOutboxStoreTests extends OutboxDatabaseTestSupport {
 		assertThat(rest.firstKeptSentAt()).isEqualTo(now);
 		assertThat(rows("SELECT COUNT(*) FROM rk_outbox")).as("the young confirmed row and the unconfirmed one")
 			.isEqualTo(2);
+	}
+
+	/** The message id of the test's row number {@code n}. */
+	private static String id(int n) {
+		return String.format("00000000-0000-7000-8000-%012d", n);
 	}
 
 	private static OutboxRow row(String messageId, String key, long createdAt, long notBefore) {
