@@ -9,7 +9,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
@@ -69,7 +68,7 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 
 	private final String owner = "rk-" + UUID.randomUUID();
 
-	private final LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
+	private final RelayQueue events = new RelayQueue();
 
 	private final LocalSends localSends = new LocalSends();
 
@@ -134,7 +133,7 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 		this.settings = settings;
 		this.listener = listener;
 		this.resources = resources;
-		this.bookkeeping = new RelayBookkeeping(store, this.owner, this.events::add);
+		this.bookkeeping = new RelayBookkeeping(store, this.owner, this.events);
 		this.housekeeping = new RelayHousekeeping(store, this.localSends, settings);
 		this.written = new WrittenRows(store, this.owner, this.localSends);
 	}
@@ -167,7 +166,7 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 	 * Look for due rows now rather than at the next poll.
 	 */
 	public void wake() {
-		this.events.add(Wake.INSTANCE);
+		this.events.urgent(Wake.INSTANCE);
 	}
 
 	SendFuture track(String messageId, ProducerRecord<String, byte[]> record) {
@@ -199,7 +198,7 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 	void committed(String messageId, long leaseUntil) {
 		this.localSends.committed(messageId, System.currentTimeMillis(), this.settings.confirmTimeout().toMillis());
 		if (leaseUntil > 0) {
-			this.events.add(new Committed(messageId, leaseUntil));
+			this.events.lazy(new Committed(messageId, leaseUntil)); // joins the next admission's window anyway
 		}
 	}
 
@@ -207,7 +206,7 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 	 * A delayed row was committed: look for due rows no later than its due time.
 	 */
 	void scheduled(long dueAt) {
-		this.events.add(new Scheduled(dueAt));
+		this.events.urgent(new Scheduled(dueAt));
 	}
 
 	@Override
@@ -216,7 +215,7 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 			return;
 		}
 		this.running = true;
-		this.bookkeeping = new RelayBookkeeping(this.store, this.owner, this.events::add);
+		this.bookkeeping = new RelayBookkeeping(this.store, this.owner, this.events);
 		this.claimInFlight = false;
 		this.committedClaimsInFlight = 0;
 		Thread worker = new Thread(this::run, "rk-outbox-relay");
@@ -230,7 +229,7 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 		this.running = false;
 		Thread worker = this.thread;
 		if (worker != null) {
-			this.events.add(Wake.INSTANCE);
+			this.events.urgent(Wake.INSTANCE);
 			try {
 				worker.join(this.settings.confirmTimeout().toMillis() + 5_000);
 			}
@@ -319,13 +318,7 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 		if (now < this.errorBackoffUntil) {
 			wait = this.errorBackoffUntil - now;
 		}
-		List<Object> batch = new ArrayList<>();
-		Object first = this.events.poll(Math.max(1, wait), TimeUnit.MILLISECONDS);
-		if (first != null) {
-			batch.add(first);
-			this.events.drainTo(batch, 10_000);
-		}
-		return batch;
+		return this.events.take(Math.max(1, wait));
 	}
 
 	private void handle(List<Object> batch) {
@@ -505,7 +498,15 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 			}
 			sent = CompletableFuture.failedFuture(ex);
 		}
-		sent.whenComplete((result, failure) -> this.events.add(new Outcome(entry, result, failure)));
+		sent.whenComplete((result, failure) -> {
+			Outcome outcome = new Outcome(entry, result, failure);
+			if (entry.lane.waiting) {
+				this.events.urgent(outcome); // the key's next row waits for this answer
+			}
+			else {
+				this.events.lazy(outcome);
+			}
+		});
 	}
 
 	private void handleOutcome(Outcome outcome) {
@@ -614,19 +615,23 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 	private void drainAndRelease() {
 		long deadline = System.currentTimeMillis() + this.settings.confirmTimeout().toMillis();
 		try {
+			List<Object> left = new ArrayList<>(); // commits that came meanwhile: their rows are given back below
 			while (inFlight() > 0 && System.currentTimeMillis() < deadline) {
-				Object event = this.events.poll(50, TimeUnit.MILLISECONDS);
-				if (event instanceof Outcome outcome) {
-					handleOutcome(outcome);
-				}
-				else if (event instanceof Claimed claimed) {
-					claimed(claimed); // not running: its rows go back
+				for (Object event : this.events.take(50)) {
+					if (event instanceof Outcome outcome) {
+						handleOutcome(outcome);
+					}
+					else if (event instanceof Claimed claimed) {
+						claimed(claimed); // not running: its rows go back
+					}
+					else if (event instanceof Committed) {
+						left.add(event);
+					}
 				}
 			}
 			flushMarks(true);
 			this.bookkeeping.shutdown(deadline); // the marks and claims asked for run to their end
-			List<Object> left = new ArrayList<>();
-			this.events.drainTo(left);
+			left.addAll(this.events.take(0));
 			List<String> notAdmitted = new ArrayList<>(this.written.drain());
 			for (Object event : left) {
 				if (event instanceof Claimed claimed) {

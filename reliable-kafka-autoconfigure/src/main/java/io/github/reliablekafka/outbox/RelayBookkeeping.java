@@ -5,7 +5,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -27,13 +26,13 @@ final class RelayBookkeeping {
 
 	private final String owner;
 
-	private final Consumer<Object> events;
+	private final RelayQueue events;
 
 	private final ExecutorService claims = daemonExecutor("rk-outbox-claims");
 
 	private final ExecutorService marks = daemonExecutor("rk-outbox-marks");
 
-	RelayBookkeeping(OutboxStore store, String owner, Consumer<Object> events) {
+	RelayBookkeeping(OutboxStore store, String owner, RelayQueue events) {
 		this.store = store;
 		this.owner = owner;
 		this.events = events;
@@ -53,11 +52,11 @@ final class RelayBookkeeping {
 				catch (RuntimeException ex) {
 					result = failed.apply(ex);
 				}
-				this.events.accept(result);
+				this.events.urgent(result);
 			});
 		}
 		catch (RejectedExecutionException ex) {
-			this.events.accept(failed.apply(new IllegalStateException("the outbox relay is stopping")));
+			this.events.urgent(failed.apply(new IllegalStateException("the outbox relay is stopping")));
 		}
 	}
 
@@ -76,7 +75,7 @@ final class RelayBookkeeping {
 			doMarkSent(ids);
 		}
 		finally {
-			this.events.accept(new Marked(ids));
+			this.events.lazy(new Marked(ids));
 		}
 	}
 

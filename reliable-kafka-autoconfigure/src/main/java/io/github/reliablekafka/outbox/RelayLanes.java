@@ -50,6 +50,7 @@ final class RelayLanes {
 		Held entry = new Held(row, record, lane, leaseValidUntil);
 		this.held.put(row.id(), entry);
 		lane.queue.add(entry);
+		lane.waiting = true;
 		if (lane.inFlight == null && lane.queue.size() == 1) {
 			this.sendable.add(lane);
 		}
@@ -102,6 +103,7 @@ final class RelayLanes {
 	Held startSending(Lane lane) {
 		Held head = Objects.requireNonNull(lane.queue.poll());
 		lane.inFlight = head;
+		lane.waiting = !lane.queue.isEmpty();
 		return head;
 	}
 
@@ -131,6 +133,7 @@ final class RelayLanes {
 	List<Held> dropQueued(Lane lane) {
 		List<Held> dropped = new ArrayList<>(lane.queue);
 		lane.queue.clear();
+		lane.waiting = false;
 		dropped(lane.key);
 		dropped.forEach((entry) -> this.held.remove(entry.row.id()));
 		this.sendable.remove(lane);
@@ -157,6 +160,7 @@ final class RelayLanes {
 		}
 		expired.forEach((entry) -> {
 			entry.lane.queue.remove(entry);
+			entry.lane.waiting = !entry.lane.queue.isEmpty();
 			dropped(entry.lane.key);
 			done(entry);
 		});
@@ -191,6 +195,12 @@ final class RelayLanes {
 		final ArrayDeque<Held> queue = new ArrayDeque<>();
 
 		@Nullable Held inFlight;
+
+		/**
+		 * Whether rows wait behind the one in flight: Kafka's answer for it is then urgent (read by the thread that
+		 * hears the answer, written by the relay thread).
+		 */
+		volatile boolean waiting;
 
 		Lane(Object key) {
 			this.key = key;

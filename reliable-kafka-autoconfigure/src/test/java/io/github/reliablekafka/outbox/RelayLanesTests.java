@@ -39,6 +39,24 @@ class RelayLanesTests {
 		assertThat(lanes.droppedSince(row(2, "k"), claimStarted)).isTrue();
 	}
 
+	@Test
+	void aLaneSaysWhetherRowsWaitBehindTheOneInFlightSoThatItsAnswerIsUrgent() {
+		RelayLanes lanes = new RelayLanes();
+		OutboxRow first = row(1, "k");
+		lanes.add(first, record(first), Long.MAX_VALUE);
+		RelayLanes.Held inFlight = lanes.startSending(lanes.nextSendable());
+		assertThat(inFlight.lane.waiting).as("nothing behind the row in flight").isFalse();
+		lanes.add(row(2, "k"), record(row(2, "k")), Long.MAX_VALUE);
+		lanes.add(row(3, "k"), record(row(3, "k")), Long.MAX_VALUE);
+		assertThat(inFlight.lane.waiting).as("rows 2 and 3 wait for row 1's answer").isTrue();
+		lanes.done(inFlight);
+		RelayLanes.Held second = lanes.startSending(lanes.nextSendable());
+		assertThat(second.row.id()).isEqualTo(2);
+		assertThat(second.lane.waiting).as("row 3 waits for row 2's answer").isTrue();
+		lanes.dropQueued(second.lane);
+		assertThat(second.lane.waiting).as("row 3 let go").isFalse();
+	}
+
 	private static OutboxRow row(long id, String key) {
 		return new OutboxRow(id, "m-" + id, "t", key, new byte[0], null, 0, 0, 0);
 	}
