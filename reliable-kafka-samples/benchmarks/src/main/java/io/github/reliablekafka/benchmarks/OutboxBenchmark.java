@@ -24,6 +24,7 @@ import io.github.reliablekafka.outbox.OutboxRelay;
 import io.github.reliablekafka.producer.ReliableKafkaTemplate;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
@@ -53,9 +54,9 @@ final class OutboxBenchmark {
 
 	private static final int BACKLOG = 50_000;
 
-	private static final int ROUNDS = 5;
+	private static final int ROUNDS = 7;
 
-	private static final int WARM_UP = 4_000;
+	private static final int WARM_UP = 8_000;
 
 	private OutboxBenchmark() {
 	}
@@ -69,19 +70,9 @@ final class OutboxBenchmark {
 		}
 		String schemaUrl = url + (url.contains("?") ? "&" : "?") + "currentSchema=" + schema;
 		try {
-			transactions(servers, schemaUrl, true, WARM_UP); // warm-up: the rounds after it should not still speed up
-			transactions(servers, schemaUrl, false, WARM_UP);
 			Round[] duals = new Round[ROUNDS];
 			Round[] outboxes = new Round[ROUNDS];
-			for (int round = 0; round < ROUNDS; round++) { // alternating: both see the same drift of the machine
-				duals[round] = transactions(servers, schemaUrl, false, TRANSACTIONS);
-				outboxes[round] = transactions(servers, schemaUrl, true, TRANSACTIONS);
-				System.out.printf("outbox benchmark round %d: dual write %s tx/s (p99 %.0f ms; CPU us/tx: %s), outbox %s "
-						+ "tx/s (p99 %.0f ms; CPU us/tx: %s)%n", round + 1, Benchmarks.rate(duals[round].rate()),
-						duals[round].p99Millis(), CpuUse.describe(duals[round].cpuMicros()),
-						Benchmarks.rate(outboxes[round].rate()), outboxes[round].p99Millis(),
-						CpuUse.describe(outboxes[round].cpuMicros()));
-			}
+			compare(servers, schemaUrl, duals, outboxes);
 			double dual = median(duals, Round::rate);
 			double outbox = median(outboxes, Round::rate);
 			// each outbox round against the dual write round just before it: the machine's drift cancels out
@@ -98,7 +89,8 @@ final class OutboxBenchmark {
 					CpuUse.describe(backlog.cpuMicros()));
 			return "## Transactional outbox (issue 3)\n\n"
 					+ "Business transactions per second (median of " + ROUNDS + " alternating rounds after a warm-up of "
-					+ String.format("%,d", WARM_UP) + " transactions each; the rounds: dual write " + rates(duals)
+					+ String.format("%,d", WARM_UP) + " transactions each, both applications started once and kept "
+					+ "running for every round; the rounds: dual write " + rates(duals)
 					+ ", outbox " + rates(outboxes) + "), " + THREADS
 					+ " threads, " + String.format("%,d", TRANSACTIONS)
 					+ " transactions each inserting one order row in PostgreSQL and sending one ~100-byte message: "
@@ -128,6 +120,29 @@ final class OutboxBenchmark {
 			try (Connection connection = DriverManager.getConnection(url);
 					Statement statement = connection.createStatement()) {
 				statement.execute("DROP SCHEMA " + schema + " CASCADE");
+			}
+		}
+	}
+
+	/**
+	 * The alternating rounds. Both applications run for the whole comparison, so that the rounds measure them in a
+	 * steady state rather than the just-in-time compilation that follows an application's start (which took a
+	 * quarter of the CPU time well into a round when each round started its own application); they are closed before
+	 * the relay's backlog is measured, whose application would otherwise share its table with a second relay.
+	 */
+	private static void compare(String servers, String url, Round[] duals, Round[] outboxes) throws Exception {
+		try (Contestant dualWrite = new Contestant(servers, url, false);
+				Contestant withOutbox = new Contestant(servers, url, true)) {
+			withOutbox.transactions(WARM_UP); // warm-up: the rounds after it should not still speed up
+			dualWrite.transactions(WARM_UP);
+			for (int round = 0; round < ROUNDS; round++) { // alternating: both see the same drift of the machine
+				duals[round] = dualWrite.transactions(TRANSACTIONS);
+				outboxes[round] = withOutbox.transactions(TRANSACTIONS);
+				System.out.printf("outbox benchmark round %d: dual write %s tx/s (p99 %.0f ms; CPU us/tx: %s), outbox %s "
+						+ "tx/s (p99 %.0f ms; CPU us/tx: %s)%n", round + 1, Benchmarks.rate(duals[round].rate()),
+						duals[round].p99Millis(), CpuUse.describe(duals[round].cpuMicros()),
+						Benchmarks.rate(outboxes[round].rate()), outboxes[round].p99Millis(),
+						CpuUse.describe(outboxes[round].cpuMicros()));
 			}
 		}
 	}
@@ -173,70 +188,118 @@ final class OutboxBenchmark {
 	record Round(double rate, double p99Millis, Map<String, Double> cpuMicros) {
 	}
 
-	static Round transactions(String servers, String url, boolean outbox, int count) throws Exception {
-		String topic = Benchmarks.newTopic(servers, "bench-outbox", 3);
-		Map<String, Object> producer = new HashMap<>();
-		producer.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
-		producer.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
-		producer.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
-		producer.put(ProducerConfig.ACKS_CONFIG, "all");
-		DefaultKafkaProducerFactory<String, String> factory = new DefaultKafkaProducerFactory<>(producer);
-		KafkaTemplate<String, String> plain = new KafkaTemplate<>(factory);
-		String padding = "x".repeat(80);
-		long[] latencies = new long[count];
-		CountDownLatch acknowledged = new CountDownLatch(count);
-		try (ConfigurableApplicationContext context = start(servers, url, outbox)) {
-			JdbcTemplate jdbc = context.getBean(JdbcTemplate.class);
-			jdbc.execute("CREATE TABLE IF NOT EXISTS bench_orders (id VARCHAR(64) PRIMARY KEY, body VARCHAR(256))");
-			TransactionTemplate transactions = context.getBean(TransactionTemplate.class);
-			ReliableKafkaTemplate reliable = outbox ? context.getBean(ReliableKafkaTemplate.class) : null;
-			plain.execute((created) -> null); // both producers exist before the clock starts (the relay's does)
+	/**
+	 * One contestant: an application on the benchmark's database, with the outbox or without it (then it sends with
+	 * a plain {@code KafkaTemplate} after the commit), started once and measured over several rounds.
+	 */
+	static final class Contestant implements AutoCloseable {
+
+		private final boolean outbox;
+
+		private final DefaultKafkaProducerFactory<String, String> factory;
+
+		private final KafkaTemplate<String, String> plain;
+
+		private final ConfigurableApplicationContext context;
+
+		private final JdbcTemplate jdbc;
+
+		private final TransactionTemplate transactions;
+
+		private final @Nullable ReliableKafkaTemplate reliable;
+
+		/** One topic for every round: a new topic per round kept the broker's code compiling well into the rounds. */
+		private final String topic;
+
+		private int rounds;
+
+		Contestant(String servers, String url, boolean outbox) throws Exception {
+			this.outbox = outbox;
+			Map<String, Object> producer = new HashMap<>();
+			producer.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
+			producer.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
+			producer.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
+			producer.put(ProducerConfig.ACKS_CONFIG, "all");
+			this.factory = new DefaultKafkaProducerFactory<>(producer);
+			this.plain = new KafkaTemplate<>(this.factory);
+			this.context = start(servers, url, outbox);
+			this.jdbc = this.context.getBean(JdbcTemplate.class);
+			this.jdbc.execute("CREATE TABLE IF NOT EXISTS bench_orders (id VARCHAR(64) PRIMARY KEY, body VARCHAR(256))");
+			this.transactions = this.context.getBean(TransactionTemplate.class);
+			this.reliable = outbox ? this.context.getBean(ReliableKafkaTemplate.class) : null;
+			this.plain.execute((created) -> null); // both producers exist before the clock starts (the relay's does)
+			this.topic = Benchmarks.newTopic(servers, outbox ? "bench-outbox" : "bench-dual", 3);
+		}
+
+		/**
+		 * One round: the transactions' rate, the 99th percentile of commit-to-acknowledgement times,
+		 * and the CPU time per transaction (from the first transaction until every message was acknowledged).
+		 */
+		Round transactions(int count) throws Exception {
+			String topic = this.topic;
+			String prefix = topic + "-r" + (++this.rounds) + "-"; // order ids stay unique across rounds
+			String padding = "x".repeat(80);
+			long[] latencies = new long[count];
+			CountDownLatch acknowledged = new CountDownLatch(count);
 			ExecutorService threads = Executors.newFixedThreadPool(THREADS);
-			List<Future<?>> futures = new ArrayList<>();
-			CpuUse cpuBefore = CpuUse.now();
-			long start = System.nanoTime();
-			for (int t = 0; t < THREADS; t++) {
-				int thread = t;
-				futures.add(threads.submit(() -> {
-					for (int i = thread; i < count; i += THREADS) {
-						int n = i;
-						String id = topic + "-" + i;
-						String body = "{\"order\":\"" + id + "\",\"p\":\"" + padding + "\"}";
-						CompletableFuture<?> sent = transactions.execute((status) -> {
-							jdbc.update("INSERT INTO bench_orders (id, body) VALUES (?, ?)", id, body);
-							return (reliable != null) ? reliable.send(topic, id, body) : null;
-						});
-						long committed = System.nanoTime();
-						if (reliable == null) {
-							sent = plain.send(topic, id, body); // after the commit: lost if the process dies here
+			try {
+				List<Future<?>> futures = new ArrayList<>();
+				CpuUse cpuBefore = CpuUse.now();
+				long start = System.nanoTime();
+				for (int t = 0; t < THREADS; t++) {
+					int thread = t;
+					futures.add(threads.submit(() -> {
+						for (int i = thread; i < count; i += THREADS) {
+							int n = i;
+							String id = prefix + i;
+							String body = "{\"order\":\"" + id + "\",\"p\":\"" + padding + "\"}";
+							CompletableFuture<?> sent = this.transactions.execute((status) -> {
+								this.jdbc.update("INSERT INTO bench_orders (id, body) VALUES (?, ?)", id, body);
+								return (this.reliable != null) ? this.reliable.send(topic, id, body) : null;
+							});
+							long committed = System.nanoTime();
+							if (this.reliable == null) {
+								sent = this.plain.send(topic, id, body); // after the commit: lost if the process dies here
+							}
+							sent.whenComplete((result, failure) -> {
+								latencies[n] = (failure == null) ? System.nanoTime() - committed : Long.MAX_VALUE;
+								acknowledged.countDown();
+							});
 						}
-						sent.whenComplete((result, failure) -> {
-							latencies[n] = (failure == null) ? System.nanoTime() - committed : Long.MAX_VALUE;
-							acknowledged.countDown();
-						});
-					}
-					return null;
-				}));
+						return null;
+					}));
+				}
+				for (Future<?> future : futures) {
+					future.get(10, TimeUnit.MINUTES);
+				}
+				double rate = count / ((System.nanoTime() - start) / 1e9);
+				this.plain.flush();
+				if (!acknowledged.await(2, TimeUnit.MINUTES)) {
+					throw new IllegalStateException(acknowledged.getCount() + " of " + count
+							+ " messages not acknowledged");
+				}
+				Map<String, Double> cpu = CpuUse.now().since(cpuBefore, count);
+				Arrays.sort(latencies);
+				if (latencies[count - 1] == Long.MAX_VALUE) {
+					throw new IllegalStateException("a send failed");
+				}
+				return new Round(rate, latencies[(int) Math.ceil(count * 0.99) - 1] / 1e6, cpu);
 			}
-			for (Future<?> future : futures) {
-				future.get(10, TimeUnit.MINUTES);
+			finally {
+				threads.shutdown();
 			}
-			double rate = count / ((System.nanoTime() - start) / 1e9);
-			plain.flush();
-			if (!acknowledged.await(2, TimeUnit.MINUTES)) {
-				throw new IllegalStateException(acknowledged.getCount() + " of " + count + " messages not acknowledged");
-			}
-			Map<String, Double> cpu = CpuUse.now().since(cpuBefore, count);
-			threads.shutdown();
-			Arrays.sort(latencies);
-			if (latencies[count - 1] == Long.MAX_VALUE) {
-				throw new IllegalStateException("a send failed");
-			}
-			return new Round(rate, latencies[(int) Math.ceil(count * 0.99) - 1] / 1e6, cpu);
 		}
-		finally {
-			factory.destroy();
+
+		@Override
+		public void close() {
+			try {
+				this.context.close();
+			}
+			finally {
+				this.factory.destroy();
+			}
 		}
+
 	}
 
 	/** The relay's rate on a backlog, and the CPU time per row. */
