@@ -59,6 +59,12 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 	/** Confirmed rows are marked sent in one statement at most this often (or once MARK_BATCH of them wait). */
 	private static final long MARK_INTERVAL_MILLIS = 50;
 
+	/**
+	 * The longest an empty poll goes without asking the table for the next delayed row's due time. It asks sooner
+	 * when a delayed row it knows of falls due (its own, or one an earlier look found).
+	 */
+	private static final long NEXT_DUE_LOOKUP_MILLIS = 60_000;
+
 
 	private final OutboxStore store;
 
@@ -97,6 +103,12 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 	private long nextHousekeeping;
 
 	private long nextMarkFlush;
+
+	/** When an empty poll next asks the table for the next delayed row's due time (relay thread). */
+	private long nextDueLookup;
+
+	/** Whether the poll under way asks for it, should it find nothing (relay thread). */
+	private boolean nextDueLookupInFlight;
 
 
 	private long errorBackoffUntil;
@@ -218,6 +230,7 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 		this.bookkeeping = new RelayBookkeeping(this.store, this.owner, this.events);
 		this.claimInFlight = false;
 		this.committedClaimsInFlight = 0;
+		this.nextDueLookup = 0;
 		Thread worker = new Thread(this::run, "rk-outbox-relay");
 		worker.setDaemon(true);
 		this.thread = worker;
@@ -337,6 +350,7 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 			}
 			else if (event instanceof Scheduled scheduled) {
 				this.nextClaim = Math.min(this.nextClaim, scheduled.dueAt());
+				this.nextDueLookup = Math.min(this.nextDueLookup, scheduled.dueAt());
 			}
 			else {
 				this.nextClaim = 0;
@@ -376,6 +390,10 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 	private void claimed(Claimed claimed) {
 		if (claimed.poll()) {
 			this.claimInFlight = false;
+			if (this.nextDueLookupInFlight && (claimed.failure() != null || !claimed.rows().isEmpty())) {
+				this.nextDueLookup = 0; // it did not look (a poll that finds rows does not): the next poll does
+			}
+			this.nextDueLookupInFlight = false;
 		}
 		else {
 			this.committedClaimsInFlight--;
@@ -415,6 +433,7 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 					this.nextClaim = now + this.settings.pollInterval().toMillis();
 					if (claimed.nextDue() != null) {
 						this.nextClaim = Math.min(this.nextClaim, claimed.nextDue());
+						this.nextDueLookup = Math.min(this.nextDueLookup, claimed.nextDue());
 					}
 				}
 			}
@@ -440,12 +459,22 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 		long until = nextLeaseUntil();
 		long drops = this.lanes.dropCount();
 		boolean failedBlocks = failedBlocks();
+		// the next delayed row's due time: a read of every unconfirmed row, so only when a delayed row this relay
+		// knows of fell due (the rows after it are then looked for), at start, and once a minute for rows written by
+		// instances that are gone (the polls take those anyway once due); new delayed rows of this instance tell the
+		// relay their due time themselves
+		boolean lookForNextDue = now >= this.nextDueLookup;
+		if (lookForNextDue) {
+			// set now, so that the due time of a delayed row committed meanwhile can still bring it forward
+			this.nextDueLookup = now + NEXT_DUE_LOOKUP_MILLIS;
+		}
+		this.nextDueLookupInFlight = lookForNextDue;
 		this.claimInFlight = true;
 		book(() -> {
 			long started = System.nanoTime();
 			List<OutboxRow> rows = this.store.claimDue(this.owner, now, until, limit, failedBlocks, youngest);
 			logger.debug("Claimed {} due rows in {} ms", rows.size(), (System.nanoTime() - started) / 1_000_000);
-			Long nextDue = rows.isEmpty() ? this.store.nextNotBefore(now) : null;
+			Long nextDue = (rows.isEmpty() && lookForNextDue) ? this.store.nextNotBefore(now) : null;
 			return new Claimed(true, rows, until, drops, nextDue, null);
 		}, (failure) -> new Claimed(true, List.of(), until, drops, null, failure));
 	}

@@ -211,6 +211,8 @@ public final class OutboxStore implements OutboxOperations {
 	 * Like {@link #claimDue(String, long, long, int, boolean)}, leaving rows created after
 	 * {@code createdAtMost} to the instance that committed them (immediate mode publishes its own rows right after
 	 * the commit): such a row is not claimed, and it holds its key's later rows back like a row leased elsewhere.
+	 * Delayed rows (a not-before time after their creation) are not published by their writer: they are claimed once
+	 * due, however young.
 	 * @param createdAtMost the latest creation time of a row this claim may take
 	 */
 	List<OutboxRow> claimDue(String owner, long now, long leaseUntil, int limit, boolean failedBlocks,
@@ -222,7 +224,8 @@ public final class OutboxStore implements OutboxOperations {
 		String blocking = blocking(failedBlocks);
 		return claim("SELECT * FROM " + this.table + " WHERE status IN " + blocking + " AND not_before <= :now"
 				+ " AND NOT (lease_owner IS NOT NULL AND lease_owner = :owner AND lease_until >= :now)"
-				+ " ORDER BY id LIMIT :window", HOLDS_BACK + " OR o.created_at > :youngest", blocking, params);
+				+ " ORDER BY id LIMIT :window", HOLDS_BACK + " OR (o.created_at > :youngest AND o.not_before <= o.created_at)",
+				blocking, params);
 	}
 
 	/**
@@ -461,11 +464,12 @@ public final class OutboxStore implements OutboxOperations {
 	}
 
 	/**
-	 * Return the earliest not-before time of a row that is not yet due.
+	 * Return the earliest not-before time of a row that is not yet due. It reads every unconfirmed row (through the
+	 * unfinished rows' index, as bookkeeping: never the whole table with its confirmed rows).
 	 */
 	@Nullable Long nextNotBefore(long now) {
-		return this.jdbc.queryForObject("SELECT MIN(not_before) FROM " + this.table
-				+ " WHERE status = 'NEW' AND not_before > ?", Long.class, now);
+		return bookkeeping(() -> this.jdbc.queryForObject("SELECT MIN(not_before) FROM " + this.table
+				+ " WHERE status IN ('NEW') AND not_before > ?", Long.class, now));
 	}
 
 	@Override
