@@ -76,11 +76,11 @@ public final class OutboxReliableKafkaTemplate implements ReliableKafkaTemplate 
 
 	private SendFuture record(String topic, @Nullable String key, @Nullable Object payload) {
 		ProducerRecord<String, byte[]> record = this.records.create(topic, key, payload);
-		checkTransaction();
+		PendingRows transaction = checkTransaction();
 		String messageId = RkHeaders.id(record.headers());
 		SendFuture future = this.relay.track(messageId, record);
 		long leaseUntil = this.relay.writerLeaseUntil();
-		write(record, messageId, System.currentTimeMillis(), leaseUntil);
+		write(record, messageId, System.currentTimeMillis(), leaseUntil, transaction);
 		afterCommit(messageId, () -> this.relay.committed(messageId, leaseUntil));
 		return future;
 	}
@@ -122,10 +122,10 @@ public final class OutboxReliableKafkaTemplate implements ReliableKafkaTemplate 
 			Duration delay) {
 		Assert.isTrue(!delay.isNegative(), "delay must not be negative");
 		ProducerRecord<String, byte[]> record = this.records.create(topic, key, payload);
-		checkTransaction();
+		PendingRows transaction = checkTransaction();
 		String messageId = RkHeaders.id(record.headers());
 		long dueAt = System.currentTimeMillis() + delay.toMillis();
-		write(record, messageId, dueAt, 0);
+		write(record, messageId, dueAt, 0, transaction);
 		CompletableFuture<ScheduledMessage> scheduled = new CompletableFuture<>();
 		ScheduledMessage message = new ScheduledMessage(messageId, Instant.ofEpochMilli(dueAt));
 		if (TransactionSynchronizationManager.isSynchronizationActive()) {
@@ -155,13 +155,27 @@ public final class OutboxReliableKafkaTemplate implements ReliableKafkaTemplate 
 	}
 
 	/**
-	 * Write the row; leased to this instance's writer token until {@code leaseUntil} when that is positive.
+	 * Write the row; leased to this instance's writer token until {@code leaseUntil} when that is positive. When the
+	 * transaction's connection writes rows with the commit, the row is handed to it, to be inserted in the commit's
+	 * round trip; otherwise it is inserted now.
 	 */
-	private void write(ProducerRecord<String, byte[]> record, String messageId, long notBefore, long leaseUntil) {
+	private void write(ProducerRecord<String, byte[]> record, String messageId, long notBefore, long leaseUntil,
+			@Nullable PendingRows transaction) {
 		OutboxRow row = new OutboxRow(0, messageId, record.topic(), record.key(), record.value(),
 				HeaderCodec.encode(record.headers()), System.currentTimeMillis(), notBefore, 0);
+		String owner = (leaseUntil > 0) ? this.relay.owner() : null;
 		try {
-			this.store.insert(row, (leaseUntil > 0) ? this.relay.owner() : null, leaseUntil);
+			if (transaction != null && transaction.defer(new PendingRows.PendingRow(this.store, row, owner, leaseUntil,
+					() -> this.relay.rolledBack(messageId)))) {
+				return;
+			}
+			this.store.insert(row, owner, leaseUntil);
+		}
+		catch (SQLException ex) {
+			this.relay.rolledBack(messageId);
+			throw new OutboxWriteException("Could not hand message rk-id=" + messageId + " to the transaction's "
+					+ "connection: " + ex.getMessage() + "; the caller's transaction must roll back and nothing was sent",
+					ex);
 		}
 		catch (DataAccessException ex) {
 			this.relay.rolledBack(messageId);
@@ -174,25 +188,20 @@ public final class OutboxReliableKafkaTemplate implements ReliableKafkaTemplate 
 	/**
 	 * Refuse to write inside a transaction that does not include the outbox's data source (before anything is
 	 * tracked or written).
+	 * @return the transaction's connection when it writes rows with the commit, else {@code null}
 	 */
-	private void checkTransaction() {
-		if (TransactionSynchronizationManager.isActualTransactionActive()) {
-			Assert.state(!autoCommit(), () -> "The current transaction does not include the outbox's "
-					+ "DataSource: writing to table " + this.store.table() + " would commit at once, and a rollback "
-					+ "could not take the message back. Use a transaction manager for that DataSource.");
+	private @Nullable PendingRows checkTransaction() {
+		if (!TransactionSynchronizationManager.isActualTransactionActive()) {
+			return null;
 		}
-	}
-
-	/**
-	 * Whether the connection the insert will use (the transaction's, when it includes the outbox's data source)
-	 * commits every statement at once. Straight from {@link DataSourceUtils}: no close-suppressing proxy per send.
-	 */
-	private boolean autoCommit() {
 		DataSource dataSource = this.jdbc.getDataSource();
 		Assert.state(dataSource != null, "No DataSource");
 		Connection connection = DataSourceUtils.getConnection(dataSource);
 		try {
-			return connection.getAutoCommit();
+			Assert.state(!connection.getAutoCommit(), () -> "The current transaction does not include the outbox's "
+					+ "DataSource: writing to table " + this.store.table() + " would commit at once, and a rollback "
+					+ "could not take the message back. Use a transaction manager for that DataSource.");
+			return (connection instanceof PendingRows rows) ? rows : null;
 		}
 		catch (SQLException ex) {
 			DataAccessException translated = this.jdbc.getExceptionTranslator().translate("getAutoCommit", null, ex);

@@ -1,7 +1,11 @@
 package io.github.reliablekafka.outbox;
 
+import java.sql.Connection;
 import java.sql.DatabaseMetaData;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -89,6 +93,8 @@ public final class OutboxStore implements OutboxOperations {
 	/** PostgreSQL: list parameters are passed as one array (see {@link #in}). */
 	private final boolean arrays;
 
+	private final boolean postgres;
+
 	/**
 	 * Create a store.
 	 * @param dataSource the application's data source
@@ -100,8 +106,9 @@ public final class OutboxStore implements OutboxOperations {
 		this.named = new NamedParameterJdbcTemplate(this.jdbc);
 		this.table = table;
 		String product = productName(dataSource);
-		this.relaxedCommits = product.contains("postgresql");
-		this.arrays = product.contains("postgresql");
+		this.postgres = product.contains("postgresql");
+		this.relaxedCommits = this.postgres;
+		this.arrays = this.postgres;
 		this.bookkeepingTransactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
 		this.bookkeepingTransactions.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
 		if (product.contains("mysql") || product.contains("mariadb")) {
@@ -176,6 +183,98 @@ public final class OutboxStore implements OutboxOperations {
 				+ "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'NEW', ?, ?)", row.messageId(), row.topic(), row.key(),
 				OutboxRow.keyHash(row.topic(), row.key()), row.payload(), row.headers(), row.createdAt(), row.notBefore(),
 				row.notBefore(), (owner != null) ? writer(owner) : null, (owner != null) ? leaseUntil : null);
+	}
+
+	/**
+	 * Whether rows can be written with their transaction's commit, in the commit's round trip (PostgreSQL: see
+	 * {@link CommitWriteConnection}).
+	 * @return whether {@link #insertWithCommit} may be used
+	 */
+	boolean writesWithCommit() {
+		return this.postgres;
+	}
+
+	/**
+	 * Write rows a transaction sent, and commit it with them in the same round trip when {@code commit}: {@code INSERT
+	 * ...; COMMIT} (in statements of at most {@value #ROWS_PER_INSERT} rows, the last one with the commit).
+	 * @param connection the transaction's connection (the driver's, not the commit-write wrapper)
+	 * @param rows the rows, in the order they were sent
+	 * @param commit whether to commit with them
+	 * @throws OutboxWriteException when the rows could not be written (the table is missing, a value does not fit,
+	 * the transaction is read-only): the transaction is not committed
+	 * @throws SQLException when the commit itself failed (a deferred constraint, a serialization failure), as it would
+	 * have without the rows
+	 */
+	void insertWithCommit(Connection connection, List<PendingRows.PendingRow> rows, boolean commit)
+			throws SQLException {
+		for (int from = 0; from < rows.size(); from += ROWS_PER_INSERT) {
+			List<PendingRows.PendingRow> chunk = rows.subList(from, Math.min(rows.size(), from + ROWS_PER_INSERT));
+			boolean last = from + ROWS_PER_INSERT >= rows.size();
+			StringBuilder sql = new StringBuilder(INSERT_PREFIX.length() + chunk.size() * INSERT_VALUES.length() + 10)
+				.append("INSERT INTO ").append(this.table).append(INSERT_PREFIX);
+			for (int i = 0; i < chunk.size(); i++) {
+				sql.append((i > 0) ? ", " : "").append(INSERT_VALUES);
+			}
+			boolean withCommit = commit && last;
+			if (withCommit) {
+				sql.append("; COMMIT");
+			}
+			try (PreparedStatement statement = connection.prepareStatement(sql.toString())) {
+				int index = 1;
+				for (PendingRows.PendingRow pending : chunk) {
+					index = bindInsert(statement, index, pending.row(), pending.owner(), pending.leaseUntil());
+				}
+				statement.execute();
+			}
+			catch (SQLException ex) {
+				if (withCommit && !writeFailure(ex)) {
+					throw ex;
+				}
+				throw new OutboxWriteException("Could not write " + rows.size() + " message(s) (rk-id="
+						+ rows.get(0).row().messageId() + ((rows.size() > 1) ? ", ..." : "") + ") to outbox table "
+						+ this.table + " with the commit; the transaction is not committed and nothing was sent: "
+						+ ex.getMessage(), ex);
+			}
+		}
+	}
+
+	/**
+	 * Whether a failure of {@code INSERT ...; COMMIT} is the insert's: the table or a column is missing or not
+	 * allowed, a value does not fit, the transaction may not write, or a constraint of the outbox table itself. Any
+	 * other failure is the commit's, and is reported as the commit's.
+	 */
+	private boolean writeFailure(SQLException ex) {
+		String state = ex.getSQLState();
+		if (state == null) {
+			return false;
+		}
+		String unqualified = this.table.substring(this.table.lastIndexOf('.') + 1).toLowerCase(Locale.ROOT);
+		return state.startsWith("42") || state.startsWith("22") || state.startsWith("25")
+				|| (state.startsWith("23") && String.valueOf(ex.getMessage()).toLowerCase(Locale.ROOT).contains(unqualified));
+	}
+
+	private static final int ROWS_PER_INSERT = 500;
+
+	private static final String INSERT_PREFIX = " (message_id, topic, message_key, key_hash, payload, headers, "
+			+ "created_at, not_before, next_attempt_at, attempts, status, lease_owner, lease_until) VALUES ";
+
+	private static final String INSERT_VALUES = "(?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'NEW', ?, ?)";
+
+	private static int bindInsert(PreparedStatement statement, int first, OutboxRow row, @Nullable String owner,
+			long leaseUntil) throws SQLException {
+		int index = first;
+		statement.setString(index++, row.messageId());
+		statement.setString(index++, row.topic());
+		statement.setString(index++, row.key());
+		statement.setObject(index++, OutboxRow.keyHash(row.topic(), row.key()), Types.BIGINT);
+		statement.setBytes(index++, row.payload());
+		statement.setBytes(index++, row.headers());
+		statement.setLong(index++, row.createdAt());
+		statement.setLong(index++, row.notBefore());
+		statement.setLong(index++, row.notBefore());
+		statement.setString(index++, (owner != null) ? writer(owner) : null);
+		statement.setObject(index++, (owner != null) ? leaseUntil : null, Types.BIGINT);
+		return index;
 	}
 
 	/**

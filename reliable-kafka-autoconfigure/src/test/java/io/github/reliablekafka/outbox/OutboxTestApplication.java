@@ -38,6 +38,10 @@ public class OutboxTestApplication {
 	HikariDataSource dataSource(Environment environment) {
 		HikariConfig config = new HikariConfig();
 		config.setJdbcUrl(environment.getRequiredProperty("test.db.url"));
+		String autosave = environment.getProperty("test.db.autosave"); // the PostgreSQL driver's option
+		if (autosave != null) {
+			config.addDataSourceProperty("autosave", autosave);
+		}
 		config.setMaximumPoolSize(12);
 		return new HikariDataSource(config);
 	}

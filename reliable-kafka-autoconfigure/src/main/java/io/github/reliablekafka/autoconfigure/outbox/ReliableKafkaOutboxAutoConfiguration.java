@@ -62,6 +62,12 @@ public final class ReliableKafkaOutboxAutoConfiguration {
 	private static final int RELAY_MAX_BLOCK_MS = 10_000;
 
 	@Bean
+	@ConditionalOnBooleanProperty(name = "reliable.kafka.outbox.write-with-commit", matchIfMissing = true)
+	static CommitWriteTransactionManagerPostProcessor reliableKafkaOutboxCommitWritePostProcessor() {
+		return new CommitWriteTransactionManagerPostProcessor();
+	}
+
+	@Bean
 	@ConditionalOnMissingBean
 	OutboxStore reliableKafkaOutboxStore(DataSource dataSource, ReliableKafkaOutboxProperties properties) {
 		return new OutboxStore(dataSource, properties.getTable());

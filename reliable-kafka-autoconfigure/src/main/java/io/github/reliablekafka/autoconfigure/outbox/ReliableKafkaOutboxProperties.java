@@ -50,6 +50,13 @@ public class ReliableKafkaOutboxProperties {
 	 */
 	private Duration retention = Duration.ofDays(1);
 
+	/**
+	 * Whether a transaction on PostgreSQL writes its outbox rows with its commit, in the commit's round trip to the
+	 * database, rather than one insert per send while it runs. Applies to transactions of a
+	 * DataSourceTransactionManager or JdbcTransactionManager; others insert each row when it is sent.
+	 */
+	private boolean writeWithCommit = true;
+
 	private final Retry retry = new Retry();
 
 	private final Relay relay = new Relay();
@@ -60,6 +67,14 @@ public class ReliableKafkaOutboxProperties {
 
 	public void setEnabled(boolean enabled) {
 		this.enabled = enabled;
+	}
+
+	public boolean isWriteWithCommit() {
+		return this.writeWithCommit;
+	}
+
+	public void setWriteWithCommit(boolean writeWithCommit) {
+		this.writeWithCommit = writeWithCommit;
 	}
 
 	public String getTable() {
