@@ -120,18 +120,30 @@ public final class OutboxStore implements OutboxOperations {
 
 	/** Run relay bookkeeping in a transaction of its own (on PostgreSQL, not waiting for the WAL flush). */
 	private <T> T bookkeeping(java.util.function.Supplier<T> work) {
+		return bookkeeping(false, work);
+	}
+
+	/**
+	 * Run relay bookkeeping in a transaction of its own (on PostgreSQL, not waiting for the WAL flush).
+	 * @param onePlan whether its statements may keep one plan for every execution: only for a statement written so
+	 * that the one plan a planner can make for it, whatever it believes about the table, reaches each row through an
+	 * index (the admission on PostgreSQL); the others are planned per execution
+	 */
+	private <T> T bookkeeping(boolean onePlan, java.util.function.Supplier<T> work) {
 		return this.bookkeepingTransactions.execute((status) -> {
 			if (this.relaxedCommits) {
-				// planned per execution: a plan cached while the table was small or not yet analyzed must not outlive
-				// that (a generic admission plan made on a small table searched every unfinished row below each
-				// admitted one); with one statement text per list parameter (see #in), only the planning is repeated.
+				// planned per execution unless told otherwise: a plan cached while the table was small or not yet
+				// analyzed must not outlive that (a generic plan of an admission written with a join and a NOT EXISTS,
+				// made on an empty table, read every unfinished row once per admitted row); with one statement text
+				// per list parameter (see #in), only the planning is repeated.
 				// No sequential or bitmap scans: every statement here reaches its rows through an index, in the
 				// index's order (a planner that believed few rows were new, before the table's first ANALYZE, took
 				// a bitmap of every new row and sorted it instead of reading the oldest few in order)
 				this.jdbc.queryForObject("SELECT set_config('synchronous_commit', 'off', true),"
-						+ " set_config('plan_cache_mode', 'force_custom_plan', true),"
+						+ " set_config('plan_cache_mode', ?, true),"
 						+ " set_config('enable_seqscan', 'off', true),"
-						+ " set_config('enable_bitmapscan', 'off', true)", (rs, row) -> 0);
+						+ " set_config('enable_bitmapscan', 'off', true)", (rs, row) -> 0,
+						onePlan ? "force_generic_plan" : "force_custom_plan");
 			}
 			return work.get();
 		});
@@ -344,6 +356,9 @@ public final class OutboxStore implements OutboxOperations {
 		MapSqlParameterSource params = claimParameters(owner, now, 0, messageIds.size())
 			.addValue("ids", values(messageIds))
 			.addValue("writer", writer(owner));
+		if (this.postgres) {
+			return admitCommittedOnePlan(params, failedBlocks, messageIds);
+		}
 		return bookkeeping(() -> {
 			Map<Long, Admitted> admitted = new LinkedHashMap<>();
 			this.named.query("SELECT c.id, c.message_id, w.id FROM " + this.table + " c LEFT JOIN " + this.table
@@ -365,16 +380,62 @@ public final class OutboxStore implements OutboxOperations {
 							row.writerRowsBefore().add(before);
 						}
 					});
-			Set<String> admittedIds = new HashSet<>();
-			admitted.values().forEach((row) -> admittedIds.add(row.messageId()));
-			if (admittedIds.size() < messageIds.size()) {
-				List<String> refused = messageIds.stream().filter((id) -> !admittedIds.contains(id)).toList();
-				params.addValue("refused", values(refused));
-				this.named.update("UPDATE " + this.table + " SET lease_owner = NULL, lease_until = NULL"
-						+ " WHERE " + in("message_id", "refused") + " AND lease_owner = :writer", params);
-			}
+			giveBackRefused(params, messageIds, admitted.values());
 			return List.copyOf(admitted.values());
 		});
+	}
+
+	/**
+	 * {@link #admitCommitted} on PostgreSQL, with one plan for every execution (planning it cost as much as running
+	 * it). Both checks of a row's key are correlated scalar subqueries, which no planner turns into joins, and nothing
+	 * is sorted: the only plan there is finds the rows by message id and probes each one's key line from it, whatever
+	 * the table looked like when the plan was made.
+	 */
+	private List<Admitted> admitCommittedOnePlan(MapSqlParameterSource params, boolean failedBlocks,
+			Collection<String> messageIds) {
+		return bookkeeping(true, () -> {
+			List<Admitted> admitted = new ArrayList<>();
+			this.named.query(admissionOnePlanSql(failedBlocks), params, (ResultSet rs) -> {
+						List<Long> before = new ArrayList<>();
+						java.sql.Array array = rs.getArray(3);
+						if (array != null) {
+							for (Object id : (Object[]) array.getArray()) {
+								before.add(((Number) id).longValue());
+							}
+							before.sort(null);
+						}
+						admitted.add(new Admitted(rs.getLong(1), rs.getString(2), before));
+					});
+			admitted.sort(java.util.Comparator.comparingLong(Admitted::id));
+			giveBackRefused(params, messageIds, admitted);
+			return List.copyOf(admitted);
+		});
+	}
+
+	/**
+	 * The admission's statement on PostgreSQL (parameters {@code :ids}, {@code :writer}, {@code :now},
+	 * {@code :owner}); see {@link #admitCommittedOnePlan}.
+	 */
+	String admissionOnePlanSql(boolean failedBlocks) {
+		return "SELECT c.id, c.message_id, (SELECT array_agg(w.id) FROM " + this.table + " w"
+				+ " WHERE w.key_hash = c.key_hash AND w.id < c.id AND w.status = 'NEW' AND w.lease_owner = :writer"
+				+ " AND w.lease_until >= :now) FROM " + this.table + " c WHERE c.message_id = ANY(:ids)"
+				+ " AND c.lease_owner = :writer AND (SELECT 1 FROM " + this.table + " o WHERE o.key_hash = c.key_hash"
+				+ " AND o.id < c.id AND o.status IN " + blocking(failedBlocks) + " AND o.not_before <= :now"
+				+ " AND NOT (o.lease_owner IS NOT NULL AND o.lease_owner IN (:owner, :writer)"
+				+ " AND o.lease_until >= :now) LIMIT 1) IS NULL";
+	}
+
+	private void giveBackRefused(MapSqlParameterSource params, Collection<String> messageIds,
+			Collection<Admitted> admitted) {
+		Set<String> admittedIds = new HashSet<>();
+		admitted.forEach((row) -> admittedIds.add(row.messageId()));
+		if (admittedIds.size() < messageIds.size()) {
+			List<String> refused = messageIds.stream().filter((id) -> !admittedIds.contains(id)).toList();
+			params.addValue("refused", values(refused));
+			this.named.update("UPDATE " + this.table + " SET lease_owner = NULL, lease_until = NULL"
+					+ " WHERE " + in("message_id", "refused") + " AND lease_owner = :writer", params);
+		}
 	}
 
 	/**
