@@ -241,6 +241,33 @@ abstract class AbstractOutboxTests extends OutboxDatabaseTestSupport {
 	}
 
 	@Test
+	void manyMessagesOfOneKeyInOneTransactionArePublishedInOrderWithinTheSendTimeout() throws Exception {
+		String topic = KafkaTestSupport.newTopic("outbox-one-key", 1);
+		ConfigurableApplicationContext context = start();
+		ReliableKafkaTemplate template = context.getBean(ReliableKafkaTemplate.class);
+		List<CompletableFuture<SendResult<String, byte[]>>> sent = new ArrayList<>();
+		// more than one admission batch (500) of one key: each row's admission names every earlier row of the key
+		context.getBean(TransactionTemplate.class).executeWithoutResult((status) -> {
+			for (int i = 0; i < 1_200; i++) {
+				sent.add(template.send(topic, "k", "m-" + i));
+			}
+		});
+		long started = System.nanoTime();
+		for (CompletableFuture<SendResult<String, byte[]>> future : sent) {
+			assertThat(future.get(60, TimeUnit.SECONDS)).as("confirmed, not timed out").isNotNull();
+		}
+		System.out.printf("1,200 messages of one key in one transaction: all confirmed %d ms after the commit%n",
+				(System.nanoTime() - started) / 1_000_000);
+		try (TopicWatcher watcher = TopicWatcher.watch(KafkaTestSupport.bootstrapServers(), topic)) {
+			List<ConsumerRecord<String, byte[]>> records = watcher.awaitIds(
+					sent.stream().map(AbstractOutboxTests::idOf).collect(java.util.stream.Collectors.toSet()),
+					Duration.ofSeconds(30));
+			assertThat(records).extracting((record) -> new String(record.value(), StandardCharsets.UTF_8))
+				.containsExactlyElementsOf(java.util.stream.IntStream.range(0, 1_200).mapToObj((i) -> "m-" + i).toList());
+		}
+	}
+
+	@Test
 	void delayedMessagesAreDeliveredWhenDueNotAtTheNextPollBeforeAndAcrossARestart() throws Exception {
 		String topic = KafkaTestSupport.newTopic("outbox-delays", 1);
 		// polls far apart: a message delivered on time was due-timed, not found by a poll
