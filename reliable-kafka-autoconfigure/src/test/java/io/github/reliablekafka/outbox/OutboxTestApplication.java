@@ -38,9 +38,11 @@ public class OutboxTestApplication {
 	HikariDataSource dataSource(Environment environment) {
 		HikariConfig config = new HikariConfig();
 		config.setJdbcUrl(environment.getRequiredProperty("test.db.url"));
-		String autosave = environment.getProperty("test.db.autosave"); // the PostgreSQL driver's option
-		if (autosave != null) {
-			config.addDataSourceProperty("autosave", autosave);
+		for (String option : new String[] { "autosave", "preferQueryMode" }) { // the PostgreSQL driver's options
+			String value = environment.getProperty("test.db." + option);
+			if (value != null) {
+				config.addDataSourceProperty(option, value);
+			}
 		}
 		config.setMaximumPoolSize(12);
 		return new HikariDataSource(config);

@@ -87,6 +87,33 @@ class PostgresCommitWriteTests extends OutboxDatabaseTestSupport {
 	}
 
 	@Test
+	void theRowsAreWrittenWithTheCommitWhenTheDriverSendsPlainQueries() throws Exception {
+		String topic = KafkaTestSupport.newTopic("commit-write-simple", 1);
+		ConfigurableApplicationContext context = start("test.db.preferQueryMode=simple");
+		ReliableKafkaTemplate template = context.getBean(ReliableKafkaTemplate.class);
+		JdbcTemplate jdbc = context.getBean(JdbcTemplate.class);
+		List<CompletableFuture<SendResult<String, byte[]>>> sent = new ArrayList<>();
+		long[] seenInside = new long[1];
+		context.getBean(TransactionTemplate.class).executeWithoutResult((status) -> {
+			sent.add(template.send(topic, "k", "it's 'quoted'"));
+			sent.add(template.send(topic, null, null)); // no key, a tombstone: NULLs in the statement
+			seenInside[0] = jdbc.queryForObject("SELECT COUNT(*) FROM rk_outbox", Long.class);
+		});
+		assertThat(seenInside[0]).as("rows in the table while the transaction ran").isZero();
+		assertThat(rows("SELECT COUNT(*) FROM rk_outbox")).isEqualTo(2);
+		for (CompletableFuture<SendResult<String, byte[]>> future : sent) {
+			assertThat(future.get(30, TimeUnit.SECONDS)).isNotNull();
+		}
+		try (TopicWatcher watcher = TopicWatcher.watch(KafkaTestSupport.bootstrapServers(), topic)) {
+			List<ConsumerRecord<String, byte[]>> records = watcher.awaitIds(
+					sent.stream().map(AbstractOutboxTests::idOf).collect(Collectors.toSet()), Duration.ofSeconds(30));
+			assertThat(records.get(0).value()).asString(StandardCharsets.UTF_8).contains("it's 'quoted'");
+			assertThat(records.get(1).key()).isNull();
+			assertThat(records.get(1).value()).isNull();
+		}
+	}
+
+	@Test
 	void rowsSentAfterASavepointTheTransactionRollsBackToAreNotWritten() throws Exception {
 		String topic = KafkaTestSupport.newTopic("commit-write-savepoint", 1);
 		ConfigurableApplicationContext context = start();
