@@ -90,16 +90,11 @@ class PostgresCommitWriteTests extends OutboxDatabaseTestSupport {
 	void theRowsAreWrittenWithTheCommitWhenTheDriverSendsPlainQueries() throws Exception {
 		String topic = KafkaTestSupport.newTopic("commit-write-simple", 1);
 		ConfigurableApplicationContext context = start("test.db.preferQueryMode=simple");
-		ReliableKafkaTemplate template = context.getBean(ReliableKafkaTemplate.class);
-		JdbcTemplate jdbc = context.getBean(JdbcTemplate.class);
 		List<CompletableFuture<SendResult<String, byte[]>>> sent = new ArrayList<>();
-		long[] seenInside = new long[1];
-		context.getBean(TransactionTemplate.class).executeWithoutResult((status) -> {
+		assertThat(rowsSeenInsideTheTransaction(context, (template) -> {
 			sent.add(template.send(topic, "k", "it's 'quoted'"));
 			sent.add(template.send(topic, null, null)); // no key, a tombstone: NULLs in the statement
-			seenInside[0] = jdbc.queryForObject("SELECT COUNT(*) FROM rk_outbox", Long.class);
-		});
-		assertThat(seenInside[0]).as("rows in the table while the transaction ran").isZero();
+		})).as("rows in the table while the transaction ran").isZero();
 		assertThat(rows("SELECT COUNT(*) FROM rk_outbox")).isEqualTo(2);
 		for (CompletableFuture<SendResult<String, byte[]>> future : sent) {
 			assertThat(future.get(30, TimeUnit.SECONDS)).isNotNull();
@@ -188,31 +183,38 @@ class PostgresCommitWriteTests extends OutboxDatabaseTestSupport {
 
 	@Test
 	void writingWithTheCommitCanBeTurnedOff() {
-		ConfigurableApplicationContext context = start("reliable.kafka.outbox.write-with-commit=false");
-		ReliableKafkaTemplate template = context.getBean(ReliableKafkaTemplate.class);
-		JdbcTemplate jdbc = context.getBean(JdbcTemplate.class);
-		long[] seenInside = new long[1];
-		context.getBean(TransactionTemplate.class).executeWithoutResult((status) -> {
-			template.send(KafkaTestSupport.newTopic("commit-write-off", 1), "k", "x");
-			seenInside[0] = jdbc.queryForObject("SELECT COUNT(*) FROM rk_outbox", Long.class);
-		});
-		assertThat(seenInside[0]).as("inserted when sent").isEqualTo(1);
+		ConfigurableApplicationContext context = eachRowIsInsertedWhenSent("reliable.kafka.outbox.write-with-commit=false");
 		assertThat(context.getBean(DataSourceTransactionManager.class).getDataSource())
 			.isInstanceOf(HikariDataSource.class);
 	}
 
 	@Test
 	void aDriverThatPutsASavepointAroundEachStatementGetsEachRowInsertedWhenSent() {
-		ConfigurableApplicationContext context = start("test.db.autosave=always");
+		eachRowIsInsertedWhenSent("test.db.autosave=always");
+	}
+
+	private ConfigurableApplicationContext eachRowIsInsertedWhenSent(String property) {
+		ConfigurableApplicationContext context = start(property);
+		String topic = KafkaTestSupport.newTopic("commit-write-not", 1);
+		assertThat(rowsSeenInsideTheTransaction(context, (template) -> template.send(topic, "k", "x")))
+			.as("inserted when sent")
+			.isEqualTo(1);
+		assertThat(rows("SELECT COUNT(*) FROM rk_outbox")).isEqualTo(1);
+		return context;
+	}
+
+	/**
+	 * Run the sends in a transaction and return how many outbox rows a query in that transaction saw after them.
+	 */
+	private static long rowsSeenInsideTheTransaction(ConfigurableApplicationContext context,
+			java.util.function.Consumer<ReliableKafkaTemplate> sends) {
 		ReliableKafkaTemplate template = context.getBean(ReliableKafkaTemplate.class);
 		JdbcTemplate jdbc = context.getBean(JdbcTemplate.class);
-		long[] seenInside = new long[1];
-		context.getBean(TransactionTemplate.class).executeWithoutResult((status) -> {
-			template.send(KafkaTestSupport.newTopic("commit-write-autosave", 1), "k", "x");
-			seenInside[0] = jdbc.queryForObject("SELECT COUNT(*) FROM rk_outbox", Long.class);
+		Long seen = context.getBean(TransactionTemplate.class).execute((status) -> {
+			sends.accept(template);
+			return jdbc.queryForObject("SELECT COUNT(*) FROM rk_outbox", Long.class);
 		});
-		assertThat(seenInside[0]).as("inserted when sent").isEqualTo(1);
-		assertThat(rows("SELECT COUNT(*) FROM rk_outbox")).isEqualTo(1);
+		return (seen != null) ? seen : -1;
 	}
 
 	@Test

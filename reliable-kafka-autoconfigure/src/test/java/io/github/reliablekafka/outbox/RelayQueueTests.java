@@ -24,20 +24,20 @@ class RelayQueueTests {
 
 	@Test
 	void anUrgentEventWakesTheRelayThreadAtOnce() throws Exception {
-		RelayQueue queue = new RelayQueue();
-		CompletableFuture<Long> tookMillis = takeInBackground(queue, 60_000);
-		awaitSleeping(queue);
-		queue.urgent("claimed");
-		assertThat(tookMillis.get(10, TimeUnit.SECONDS)).isLessThan(5_000);
-		assertThat(queue.wakeUps()).isEqualTo(1);
+		assertASleepingRelayThreadIsWokenBy((queue) -> queue.urgent("claimed"));
 	}
 
 	@Test
 	void anEventThatCanWaitWakesARelayThreadThatWouldSleepLongerThanItMayWait() throws Exception {
+		assertASleepingRelayThreadIsWokenBy((queue) -> queue.lazy("committed"));
+	}
+
+	private static void assertASleepingRelayThreadIsWokenBy(java.util.function.Consumer<RelayQueue> add)
+			throws Exception {
 		RelayQueue queue = new RelayQueue();
 		CompletableFuture<Long> tookMillis = takeInBackground(queue, 60_000);
 		awaitSleeping(queue);
-		queue.lazy("committed");
+		add.accept(queue);
 		assertThat(tookMillis.get(10, TimeUnit.SECONDS)).isLessThan(5_000);
 		assertThat(queue.wakeUps()).isEqualTo(1);
 	}
