@@ -159,10 +159,9 @@ final class CommitWriteConnection implements InvocationHandler {
 		if (at == null) {
 			return;
 		}
-		List<PendingRows.PendingRow> discarded = new ArrayList<>(this.pending.subList(at, this.pending.size()));
+		// the sends' futures are failed by their transaction synchronizations (SentInTransaction)
 		this.pending.subList(at, this.pending.size()).clear();
 		this.savepoints.values().removeIf((position) -> position > at);
-		discarded.forEach((row) -> row.discarded().run());
 	}
 
 	/**

@@ -185,9 +185,11 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 		return this.localSends.track(messageId, record);
 	}
 
-	void rolledBack(String messageId) {
-		this.localSends.fail(messageId, new ReliableSendException("The transaction that sent rk-id=" + messageId
-				+ " rolled back; the message was not published", messageId, "", null, 0, null));
+	/**
+	 * A message this instance sent will not be published by it: its transaction did not commit it.
+	 */
+	void notPublished(String messageId, RuntimeException failure) {
+		this.localSends.fail(messageId, failure);
 	}
 
 	/**

@@ -25,7 +25,6 @@ import org.springframework.jdbc.UncategorizedSQLException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceUtils;
 import org.springframework.kafka.support.SendResult;
-import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.util.Assert;
 
@@ -81,7 +80,8 @@ public final class OutboxReliableKafkaTemplate implements ReliableKafkaTemplate 
 		SendFuture future = this.relay.track(messageId, record);
 		long leaseUntil = this.relay.writerLeaseUntil();
 		write(record, messageId, System.currentTimeMillis(), leaseUntil, transaction);
-		afterCommit(messageId, () -> this.relay.committed(messageId, leaseUntil));
+		afterCompletion(() -> this.relay.committed(messageId, leaseUntil),
+				(outcome) -> this.relay.notPublished(messageId, notPublished(outcome, "sent", record)));
 		return future;
 	}
 
@@ -128,25 +128,10 @@ public final class OutboxReliableKafkaTemplate implements ReliableKafkaTemplate 
 		write(record, messageId, dueAt, 0, transaction);
 		CompletableFuture<ScheduledMessage> scheduled = new CompletableFuture<>();
 		ScheduledMessage message = new ScheduledMessage(messageId, Instant.ofEpochMilli(dueAt));
-		if (TransactionSynchronizationManager.isSynchronizationActive()) {
-			TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
-				@Override
-				public void afterCompletion(int status) {
-					if (status == STATUS_COMMITTED) {
-						relayScheduled(dueAt);
-						scheduled.complete(message);
-					}
-					else {
-						scheduled.completeExceptionally(new ReliableSendException("The transaction that scheduled rk-id="
-								+ messageId + " rolled back; nothing was scheduled", messageId, topic, key, 0, null));
-					}
-				}
-			});
-		}
-		else {
+		afterCompletion(() -> {
 			relayScheduled(dueAt);
 			scheduled.complete(message);
-		}
+		}, (outcome) -> scheduled.completeExceptionally(notPublished(outcome, "scheduled", record)));
 		return scheduled;
 	}
 
@@ -165,20 +150,19 @@ public final class OutboxReliableKafkaTemplate implements ReliableKafkaTemplate 
 				HeaderCodec.encode(record.headers()), System.currentTimeMillis(), notBefore, 0);
 		String owner = (leaseUntil > 0) ? this.relay.owner() : null;
 		try {
-			if (transaction != null && transaction.defer(new PendingRows.PendingRow(this.store, row, owner, leaseUntil,
-					() -> this.relay.rolledBack(messageId)))) {
+			if (transaction != null && transaction.defer(new PendingRows.PendingRow(this.store, row, owner, leaseUntil))) {
 				return;
 			}
 			this.store.insert(row, owner, leaseUntil);
 		}
 		catch (SQLException ex) {
-			this.relay.rolledBack(messageId);
+			this.relay.notPublished(messageId, notPublished(SentInTransaction.Outcome.ROLLED_BACK, "sent", record));
 			throw new OutboxWriteException("Could not hand message rk-id=" + messageId + " to the transaction's "
 					+ "connection: " + ex.getMessage() + "; the caller's transaction must roll back and nothing was sent",
 					ex);
 		}
 		catch (DataAccessException ex) {
-			this.relay.rolledBack(messageId);
+			this.relay.notPublished(messageId, notPublished(SentInTransaction.Outcome.ROLLED_BACK, "sent", record));
 			throw new OutboxWriteException("Could not write message rk-id=" + messageId + " for topic " + record.topic()
 					+ " to outbox table " + this.store.table() + "; the caller's transaction must roll back and nothing "
 					+ "was sent: " + ex.getMostSpecificCause().getMessage(), ex);
@@ -212,22 +196,37 @@ public final class OutboxReliableKafkaTemplate implements ReliableKafkaTemplate 
 		}
 	}
 
-	private void afterCommit(String messageId, Runnable committed) {
+	/**
+	 * Run {@code committed} once the transaction commits, or at once outside a transaction; tell
+	 * {@code notCommitted} how the transaction ended otherwise.
+	 */
+	private void afterCompletion(Runnable committed, SentInTransaction.NotCommitted notCommitted) {
 		if (!TransactionSynchronizationManager.isSynchronizationActive()) {
 			committed.run();
 			return;
 		}
-		TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
-			@Override
-			public void afterCompletion(int status) {
-				if (status == STATUS_COMMITTED) {
-					committed.run();
-				}
-				else {
-					OutboxReliableKafkaTemplate.this.relay.rolledBack(messageId);
-				}
-			}
-		});
+		TransactionSynchronizationManager.registerSynchronization(new SentInTransaction(committed, notCommitted));
+	}
+
+	/**
+	 * The failure a message's future gets when its transaction did not commit it.
+	 * @param verb what the transaction did with it ({@code sent}, {@code scheduled})
+	 */
+	private static ReliableSendException notPublished(SentInTransaction.Outcome outcome, String verb,
+			ProducerRecord<String, byte[]> record) {
+		String messageId = RkHeaders.id(record.headers());
+		return switch (outcome) {
+			case ROLLED_BACK -> new ReliableSendException("The transaction that " + verb + " rk-id=" + messageId
+					+ " rolled back; the message is not published", messageId, record.topic(), record.key(), 0, null);
+			case ROLLED_BACK_TO_SAVEPOINT -> new ReliableSendException("The transaction that " + verb + " rk-id="
+					+ messageId + " rolled back to a savepoint set before it (a nested transaction rolled back); the "
+					+ "message is not published", messageId, record.topic(), record.key(), 0, null);
+			case IN_DOUBT -> new OutboxInDoubtException("The commit of the transaction that " + verb + " rk-id="
+					+ messageId + " failed and its outcome is not known: if the database rolled it back, the message "
+					+ "is not published; if it committed, the message is in the outbox and the relay publishes it. "
+					+ "OutboxOperations.find(\"" + messageId + "\") tells which", messageId, record.topic(),
+					record.key());
+		};
 	}
 
 }

@@ -25,10 +25,8 @@ interface PendingRows {
 	 * @param row the row
 	 * @param owner the instance whose writer lease it gets, or {@code null} for none
 	 * @param leaseUntil the end of that lease
-	 * @param discarded told when the row is discarded because the transaction rolled back to a savepoint set before
-	 * it was sent (a rollback of the whole transaction is told by the transaction's own completion)
 	 */
-	record PendingRow(OutboxStore store, OutboxRow row, @Nullable String owner, long leaseUntil, Runnable discarded) {
+	record PendingRow(OutboxStore store, OutboxRow row, @Nullable String owner, long leaseUntil) {
 	}
 
 }

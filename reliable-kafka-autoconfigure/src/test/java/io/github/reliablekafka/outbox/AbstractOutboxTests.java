@@ -3,6 +3,7 @@ package io.github.reliablekafka.outbox;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -17,6 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import io.github.reliablekafka.producer.ReliableKafkaTemplate;
+import io.github.reliablekafka.producer.ReliableSendException;
 import io.github.reliablekafka.producer.ScheduledMessage;
 import io.github.reliablekafka.producer.SendFuture;
 import io.github.reliablekafka.support.RkHeaders;
@@ -35,6 +37,8 @@ import org.junit.jupiter.api.Test;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.kafka.support.SendResult;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -75,6 +79,54 @@ abstract class AbstractOutboxTests extends OutboxDatabaseTestSupport {
 			List<ConsumerRecord<String, byte[]>> all = watcher.readFor(Duration.ofSeconds(2));
 			assertThat(all).extracting((record) -> new String(record.value(), StandardCharsets.UTF_8))
 				.containsExactly("committed-0", "committed-1", "committed-2");
+		}
+		assertThat(rows("SELECT COUNT(*) FROM rk_outbox")).isEqualTo(3);
+	}
+
+	@Test
+	void aNestedTransactionThatRollsBackTakesItsMessagesWithItAndTheirFuturesFailAtOnce() throws Exception {
+		String topic = KafkaTestSupport.newTopic("outbox-nested", 1);
+		ConfigurableApplicationContext context = start();
+		ReliableKafkaTemplate template = context.getBean(ReliableKafkaTemplate.class);
+		TransactionTemplate nested = new TransactionTemplate(context.getBean(PlatformTransactionManager.class));
+		nested.setPropagationBehavior(TransactionDefinition.PROPAGATION_NESTED);
+		List<SendFuture> kept = new ArrayList<>();
+		List<CompletableFuture<?>> discarded = new ArrayList<>();
+		context.getBean(TransactionTemplate.class).executeWithoutResult((status) -> {
+			kept.add(template.send(topic, "k", "before"));
+			nested.executeWithoutResult((inner) -> {
+				discarded.add(template.send(topic, "k", "inside, rolled back"));
+				discarded.add(template.sendDelayed(topic, "k", "delayed, rolled back", Duration.ofMillis(100)));
+				// committed to its parent, which then rolls back: it goes with its parent
+				nested.executeWithoutResult((innermost) -> discarded.add(template.send(topic, "k", "innermost")));
+				inner.setRollbackOnly();
+			});
+			assertThat(discarded).as("failed at the rollback to the savepoint, before the commit")
+				.allSatisfy((future) -> assertThat(future).isCompletedExceptionally());
+			nested.executeWithoutResult((inner) -> {
+				kept.add(template.send(topic, "k", "inside, kept"));
+				nested.executeWithoutResult((innermost) -> {
+					discarded.add(template.send(topic, "k", "innermost, rolled back"));
+					innermost.setRollbackOnly();
+				});
+			});
+			kept.add(template.send(topic, "k", "after"));
+		});
+		assertThat(discarded).hasSize(4).allSatisfy((future) -> assertThat(future).failsWithin(Duration.ZERO)
+			.withThrowableThat()
+			.havingCause()
+			.isInstanceOf(ReliableSendException.class)
+			.withMessageContaining("rolled back to a savepoint"));
+		Set<String> keptIds = new HashSet<>();
+		for (SendFuture future : kept) {
+			future.get(30, TimeUnit.SECONDS);
+			keptIds.add(future.messageId());
+		}
+		try (TopicWatcher watcher = TopicWatcher.watch(KafkaTestSupport.bootstrapServers(), topic)) {
+			watcher.awaitIds(keptIds, Duration.ofSeconds(30));
+			assertThat(watcher.readFor(Duration.ofSeconds(2))) // past the rolled back delayed message's due time
+				.extracting((record) -> new String(record.value(), StandardCharsets.UTF_8))
+				.containsExactly("before", "inside, kept", "after");
 		}
 		assertThat(rows("SELECT COUNT(*) FROM rk_outbox")).isEqualTo(3);
 	}
