@@ -11,9 +11,11 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.github.reliablekafka.autoconfigure.outbox.ReliableKafkaOutboxAutoConfiguration;
 import io.github.reliablekafka.autoconfigure.producer.ReliableKafkaProducerAutoConfiguration;
+import jakarta.persistence.EntityManagerFactory;
 
 import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -22,12 +24,17 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.orm.jpa.JpaTransactionManager;
+import org.springframework.orm.jpa.LocalContainerEntityManagerFactoryBean;
+import org.springframework.orm.jpa.persistenceunit.PersistenceManagedTypes;
+import org.springframework.orm.jpa.vendor.HibernateJpaVendorAdapter;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * A minimal application with the outbox: Kafka, a DataSource on the test database ({@code test.db.url}) and a
- * transaction manager for it. Tests start it in the JVM; crash tests start it in a child JVM.
+ * transaction manager for it (a {@code DataSourceTransactionManager}, or with {@code test.tx=jpa} Hibernate and a
+ * {@code JpaTransactionManager}). Tests start it in the JVM; crash tests start it in a child JVM.
  */
 @Configuration(proxyBeanMethods = false)
 @ImportAutoConfiguration({ KafkaAutoConfiguration.class, ReliableKafkaOutboxAutoConfiguration.class,
@@ -49,8 +56,33 @@ public class OutboxTestApplication {
 	}
 
 	@Bean
+	@ConditionalOnProperty(name = "test.tx", havingValue = "jdbc", matchIfMissing = true)
 	DataSourceTransactionManager transactionManager(DataSource dataSource) {
 		return new DataSourceTransactionManager(dataSource);
+	}
+
+	/**
+	 * With {@code test.tx=jpa}: Hibernate on the same DataSource, and a {@link JpaTransactionManager} instead.
+	 */
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnProperty(name = "test.tx", havingValue = "jpa")
+	static class Jpa {
+
+		@Bean
+		LocalContainerEntityManagerFactoryBean entityManagerFactory(DataSource dataSource) {
+			LocalContainerEntityManagerFactoryBean factory = new LocalContainerEntityManagerFactoryBean();
+			factory.setDataSource(dataSource);
+			factory.setJpaVendorAdapter(new HibernateJpaVendorAdapter());
+			factory.setManagedTypes(PersistenceManagedTypes.of(JpaOrder.class.getName()));
+			factory.setJpaPropertyMap(Map.of("hibernate.hbm2ddl.auto", "create"));
+			return factory;
+		}
+
+		@Bean
+		JpaTransactionManager transactionManager(EntityManagerFactory entityManagerFactory) {
+			return new JpaTransactionManager(entityManagerFactory);
+		}
+
 	}
 
 	@Bean
