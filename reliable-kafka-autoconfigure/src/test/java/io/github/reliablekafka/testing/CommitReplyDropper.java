@@ -1,0 +1,229 @@
+package io.github.reliablekafka.testing;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A TCP proxy in front of a PostgreSQL server that can lose the reply to one commit: the server receives the
+ * {@code COMMIT} and commits, and the client's connection breaks before the answer reaches it. The client then
+ * cannot tell whether its transaction committed (the in-doubt case), and in fact it did.
+ *
+ * <p>
+ * The commit to lose is picked by a marker, for example a message's payload: the first {@code COMMIT} of the
+ * connection that sent the marker next, in the same request (everything the client sent since the server last
+ * answered) or a later one.
+ */
+public final class CommitReplyDropper implements AutoCloseable {
+
+	private static final Pattern HOST_PORT = Pattern.compile("(jdbc:postgresql://)([^/:]+)(?::(\\d+))?/");
+
+	private final String url;
+
+	private final String host;
+
+	private final int port;
+
+	private final ServerSocket server;
+
+	private final AtomicReference<byte[]> marker = new AtomicReference<>();
+
+	private final AtomicInteger dropped = new AtomicInteger();
+
+	private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
+
+	private CommitReplyDropper(String url) throws IOException {
+		Matcher matcher = HOST_PORT.matcher(url);
+		if (!matcher.find()) {
+			throw new IllegalArgumentException("Not a PostgreSQL JDBC URL with a host: " + url);
+		}
+		this.host = matcher.group(2);
+		this.port = (matcher.group(3) != null) ? Integer.parseInt(matcher.group(3)) : 5432;
+		this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+		this.url = matcher.replaceFirst("$1127.0.0.1:" + this.server.getLocalPort() + "/");
+		Thread acceptor = new Thread(this::accept, "commit-reply-dropper");
+		acceptor.setDaemon(true);
+		acceptor.start();
+	}
+
+	/**
+	 * Start a proxy in front of the server of a PostgreSQL JDBC URL.
+	 * @param url the URL
+	 * @return the running proxy
+	 * @throws IOException if no local port could be opened
+	 */
+	public static CommitReplyDropper inFrontOf(String url) throws IOException {
+		return new CommitReplyDropper(url);
+	}
+
+	/**
+	 * Return the URL that goes through this proxy.
+	 * @return the URL given, with this proxy's address
+	 */
+	public String url() {
+		return this.url;
+	}
+
+	/**
+	 * Lose the reply to the commit of the connection that sends {@code marker} next.
+	 * @param marker text a request of that connection holds, before or with its {@code COMMIT}
+	 */
+	public void dropReplyToCommitWith(String marker) {
+		this.marker.set(marker.getBytes(StandardCharsets.UTF_8));
+	}
+
+	/**
+	 * Return how many replies were lost.
+	 * @return the count
+	 */
+	public int dropped() {
+		return this.dropped.get();
+	}
+
+	@Override
+	public void close() throws IOException {
+		this.server.close();
+		for (Socket socket : this.sockets) {
+			closeQuietly(socket);
+		}
+	}
+
+	private void accept() {
+		while (!this.server.isClosed()) {
+			try {
+				Socket client = this.server.accept();
+				Socket upstream = new Socket(this.host, this.port);
+				this.sockets.add(client);
+				this.sockets.add(upstream);
+				Link link = new Link(client, upstream);
+				start(link::clientToServer, "commit-reply-dropper-up");
+				start(link::serverToClient, "commit-reply-dropper-down");
+			}
+			catch (IOException ex) {
+				// closed, or the server refused: the client sees its connection fail
+			}
+		}
+	}
+
+	private static void start(Runnable pump, String name) {
+		Thread thread = new Thread(pump, name);
+		thread.setDaemon(true);
+		thread.start();
+	}
+
+	private static void closeQuietly(Socket socket) {
+		try {
+			socket.close();
+		}
+		catch (IOException ex) {
+			// closing anyway
+		}
+	}
+
+	private static boolean contains(byte[] haystack, int length, byte[] needle) {
+		outer: for (int i = 0; i + needle.length <= length; i++) {
+			for (int j = 0; j < needle.length; j++) {
+				if (haystack[i + j] != needle[j]) {
+					continue outer;
+				}
+			}
+			return true;
+		}
+		return false;
+	}
+
+	/**
+	 * One client connection and its connection to the server.
+	 */
+	private final class Link {
+
+		private static final byte[] COMMIT = "COMMIT".getBytes(StandardCharsets.US_ASCII);
+
+		private final Socket client;
+
+		private final Socket upstream;
+
+		/** What the client sent since the server last answered. */
+		private final ByteArrayOutputStream request = new ByteArrayOutputStream();
+
+		/** Whether this connection sent the marker and has not committed since. */
+		private boolean marked;
+
+		private boolean dropReply;
+
+		Link(Socket client, Socket upstream) {
+			this.client = client;
+			this.upstream = upstream;
+		}
+
+		void clientToServer() {
+			byte[] buffer = new byte[64 * 1024];
+			try (InputStream in = this.client.getInputStream(); OutputStream out = this.upstream.getOutputStream()) {
+				int read;
+				while ((read = in.read(buffer)) >= 0) {
+					synchronized (this) {
+						this.request.write(buffer, 0, read);
+						byte[] marker = CommitReplyDropper.this.marker.get();
+						byte[] sent = this.request.toByteArray();
+						if (marker != null && contains(sent, sent.length, marker)
+								&& CommitReplyDropper.this.marker.compareAndSet(marker, null)) {
+							this.marked = true;
+						}
+						if (this.marked && contains(sent, sent.length, COMMIT)) {
+							this.marked = false;
+							this.dropReply = true;
+						}
+					}
+					out.write(buffer, 0, read);
+					out.flush();
+				}
+			}
+			catch (IOException ex) {
+				// one side closed
+			}
+			finally {
+				closeQuietly(this.upstream);
+			}
+		}
+
+		void serverToClient() {
+			byte[] buffer = new byte[64 * 1024];
+			try (InputStream in = this.upstream.getInputStream(); OutputStream out = this.client.getOutputStream()) {
+				int read;
+				while ((read = in.read(buffer)) >= 0) {
+					synchronized (this) {
+						if (this.dropReply) {
+							// the server has executed the commit and answers: the client never hears it
+							CommitReplyDropper.this.dropped.incrementAndGet();
+							closeQuietly(this.client);
+							closeQuietly(this.upstream);
+							return;
+						}
+						this.request.reset();
+					}
+					out.write(buffer, 0, read);
+					out.flush();
+				}
+			}
+			catch (IOException ex) {
+				// one side closed
+			}
+			finally {
+				closeQuietly(this.client);
+			}
+		}
+
+	}
+
+}
