@@ -4,12 +4,14 @@ import io.github.reliablekafka.producer.ReliableSendException;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The commit of the transaction that sent a message failed, and the transaction manager cannot tell whether the
- * database committed it (Spring's {@code STATUS_UNKNOWN}): a constraint checked at the commit or a serialization
- * failure rolled it back; a connection lost during the commit may have left it committed. Either way nothing is lost
- * or sent twice: if the transaction committed, the message is in the outbox and the relay publishes it (in
- * {@code immediate} mode once its writer lease has run out); if not, nothing is published.
- * {@link OutboxOperations#find(String)} with {@link #getMessageId()} tells which.
+ * Whether a message was committed to the outbox is not known. Either the commit of the transaction that sent it
+ * failed, and the transaction manager cannot tell whether the database committed it (Spring's
+ * {@code STATUS_UNKNOWN}: a constraint checked at the commit or a serialization failure rolled it back, a connection
+ * lost during the commit may have left it committed); or, outside a transaction, the connection failed while its row
+ * was written (then {@code send} throws this). Either way nothing is lost or sent twice: if the row was committed,
+ * the relay publishes it (in {@code immediate} mode once its writer lease has run out); if not, nothing is
+ * published. {@link OutboxOperations#find(String)} with {@link #getMessageId()} tells which. Sending the message
+ * again would give it a new {@code rk-id}: find out first.
  */
 public class OutboxInDoubtException extends ReliableSendException {
 

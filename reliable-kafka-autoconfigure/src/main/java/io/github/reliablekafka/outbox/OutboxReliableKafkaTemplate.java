@@ -21,6 +21,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.dao.DataAccessException;
+import org.springframework.jdbc.CannotGetJdbcConnectionException;
 import org.springframework.jdbc.UncategorizedSQLException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceUtils;
@@ -162,11 +163,40 @@ public final class OutboxReliableKafkaTemplate implements ReliableKafkaTemplate 
 					ex);
 		}
 		catch (DataAccessException ex) {
-			this.relay.notPublished(messageId, notPublished(SentInTransaction.Outcome.ROLLED_BACK, "sent", record));
+			boolean inTransaction = TransactionSynchronizationManager.isActualTransactionActive();
+			if (!inTransaction && connectionLostWhileWriting(ex)) {
+				// auto-committed: the database may have written the row before the connection failed
+				OutboxInDoubtException inDoubt = new OutboxInDoubtException("The connection failed while message rk-id="
+						+ messageId + " for topic " + record.topic() + " was written to outbox table " + this.store.table()
+						+ " (no transaction): whether the row was written is not known. If it was, the relay publishes "
+						+ "it; if not, nothing is sent. OutboxOperations.find(\"" + messageId + "\") tells which. Cause: "
+						+ ex.getMostSpecificCause().getMessage(), messageId, record.topic(), record.key());
+				this.relay.notPublished(messageId, inDoubt);
+				throw inDoubt;
+			}
+			this.relay.notPublished(messageId, new ReliableSendException("Message rk-id=" + messageId + " could not "
+					+ "be written to the outbox; it is not published", messageId, record.topic(), record.key(), 0, ex));
 			throw new OutboxWriteException("Could not write message rk-id=" + messageId + " for topic " + record.topic()
-					+ " to outbox table " + this.store.table() + "; the caller's transaction must roll back and nothing "
-					+ "was sent: " + ex.getMostSpecificCause().getMessage(), ex);
+					+ " to outbox table " + this.store.table() + (inTransaction ? "; the caller's transaction must roll "
+							+ "back and nothing was sent: " : "; nothing was written or sent: ")
+					+ ex.getMostSpecificCause().getMessage(), ex);
 		}
+	}
+
+	/**
+	 * Whether a write failed because the connection failed while the statement was under way (SQL state class
+	 * {@code 08}), after it may have reached the database; not when no connection could be had.
+	 */
+	static boolean connectionLostWhileWriting(DataAccessException ex) {
+		if (ex instanceof CannotGetJdbcConnectionException) {
+			return false;
+		}
+		for (Throwable cause = ex; cause != null; cause = cause.getCause()) {
+			if (cause instanceof SQLException sql && sql.getSQLState() != null && sql.getSQLState().startsWith("08")) {
+				return true;
+			}
+		}
+		return false;
 	}
 
 	/**

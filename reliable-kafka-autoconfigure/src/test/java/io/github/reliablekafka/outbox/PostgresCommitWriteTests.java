@@ -5,7 +5,6 @@ import java.sql.Connection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -15,7 +14,6 @@ import javax.sql.DataSource;
 import com.zaxxer.hikari.HikariDataSource;
 import io.github.reliablekafka.producer.ReliableKafkaTemplate;
 import io.github.reliablekafka.producer.SendFuture;
-import io.github.reliablekafka.testing.CommitReplyDropper;
 import io.github.reliablekafka.testing.KafkaTestSupport;
 import io.github.reliablekafka.testing.TestDatabase;
 import io.github.reliablekafka.testing.TopicWatcher;
@@ -38,8 +36,8 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 /**
  * On PostgreSQL a transaction writes its outbox rows with its commit, in the commit's round trip ({@code INSERT ...;
  * COMMIT}): the rows are not in the table while the transaction runs, they are once it committed, a failed write
- * fails the commit, and a failure of the commit itself is reported as the commit's, with the sends in doubt (and
- * published if the commit in fact went through). Rows sent after a savepoint the
+ * fails the commit, and a failure of the commit itself is reported as the commit's, with the sends in doubt
+ * ({@link PostgresInDoubtTests}: and published if the commit in fact went through). Rows sent after a savepoint the
  * transaction rolls back to are not written: {@link AbstractOutboxTests}, on every database. The rest of the outbox contract runs on PostgreSQL with this in
  * {@link PostgresOutboxTests}.
  */
@@ -145,46 +143,6 @@ class PostgresCommitWriteTests extends OutboxDatabaseTestSupport {
 			.isEmpty();
 		assertThat(rows("SELECT COUNT(*) FROM rk_outbox")).isZero();
 		assertThat(rows("SELECT COUNT(*) FROM child_row")).isZero();
-	}
-
-	@ParameterizedTest(name = "write-with-commit={0}")
-	@ValueSource(booleans = { true, false })
-	void aCommitWhoseReplyIsLostIsInDoubtAndWhatItCommittedIsPublishedOnceAndInItsKeysOrder(boolean writeWithCommit)
-			throws Exception {
-		String topic = KafkaTestSupport.newTopic("commit-write-in-doubt", 1);
-		try (CommitReplyDropper proxy = CommitReplyDropper.inFrontOf(database().url())) {
-			ConfigurableApplicationContext context = start("test.db.url=" + proxy.url(),
-					"reliable.kafka.outbox.relay.lease=2s", "reliable.kafka.outbox.write-with-commit=" + writeWithCommit);
-			JdbcTemplate jdbc = context.getBean(JdbcTemplate.class);
-			jdbc.execute("CREATE TABLE business_row (id INT PRIMARY KEY)");
-			ReliableKafkaTemplate template = context.getBean(ReliableKafkaTemplate.class);
-			TransactionTemplate transactions = context.getBean(TransactionTemplate.class);
-			List<SendFuture> inDoubt = new ArrayList<>();
-			proxy.dropReplyToCommitWith("in doubt");
-			assertThatExceptionOfType(TransactionSystemException.class)
-				.isThrownBy(() -> transactions.executeWithoutResult((status) -> {
-					jdbc.update("INSERT INTO business_row VALUES (1)");
-					inDoubt.add(template.send(topic, "k", "in doubt"));
-				}));
-			assertThat(proxy.dropped()).as("replies lost").isEqualTo(1);
-			assertThat(inDoubt.get(0)).failsWithin(Duration.ofSeconds(5))
-				.withThrowableThat()
-				.havingCause()
-				.isInstanceOf(OutboxInDoubtException.class);
-			assertThat(rows("SELECT COUNT(*) FROM business_row")).as("committed, though the application was not told")
-				.isEqualTo(1);
-			assertThat(context.getBean(OutboxOperations.class).find(inDoubt.get(0).messageId())).isPresent();
-			// the key's next message waits for the one in doubt, which the relay takes once its writer lease ran out
-			SendFuture after = transactions.execute((status) -> template.send(topic, "k", "after"));
-			assertThat(after.get(30, TimeUnit.SECONDS)).isNotNull();
-			try (TopicWatcher watcher = TopicWatcher.watch(KafkaTestSupport.bootstrapServers(), topic)) {
-				watcher.awaitIds(Set.of(inDoubt.get(0).messageId(), after.messageId()), Duration.ofSeconds(30));
-				assertThat(watcher.readFor(Duration.ofSeconds(2)))
-					.extracting((record) -> new String(record.value(), StandardCharsets.UTF_8))
-					.containsExactly("in doubt", "after");
-			}
-			context.close(); // before the proxy: the relay's connections go through it
-		}
 	}
 
 	@Test

@@ -16,16 +16,16 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A TCP proxy in front of a PostgreSQL server that can lose the reply to one commit: the server receives the
- * {@code COMMIT} and commits, and the client's connection breaks before the answer reaches it. The client then
- * cannot tell whether its transaction committed (the in-doubt case), and in fact it did.
+ * A TCP proxy in front of a PostgreSQL server that can lose the reply to one request: the server receives it and
+ * carries it out, and the client's connection breaks before the answer reaches it. The client then cannot tell
+ * whether its commit (or its auto-committed statement) took effect (the in-doubt case), and in fact it did.
  *
  * <p>
- * The commit to lose is picked by a marker, for example a message's payload: the first {@code COMMIT} of the
- * connection that sent the marker next, in the same request (everything the client sent since the server last
- * answered) or a later one.
+ * The request is picked by a marker, for example a message's payload: the request (everything the client sent since
+ * the server last answered) that holds it, or the first {@code COMMIT} of the connection that sent it, in that
+ * request or a later one.
  */
-public final class CommitReplyDropper implements AutoCloseable {
+public final class LostReplyProxy implements AutoCloseable {
 
 	private static final Pattern HOST_PORT = Pattern.compile("(jdbc:postgresql://)([^/:]+)(?::(\\d+))?/");
 
@@ -39,11 +39,14 @@ public final class CommitReplyDropper implements AutoCloseable {
 
 	private final AtomicReference<byte[]> marker = new AtomicReference<>();
 
+	/** Whether the reply to lose is the one to the marked connection's commit, not to the marker's own request. */
+	private volatile boolean atCommit;
+
 	private final AtomicInteger dropped = new AtomicInteger();
 
 	private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
 
-	private CommitReplyDropper(String url) throws IOException {
+	private LostReplyProxy(String url) throws IOException {
 		Matcher matcher = HOST_PORT.matcher(url);
 		if (!matcher.find()) {
 			throw new IllegalArgumentException("Not a PostgreSQL JDBC URL with a host: " + url);
@@ -52,7 +55,7 @@ public final class CommitReplyDropper implements AutoCloseable {
 		this.port = (matcher.group(3) != null) ? Integer.parseInt(matcher.group(3)) : 5432;
 		this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
 		this.url = matcher.replaceFirst("$1127.0.0.1:" + this.server.getLocalPort() + "/");
-		Thread acceptor = new Thread(this::accept, "commit-reply-dropper");
+		Thread acceptor = new Thread(this::accept, "lost-reply-proxy");
 		acceptor.setDaemon(true);
 		acceptor.start();
 	}
@@ -63,8 +66,8 @@ public final class CommitReplyDropper implements AutoCloseable {
 	 * @return the running proxy
 	 * @throws IOException if no local port could be opened
 	 */
-	public static CommitReplyDropper inFrontOf(String url) throws IOException {
-		return new CommitReplyDropper(url);
+	public static LostReplyProxy inFrontOf(String url) throws IOException {
+		return new LostReplyProxy(url);
 	}
 
 	/**
@@ -79,7 +82,17 @@ public final class CommitReplyDropper implements AutoCloseable {
 	 * Lose the reply to the commit of the connection that sends {@code marker} next.
 	 * @param marker text a request of that connection holds, before or with its {@code COMMIT}
 	 */
-	public void dropReplyToCommitWith(String marker) {
+	public void loseCommitReplyOfConnectionSending(String marker) {
+		this.atCommit = true;
+		this.marker.set(marker.getBytes(StandardCharsets.UTF_8));
+	}
+
+	/**
+	 * Lose the reply to the next request that holds {@code marker}.
+	 * @param marker text the request holds
+	 */
+	public void loseReplyTo(String marker) {
+		this.atCommit = false;
 		this.marker.set(marker.getBytes(StandardCharsets.UTF_8));
 	}
 
@@ -107,8 +120,8 @@ public final class CommitReplyDropper implements AutoCloseable {
 				this.sockets.add(client);
 				this.sockets.add(upstream);
 				Link link = new Link(client, upstream);
-				start(link::clientToServer, "commit-reply-dropper-up");
-				start(link::serverToClient, "commit-reply-dropper-down");
+				start(link::clientToServer, "lost-reply-proxy-up");
+				start(link::serverToClient, "lost-reply-proxy-down");
 			}
 			catch (IOException ex) {
 				// closed, or the server refused: the client sees its connection fail
@@ -157,7 +170,7 @@ public final class CommitReplyDropper implements AutoCloseable {
 		/** What the client sent since the server last answered. */
 		private final ByteArrayOutputStream request = new ByteArrayOutputStream();
 
-		/** Whether this connection sent the marker and has not committed since. */
+		/** Whether this connection sent the marker and its reply to lose has not come yet. */
 		private boolean marked;
 
 		private boolean dropReply;
@@ -174,13 +187,13 @@ public final class CommitReplyDropper implements AutoCloseable {
 				while ((read = in.read(buffer)) >= 0) {
 					synchronized (this) {
 						this.request.write(buffer, 0, read);
-						byte[] marker = CommitReplyDropper.this.marker.get();
+						byte[] marker = LostReplyProxy.this.marker.get();
 						byte[] sent = this.request.toByteArray();
 						if (marker != null && contains(sent, sent.length, marker)
-								&& CommitReplyDropper.this.marker.compareAndSet(marker, null)) {
+								&& LostReplyProxy.this.marker.compareAndSet(marker, null)) {
 							this.marked = true;
 						}
-						if (this.marked && contains(sent, sent.length, COMMIT)) {
+						if (this.marked && (!LostReplyProxy.this.atCommit || contains(sent, sent.length, COMMIT))) {
 							this.marked = false;
 							this.dropReply = true;
 						}
@@ -204,8 +217,8 @@ public final class CommitReplyDropper implements AutoCloseable {
 				while ((read = in.read(buffer)) >= 0) {
 					synchronized (this) {
 						if (this.dropReply) {
-							// the server has executed the commit and answers: the client never hears it
-							CommitReplyDropper.this.dropped.incrementAndGet();
+							// the server has carried out the request and answers: the client never hears it
+							LostReplyProxy.this.dropped.incrementAndGet();
 							closeQuietly(this.client);
 							closeQuietly(this.upstream);
 							return;
