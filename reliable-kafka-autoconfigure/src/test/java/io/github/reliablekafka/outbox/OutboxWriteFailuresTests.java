@@ -14,7 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Which failed writes outside a transaction are in doubt: those where the connection failed while the insert was
  * under way, not those that never had a connection or that the database refused. The whole path, with a real lost
- * reply: {@link PostgresInDoubtTests}.
+ * reply: {@link AbstractInDoubtTests}.
  */
 class OutboxWriteFailuresTests {
 

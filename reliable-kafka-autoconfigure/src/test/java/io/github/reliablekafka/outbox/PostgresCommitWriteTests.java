@@ -37,7 +37,7 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
  * On PostgreSQL a transaction writes its outbox rows with its commit, in the commit's round trip ({@code INSERT ...;
  * COMMIT}): the rows are not in the table while the transaction runs, they are once it committed, a failed write
  * fails the commit, and a failure of the commit itself is reported as the commit's, with the sends in doubt
- * ({@link PostgresInDoubtTests}: and published if the commit in fact went through). Rows sent after a savepoint the
+ * ({@link AbstractInDoubtTests}: and published if the commit in fact went through). Rows sent after a savepoint the
  * transaction rolls back to are not written: {@link AbstractOutboxTests}, on every database. The rest of the outbox contract runs on PostgreSQL with this in
  * {@link PostgresOutboxTests}.
  */

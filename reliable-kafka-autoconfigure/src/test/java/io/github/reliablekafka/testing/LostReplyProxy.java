@@ -16,7 +16,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A TCP proxy in front of a PostgreSQL server that can lose the reply to one request: the server receives it and
+ * A TCP proxy in front of a PostgreSQL or MariaDB server that can lose the reply to one request: the server receives it and
  * carries it out, and the client's connection breaks before the answer reaches it. The client then cannot tell
  * whether its commit (or its auto-committed statement) took effect (the in-doubt case), and in fact it did.
  *
@@ -27,7 +27,7 @@ import java.util.regex.Pattern;
  */
 public final class LostReplyProxy implements AutoCloseable {
 
-	private static final Pattern HOST_PORT = Pattern.compile("(jdbc:postgresql://)([^/:]+)(?::(\\d+))?/");
+	private static final Pattern HOST_PORT = Pattern.compile("(jdbc:(postgresql|mariadb)://)([^/:]+)(?::(\\d+))?/");
 
 	private final String url;
 
@@ -49,10 +49,11 @@ public final class LostReplyProxy implements AutoCloseable {
 	private LostReplyProxy(String url) throws IOException {
 		Matcher matcher = HOST_PORT.matcher(url);
 		if (!matcher.find()) {
-			throw new IllegalArgumentException("Not a PostgreSQL JDBC URL with a host: " + url);
+			throw new IllegalArgumentException("Not a PostgreSQL or MariaDB JDBC URL with a host: " + url);
 		}
-		this.host = matcher.group(2);
-		this.port = (matcher.group(3) != null) ? Integer.parseInt(matcher.group(3)) : 5432;
+		this.host = matcher.group(3);
+		this.port = (matcher.group(4) != null) ? Integer.parseInt(matcher.group(4))
+				: ("postgresql".equals(matcher.group(2)) ? 5432 : 3306);
 		this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
 		this.url = matcher.replaceFirst("$1127.0.0.1:" + this.server.getLocalPort() + "/");
 		Thread acceptor = new Thread(this::accept, "lost-reply-proxy");
@@ -61,7 +62,7 @@ public final class LostReplyProxy implements AutoCloseable {
 	}
 
 	/**
-	 * Start a proxy in front of the server of a PostgreSQL JDBC URL.
+	 * Start a proxy in front of the server of a PostgreSQL or MariaDB JDBC URL.
 	 * @param url the URL
 	 * @return the running proxy
 	 * @throws IOException if no local port could be opened
