@@ -121,7 +121,7 @@ final class CommitWriteConnection implements InvocationHandler {
 
 	private boolean defer(PendingRows.PendingRow row) throws SQLException {
 		if (this.writesWithCommit == null) {
-			this.writesWithCommit = row.store().writesWithCommit() && pgjdbcWithoutAutosave(this.target);
+			this.writesWithCommit = row.writer().writesWithCommit() && pgjdbcWithoutAutosave(this.target);
 		}
 		if (!this.writesWithCommit || this.target.getAutoCommit()) {
 			return false;
@@ -146,10 +146,10 @@ final class CommitWriteConnection implements InvocationHandler {
 		List<PendingRows.PendingRow> rows = List.copyOf(this.pending);
 		this.pending.clear();
 		this.savepoints.clear();
-		Map<OutboxStore, List<PendingRows.PendingRow>> byStore = new LinkedHashMap<>();
-		rows.forEach((row) -> byStore.computeIfAbsent(row.store(), (store) -> new ArrayList<>()).add(row));
-		int left = byStore.size();
-		for (Map.Entry<OutboxStore, List<PendingRows.PendingRow>> entry : byStore.entrySet()) {
+		Map<OutboxWriter, List<PendingRows.PendingRow>> byWriter = new LinkedHashMap<>();
+		rows.forEach((row) -> byWriter.computeIfAbsent(row.writer(), (writer) -> new ArrayList<>()).add(row));
+		int left = byWriter.size();
+		for (Map.Entry<OutboxWriter, List<PendingRows.PendingRow>> entry : byWriter.entrySet()) {
 			entry.getKey().insertWithCommit(this.target, entry.getValue(), commit && --left == 0);
 		}
 	}

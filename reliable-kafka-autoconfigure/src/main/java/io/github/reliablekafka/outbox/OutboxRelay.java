@@ -573,12 +573,12 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 		logger.error("Outbox row {} (rk-id={} key={} topic {}) FAILED after {} attempt(s), {}: {}. It stays in the "
 				+ "table as FAILED; re-queue it with OutboxOperations.", entry.row.id(), entry.row.messageId(),
 				entry.row.key(), entry.row.topic(), attempts,
-				(this.settings.onFailed() == OnFailed.BLOCK) ? "its key is held until then"
+				failedBlocks() ? "its key is held until then"
 						: "its key's later rows go on (order of this key broken here)",
 				reason);
 		this.failed.incrementAndGet();
 		this.listener.onFailure(entry.record, attempts, cause);
-		List<Held> later = (this.settings.onFailed() == OnFailed.BLOCK) ? this.lanes.dropQueued(entry.lane) : List.of();
+		List<Held> later = failedBlocks() ? this.lanes.dropQueued(entry.lane) : List.of();
 		this.lanes.done(entry);
 		this.store.markFailed(this.owner, entry.row.id(), attempts, reason);
 		release(later);

@@ -42,7 +42,7 @@ import org.springframework.util.Assert;
  */
 public final class OutboxReliableKafkaTemplate implements ReliableKafkaTemplate {
 
-	private final OutboxStore store;
+	private final OutboxWriter writer;
 
 	private final OutboxRelay relay;
 
@@ -54,15 +54,15 @@ public final class OutboxReliableKafkaTemplate implements ReliableKafkaTemplate 
 
 	/**
 	 * Create a template.
-	 * @param store the outbox table
+	 * @param writer writes the outbox's rows
 	 * @param relay the relay that publishes committed rows
 	 * @param records builds the records
 	 * @param jdbc the template on the outbox's data source, to check that a transaction includes it
 	 * @param sendTimeout how long {@code sendAndWait} waits
 	 */
-	public OutboxReliableKafkaTemplate(OutboxStore store, OutboxRelay relay, ReliableRecords records, JdbcTemplate jdbc,
+	public OutboxReliableKafkaTemplate(OutboxWriter writer, OutboxRelay relay, ReliableRecords records, JdbcTemplate jdbc,
 			Duration sendTimeout) {
-		this.store = store;
+		this.writer = writer;
 		this.relay = relay;
 		this.records = records;
 		this.jdbc = jdbc;
@@ -151,10 +151,10 @@ public final class OutboxReliableKafkaTemplate implements ReliableKafkaTemplate 
 				HeaderCodec.encode(record.headers()), System.currentTimeMillis(), notBefore, 0);
 		String owner = (leaseUntil > 0) ? this.relay.owner() : null;
 		try {
-			if (transaction != null && transaction.defer(new PendingRows.PendingRow(this.store, row, owner, leaseUntil))) {
+			if (transaction != null && transaction.defer(new PendingRows.PendingRow(this.writer, row, owner, leaseUntil))) {
 				return;
 			}
-			this.store.insert(row, owner, leaseUntil);
+			this.writer.insert(row, owner, leaseUntil);
 		}
 		catch (SQLException ex) {
 			this.relay.notPublished(messageId, notPublished(SentInTransaction.Outcome.ROLLED_BACK, "sent", record));
@@ -167,7 +167,7 @@ public final class OutboxReliableKafkaTemplate implements ReliableKafkaTemplate 
 			if (!inTransaction && connectionLostWhileWriting(ex)) {
 				// auto-committed: the database may have written the row before the connection failed
 				OutboxInDoubtException inDoubt = new OutboxInDoubtException("The connection failed while message rk-id="
-						+ messageId + " for topic " + record.topic() + " was written to outbox table " + this.store.table()
+						+ messageId + " for topic " + record.topic() + " was written to outbox table " + this.writer.table()
 						+ " (no transaction): whether the row was written is not known. If it was, the relay publishes "
 						+ "it; if not, nothing is sent. OutboxOperations.find(\"" + messageId + "\") tells which. Cause: "
 						+ ex.getMostSpecificCause().getMessage(), messageId, record.topic(), record.key());
@@ -177,7 +177,7 @@ public final class OutboxReliableKafkaTemplate implements ReliableKafkaTemplate 
 			this.relay.notPublished(messageId, new ReliableSendException("Message rk-id=" + messageId + " could not "
 					+ "be written to the outbox; it is not published", messageId, record.topic(), record.key(), 0, ex));
 			throw new OutboxWriteException("Could not write message rk-id=" + messageId + " for topic " + record.topic()
-					+ " to outbox table " + this.store.table() + (inTransaction ? "; the caller's transaction must roll "
+					+ " to outbox table " + this.writer.table() + (inTransaction ? "; the caller's transaction must roll "
 							+ "back and nothing was sent: " : "; nothing was written or sent: ")
 					+ ex.getMostSpecificCause().getMessage(), ex);
 		}
@@ -213,7 +213,7 @@ public final class OutboxReliableKafkaTemplate implements ReliableKafkaTemplate 
 		Connection connection = DataSourceUtils.getConnection(dataSource);
 		try {
 			Assert.state(!connection.getAutoCommit(), () -> "The current transaction does not include the outbox's "
-					+ "DataSource: writing to table " + this.store.table() + " would commit at once, and a rollback "
+					+ "DataSource: writing to table " + this.writer.table() + " would commit at once, and a rollback "
 					+ "could not take the message back. Use a transaction manager for that DataSource.");
 			return (connection instanceof PendingRows rows) ? rows : null;
 		}

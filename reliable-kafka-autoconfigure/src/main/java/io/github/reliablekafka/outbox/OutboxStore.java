@@ -1,13 +1,7 @@
 package io.github.reliablekafka.outbox;
 
-import java.sql.Connection;
 import java.sql.DatabaseMetaData;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Types;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -16,7 +10,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -35,16 +28,17 @@ import org.springframework.transaction.support.TransactionTemplate;
 import org.springframework.util.Assert;
 
 /**
- * The outbox table, through JDBC. Writes join the caller's Spring-managed transaction when there is one; every
- * other statement runs on its own. Every statement that changes a leased row is fenced by the lease owner, so an
- * instance whose lease ran out can no longer touch a row another instance has claimed.
+ * The relay's statements on the outbox table, through JDBC: claims, admissions, marks, releases, lease renewals and
+ * retention sweeps, each in a transaction of its own. Every statement that changes a leased row is fenced by the
+ * lease owner, so an instance whose lease ran out can no longer touch a row another instance has claimed. Rows are
+ * written by {@link OutboxWriter}; operators read and re-queue them through {@link JdbcOutboxOperations}.
  *
  * <p>
  * Ordering rule shared by every claim: a row is claimable only when no earlier due row of its key (same key hash of
  * topic and key, lower id) holds the key back: leased by another instance, waiting for its retry, or {@code FAILED} when
  * failed rows block. Rows the claiming instance holds itself do not hold it back: it publishes them in order.
  */
-public final class OutboxStore implements OutboxOperations {
+public final class OutboxStore {
 
 	private static final Pattern TABLE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)?");
 
@@ -109,7 +103,7 @@ public final class OutboxStore implements OutboxOperations {
 	 * @param table the table name, optionally schema-qualified
 	 */
 	public OutboxStore(DataSource dataSource, String table) {
-		Assert.isTrue(TABLE_NAME.matcher(table).matches(), () -> "Invalid outbox table name '" + table + "'");
+		checkTable(table);
 		this.jdbc = new JdbcTemplate(dataSource);
 		this.named = new NamedParameterJdbcTemplate(this.jdbc);
 		this.table = table;
@@ -184,118 +178,6 @@ public final class OutboxStore implements OutboxOperations {
 		}
 		return values.stream().anyMatch(String.class::isInstance) ? values.toArray(String[]::new)
 				: values.toArray(Long[]::new);
-	}
-
-	/**
-	 * Write a row, in the caller's transaction when there is one.
-	 */
-	void insert(OutboxRow row) {
-		insert(row, null, 0);
-	}
-
-	/**
-	 * Write a row, in the caller's transaction when there is one, leased to the writer token of {@code owner} until
-	 * {@code leaseUntil} (immediate mode: the instance that writes a row publishes it right after the commit, without
-	 * claiming it first), or not leased when {@code owner} is {@code null}.
-	 */
-	void insert(OutboxRow row, @Nullable String owner, long leaseUntil) {
-		this.jdbc.update("INSERT INTO " + this.table + " (message_id, topic, message_key, key_hash, payload, headers, "
-				+ "created_at, not_before, next_attempt_at, attempts, status, lease_owner, lease_until) "
-				+ "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'NEW', ?, ?)", row.messageId(), row.topic(), row.key(),
-				OutboxRow.keyHash(row.topic(), row.key()), row.payload(), row.headers(), row.createdAt(), row.notBefore(),
-				row.notBefore(), (owner != null) ? writer(owner) : null, (owner != null) ? leaseUntil : null);
-	}
-
-	/**
-	 * Whether rows can be written with their transaction's commit, in the commit's round trip (PostgreSQL: see
-	 * {@link CommitWriteConnection}).
-	 * @return whether {@link #insertWithCommit} may be used
-	 */
-	boolean writesWithCommit() {
-		return this.postgres;
-	}
-
-	/**
-	 * Write rows a transaction sent, and commit it with them in the same round trip when {@code commit}: {@code INSERT
-	 * ...; COMMIT} (in statements of at most {@value #ROWS_PER_INSERT} rows, the last one with the commit).
-	 * @param connection the transaction's connection (the driver's, not the commit-write wrapper)
-	 * @param rows the rows, in the order they were sent
-	 * @param commit whether to commit with them
-	 * @throws OutboxWriteException when the rows could not be written (the table is missing, a value does not fit,
-	 * the transaction is read-only): the transaction is not committed
-	 * @throws SQLException when the commit itself failed (a deferred constraint, a serialization failure), as it would
-	 * have without the rows
-	 */
-	void insertWithCommit(Connection connection, List<PendingRows.PendingRow> rows, boolean commit)
-			throws SQLException {
-		for (int from = 0; from < rows.size(); from += ROWS_PER_INSERT) {
-			List<PendingRows.PendingRow> chunk = rows.subList(from, Math.min(rows.size(), from + ROWS_PER_INSERT));
-			boolean last = from + ROWS_PER_INSERT >= rows.size();
-			StringBuilder sql = new StringBuilder(INSERT_PREFIX.length() + chunk.size() * INSERT_VALUES.length() + 10)
-				.append("INSERT INTO ").append(this.table).append(INSERT_PREFIX);
-			for (int i = 0; i < chunk.size(); i++) {
-				sql.append((i > 0) ? ", " : "").append(INSERT_VALUES);
-			}
-			boolean withCommit = commit && last;
-			if (withCommit) {
-				sql.append("; COMMIT");
-			}
-			try (PreparedStatement statement = connection.prepareStatement(sql.toString())) {
-				int index = 1;
-				for (PendingRows.PendingRow pending : chunk) {
-					index = bindInsert(statement, index, pending.row(), pending.owner(), pending.leaseUntil());
-				}
-				statement.execute();
-			}
-			catch (SQLException ex) {
-				if (withCommit && !writeFailure(ex)) {
-					throw ex;
-				}
-				throw new OutboxWriteException("Could not write " + rows.size() + " message(s) (rk-id="
-						+ rows.get(0).row().messageId() + ((rows.size() > 1) ? ", ..." : "") + ") to outbox table "
-						+ this.table + " with the commit; the transaction is not committed and nothing was sent: "
-						+ ex.getMessage(), ex);
-			}
-		}
-	}
-
-	/**
-	 * Whether a failure of {@code INSERT ...; COMMIT} is the insert's: the table or a column is missing or not
-	 * allowed, a value does not fit, the transaction may not write, or a constraint of the outbox table itself. Any
-	 * other failure is the commit's, and is reported as the commit's.
-	 */
-	private boolean writeFailure(SQLException ex) {
-		String state = ex.getSQLState();
-		if (state == null) {
-			return false;
-		}
-		String unqualified = this.table.substring(this.table.lastIndexOf('.') + 1).toLowerCase(Locale.ROOT);
-		return state.startsWith("42") || state.startsWith("22") || state.startsWith("25")
-				|| (state.startsWith("23") && String.valueOf(ex.getMessage()).toLowerCase(Locale.ROOT).contains(unqualified));
-	}
-
-	private static final int ROWS_PER_INSERT = 500;
-
-	private static final String INSERT_PREFIX = " (message_id, topic, message_key, key_hash, payload, headers, "
-			+ "created_at, not_before, next_attempt_at, attempts, status, lease_owner, lease_until) VALUES ";
-
-	private static final String INSERT_VALUES = "(?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'NEW', ?, ?)";
-
-	private static int bindInsert(PreparedStatement statement, int first, OutboxRow row, @Nullable String owner,
-			long leaseUntil) throws SQLException {
-		int index = first;
-		statement.setString(index++, row.messageId());
-		statement.setString(index++, row.topic());
-		statement.setString(index++, row.key());
-		statement.setObject(index++, OutboxRow.keyHash(row.topic(), row.key()), Types.BIGINT);
-		statement.setBytes(index++, row.payload());
-		statement.setBytes(index++, row.headers());
-		statement.setLong(index++, row.createdAt());
-		statement.setLong(index++, row.notBefore());
-		statement.setLong(index++, row.notBefore());
-		statement.setString(index++, (owner != null) ? writer(owner) : null);
-		statement.setObject(index++, (owner != null) ? leaseUntil : null, Types.BIGINT);
-		return index;
 	}
 
 	/**
@@ -641,53 +523,19 @@ public final class OutboxStore implements OutboxOperations {
 				+ " WHERE status IN ('NEW') AND not_before > ?", Long.class, now));
 	}
 
-	@Override
-	public List<OutboxMessage> failed(int limit) {
-		return this.jdbc.query("SELECT id, message_id, topic, message_key, status, attempts, last_error, created_at,"
-				+ " not_before FROM " + this.table + " WHERE status = 'FAILED' ORDER BY id LIMIT ?", MESSAGE, limit);
-	}
-
-	@Override
-	public int requeue(Collection<Long> ids) {
-		if (ids.isEmpty()) {
-			return 0;
-		}
-		return this.named.update("UPDATE " + this.table + " SET status = 'NEW', attempts = 0, next_attempt_at = :now,"
-				+ " lease_owner = NULL, lease_until = NULL WHERE id IN (:ids) AND status = 'FAILED'",
-				new MapSqlParameterSource("ids", ids).addValue("now", System.currentTimeMillis()));
-	}
-
-	@Override
-	public int requeueAllFailed() {
-		return this.jdbc.update("UPDATE " + this.table + " SET status = 'NEW', attempts = 0, next_attempt_at = ?,"
-				+ " lease_owner = NULL, lease_until = NULL WHERE status = 'FAILED'", System.currentTimeMillis());
-	}
-
-	@Override
-	public Optional<OutboxMessage> find(String messageId) {
-		return this.jdbc.query("SELECT id, message_id, topic, message_key, status, attempts, last_error, created_at,"
-				+ " not_before FROM " + this.table + " WHERE message_id = ?", MESSAGE, messageId).stream().findFirst();
-	}
-
-	@Override
-	public long pendingCount() {
-		Long count = this.jdbc.queryForObject("SELECT COUNT(*) FROM " + this.table + " WHERE status = 'NEW'", Long.class);
-		return (count != null) ? count : 0;
-	}
-
-	@Override
-	public Duration oldestPendingAge() {
-		List<Long> oldest = this.jdbc.queryForList("SELECT created_at FROM " + this.table
-				+ " WHERE status = 'NEW' ORDER BY id LIMIT 1", Long.class);
-		return oldest.isEmpty() ? Duration.ZERO
-				: Duration.ofMillis(Math.max(0, System.currentTimeMillis() - oldest.get(0)));
-	}
-
 	private static String truncate(String error) {
 		return (error.length() <= 2000) ? error : error.substring(0, 1997) + "...";
 	}
 
-	private static String productName(DataSource dataSource) {
+	/**
+	 * Refuse a table name that is not a plain, optionally schema-qualified SQL name (it is written into statements).
+	 */
+	static void checkTable(String table) {
+		Assert.isTrue(TABLE_NAME.matcher(table).matches(), () -> "Invalid outbox table name '" + table + "'");
+	}
+
+	/** The data source's database product name, in lower case; empty when it cannot be read. */
+	static String productName(DataSource dataSource) {
 		try {
 			String product = JdbcUtils.extractDatabaseMetaData(dataSource, DatabaseMetaData::getDatabaseProductName);
 			return product.toLowerCase(Locale.ROOT);
@@ -700,10 +548,5 @@ public final class OutboxStore implements OutboxOperations {
 	private static final RowMapper<OutboxRow> ROW = (rs, rowNum) -> new OutboxRow(rs.getLong("id"),
 			rs.getString("message_id"), rs.getString("topic"), rs.getString("message_key"), rs.getBytes("payload"),
 			rs.getBytes("headers"), rs.getLong("created_at"), rs.getLong("not_before"), rs.getInt("attempts"));
-
-	private static final RowMapper<OutboxMessage> MESSAGE = (rs, rowNum) -> new OutboxMessage(rs.getLong("id"),
-			rs.getString("message_id"), rs.getString("topic"), rs.getString("message_key"),
-			OutboxStatus.valueOf(rs.getString("status")), rs.getInt("attempts"), rs.getString("last_error"),
-			Instant.ofEpochMilli(rs.getLong("created_at")), Instant.ofEpochMilli(rs.getLong("not_before")));
 
 }

@@ -21,12 +21,12 @@ interface PendingRows {
 
 	/**
 	 * A row waiting for its transaction's commit.
-	 * @param store the outbox table it goes to
+	 * @param writer writes it to its outbox table
 	 * @param row the row
 	 * @param owner the instance whose writer lease it gets, or {@code null} for none
 	 * @param leaseUntil the end of that lease
 	 */
-	record PendingRow(OutboxStore store, OutboxRow row, @Nullable String owner, long leaseUntil) {
+	record PendingRow(OutboxWriter writer, OutboxRow row, @Nullable String owner, long leaseUntil) {
 	}
 
 }

@@ -16,18 +16,31 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 abstract class AbstractOutboxStoreTests extends OutboxDatabaseTestSupport {
 
+	private OutboxWriter writer;
+
 	/** The store of an application whose relay is stopped: every claim in a test is the test's own. */
 	private OutboxStore store() {
 		ConfigurableApplicationContext context = start();
 		context.getBean(OutboxRelay.class).stop();
+		this.writer = context.getBean(OutboxWriter.class);
 		return context.getBean(OutboxStore.class);
+	}
+
+	/** Write a row not leased to anyone (as in relay mode). */
+	private void insert(OutboxRow row) {
+		insert(row, null, 0);
+	}
+
+	/** Write a row, leased to the writer token of {@code owner} until {@code leaseUntil} (as in immediate mode). */
+	private void insert(OutboxRow row, String owner, long leaseUntil) {
+		this.writer.insert(row, owner, leaseUntil);
 	}
 
 	@Test
 	void anExpiredLeaseCanNeitherMarkNorReleaseARowAnotherRelayClaimed() {
 		OutboxStore store = store();
 		long now = System.currentTimeMillis();
-		store.insert(row(id(1), "k", now, now));
+		insert(row(id(1), "k", now, now));
 		List<OutboxRow> claimedByA = store.claimDue("relay-a", now, now + 100, 10, false);
 		assertThat(claimedByA).hasSize(1);
 		assertThat(store.claimDue("relay-b", now + 50, now + 60_000, 10, false)).as("lease of A still valid")
@@ -47,10 +60,10 @@ abstract class AbstractOutboxStoreTests extends OutboxDatabaseTestSupport {
 		OutboxStore store = store();
 		long now = System.currentTimeMillis();
 		for (int i = 1; i <= 3; i++) {
-			store.insert(row(id(i), "k", now, now));
+			insert(row(id(i), "k", now, now));
 		}
-		store.insert(row(id(9), "other", now, now));
-		store.insert(row(id(8), null, now, now));
+		insert(row(id(9), "other", now, now));
+		insert(row(id(8), null, now, now));
 		List<OutboxRow> first = store.claimDue("relay-a", now, now + 60_000, 1, false);
 		assertThat(first).extracting(OutboxRow::messageId).containsExactly(id(1));
 		assertThat(store.claimDue("relay-b", now, now + 60_000, 10, false)).as("k is held by relay-a's row")
@@ -76,9 +89,9 @@ abstract class AbstractOutboxStoreTests extends OutboxDatabaseTestSupport {
 	void thePollLeavesRowsYoungerThanItsGraceToTheirWriterAndTheyHoldTheirKey() {
 		OutboxStore store = store();
 		long now = System.currentTimeMillis();
-		store.insert(row(id(1), "k", now, now)); // just committed
-		store.insert(row(id(2), "k", now - 5_000, now)); // later, an older clock
-		store.insert(row(id(3), "old", now - 5_000, now));
+		insert(row(id(1), "k", now, now)); // just committed
+		insert(row(id(2), "k", now - 5_000, now)); // later, an older clock
+		insert(row(id(3), "old", now - 5_000, now));
 		assertThat(store.claimDue("relay-a", now, now + 60_000, 10, false, now - 1_000))
 			.as("the young row is its writer's; it holds k's later row")
 			.extracting(OutboxRow::messageId)
@@ -93,8 +106,8 @@ abstract class AbstractOutboxStoreTests extends OutboxDatabaseTestSupport {
 	void aDelayedRowDoesNotHoldItsKey() {
 		OutboxStore store = store();
 		long now = System.currentTimeMillis();
-		store.insert(row(id(1), "k", now, now + 60_000));
-		store.insert(row(id(2), "k", now, now));
+		insert(row(id(1), "k", now, now + 60_000));
+		insert(row(id(2), "k", now, now));
 		assertThat(store.claimDue("relay-a", now, now + 60_000, 10, false)).extracting(OutboxRow::messageId)
 			.containsExactly(id(2));
 	}
@@ -103,8 +116,8 @@ abstract class AbstractOutboxStoreTests extends OutboxDatabaseTestSupport {
 	void aRowWrittenUnderItsWritersLeaseIsTakenByNoPollAndAdmittedByItsWriter() {
 		OutboxStore store = store();
 		long now = System.currentTimeMillis();
-		store.insert(row(id(1), "k", now - 5_000, now), "relay-a", now + 60_000);
-		store.insert(row(id(2), "k", now - 5_000, now));
+		insert(row(id(1), "k", now - 5_000, now), "relay-a", now + 60_000);
+		insert(row(id(2), "k", now - 5_000, now));
 		assertThat(store.claimDue("relay-b", now, now + 60_000, 10, false)).as("another instance's poll").isEmpty();
 		assertThat(store.claimDue("relay-a", now, now + 60_001, 10, false))
 			.as("its writer's own poll: the row may still be on its way from the commit to the relay").isEmpty();
@@ -122,11 +135,11 @@ abstract class AbstractOutboxStoreTests extends OutboxDatabaseTestSupport {
 	void aWrittenRowBehindAnEarlierRowOfItsKeyHeldElsewhereIsGivenBackNotAdmitted() {
 		OutboxStore store = store();
 		long now = System.currentTimeMillis();
-		store.insert(row(id(1), "k", now - 5_000, now));
+		insert(row(id(1), "k", now - 5_000, now));
 		List<OutboxRow> heldByB = store.claimDue("relay-b", now, now + 60_000, 10, false);
 		assertThat(heldByB).hasSize(1);
-		store.insert(row(id(2), "k", now - 5_000, now), "relay-a", now + 60_000);
-		store.insert(row(id(3), "other", now - 5_000, now), "relay-a", now + 60_000);
+		insert(row(id(2), "k", now - 5_000, now), "relay-a", now + 60_000);
+		insert(row(id(3), "other", now - 5_000, now), "relay-a", now + 60_000);
 		assertThat(store.admitCommitted("relay-a", now, false, List.of(id(2), id(3))))
 			.extracting(OutboxStore.Admitted::messageId)
 			.containsExactly(id(3));
@@ -142,9 +155,9 @@ abstract class AbstractOutboxStoreTests extends OutboxDatabaseTestSupport {
 	void anAdmittedRowNamesTheEarlierRowsOfItsKeyUnderTheSameWritersLease() {
 		OutboxStore store = store();
 		long now = System.currentTimeMillis();
-		store.insert(row(id(1), "k", now, now), "relay-a", now + 60_000);
-		store.insert(row(id(2), "k", now, now), "relay-a", now + 60_000);
-		store.insert(row(id(3), "other", now, now), "relay-a", now + 60_000);
+		insert(row(id(1), "k", now, now), "relay-a", now + 60_000);
+		insert(row(id(2), "k", now, now), "relay-a", now + 60_000);
+		insert(row(id(3), "other", now, now), "relay-a", now + 60_000);
 		// the second row's notice came first: its relay must learn that the first is its own and not here yet
 		List<OutboxStore.Admitted> admitted = store.admitCommitted("relay-a", now, false, List.of(id(2), id(3)));
 		assertThat(admitted).extracting(OutboxStore.Admitted::messageId)
@@ -157,7 +170,7 @@ abstract class AbstractOutboxStoreTests extends OutboxDatabaseTestSupport {
 	void aWritersLeaseRunsOutLikeAClaimsLease() {
 		OutboxStore store = store();
 		long now = System.currentTimeMillis();
-		store.insert(row(id(1), "k", now - 5_000, now), "relay-a", now + 100);
+		insert(row(id(1), "k", now - 5_000, now), "relay-a", now + 100);
 		List<OutboxRow> taken = store.claimDue("relay-b", now + 200, now + 60_000, 10, false);
 		assertThat(taken).as("its writer died: another instance takes it once the lease ran out").hasSize(1);
 		assertThat(store.admitCommitted("relay-a", now + 300, false, List.of(id(1))))
@@ -170,8 +183,8 @@ abstract class AbstractOutboxStoreTests extends OutboxDatabaseTestSupport {
 	void aClaimThatRacesAnotherForOneKeysLineKeepsNoRowBehindTheOthers() {
 		OutboxStore store = store();
 		long now = System.currentTimeMillis();
-		store.insert(row(id(1), "k", now, now));
-		store.insert(row(id(2), "k", now, now));
+		insert(row(id(1), "k", now, now));
+		insert(row(id(2), "k", now, now));
 		List<OutboxRow> claimedByA = new ArrayList<>();
 		// relay-b chooses k's whole line; before it leases it, relay-a leases the line's first row
 		store.afterCandidates(() -> {
@@ -194,7 +207,7 @@ abstract class AbstractOutboxStoreTests extends OutboxDatabaseTestSupport {
 		OutboxStore store = store();
 		long now = System.currentTimeMillis();
 		for (int i = 1; i <= 4; i++) {
-			store.insert(row(id(i), "k" + i, now, now));
+			insert(row(id(i), "k" + i, now, now));
 		}
 		List<Long> ids = store.claimDue("relay-a", now, now + 60_000, 10, false).stream().map(OutboxRow::id).toList();
 		store.markSent("relay-a", ids.subList(0, 2), now - 10_000);

@@ -12,7 +12,10 @@ import io.github.reliablekafka.outbox.OutboxMetrics;
 import io.github.reliablekafka.outbox.OutboxReliableKafkaTemplate;
 import io.github.reliablekafka.outbox.OutboxRelay;
 import io.github.reliablekafka.outbox.OutboxRelaySettings;
+import io.github.reliablekafka.outbox.JdbcOutboxOperations;
+import io.github.reliablekafka.outbox.OutboxOperations;
 import io.github.reliablekafka.outbox.OutboxStore;
+import io.github.reliablekafka.outbox.OutboxWriter;
 import io.github.reliablekafka.producer.BytesProducerFactory;
 import io.github.reliablekafka.producer.LoggingSendOutcomeListener;
 import io.github.reliablekafka.producer.ReliableKafkaTemplate;
@@ -74,6 +77,18 @@ public final class ReliableKafkaOutboxAutoConfiguration {
 	}
 
 	@Bean
+	@ConditionalOnMissingBean
+	OutboxWriter reliableKafkaOutboxWriter(DataSource dataSource, ReliableKafkaOutboxProperties properties) {
+		return new OutboxWriter(dataSource, properties.getTable());
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	OutboxOperations reliableKafkaOutboxOperations(DataSource dataSource, ReliableKafkaOutboxProperties properties) {
+		return new JdbcOutboxOperations(dataSource, properties.getTable());
+	}
+
+	@Bean
 	@ConditionalOnMissingBean(name = "reliableKafkaOutboxSchemaInitializer")
 	TableSchemaInitializer reliableKafkaOutboxSchemaInitializer(DataSource dataSource,
 			ReliableKafkaOutboxProperties properties) {
@@ -109,10 +124,10 @@ public final class ReliableKafkaOutboxAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
-	ReliableKafkaTemplate reliableKafkaTemplate(OutboxStore store, OutboxRelay relay, DataSource dataSource,
+	ReliableKafkaTemplate reliableKafkaTemplate(OutboxWriter writer, OutboxRelay relay, DataSource dataSource,
 			PayloadCodec codec, ProducerFactory<?, ?> producerFactory,
 			ReliableKafkaProducerProperties producerProperties) {
-		return new OutboxReliableKafkaTemplate(store, relay,
+		return new OutboxReliableKafkaTemplate(writer, relay,
 				new ReliableRecords(codec, BytesProducerFactory.maxRequestSize(producerFactory)),
 				new JdbcTemplate(dataSource), producerProperties.getSendTimeout());
 	}
@@ -124,8 +139,8 @@ public final class ReliableKafkaOutboxAutoConfiguration {
 
 		@Bean
 		@ConditionalOnMissingBean
-		OutboxMetrics reliableKafkaOutboxMetrics(OutboxStore store, OutboxRelay relay) {
-			return new OutboxMetrics(store, relay);
+		OutboxMetrics reliableKafkaOutboxMetrics(OutboxOperations operations, OutboxRelay relay) {
+			return new OutboxMetrics(operations, relay);
 		}
 
 	}

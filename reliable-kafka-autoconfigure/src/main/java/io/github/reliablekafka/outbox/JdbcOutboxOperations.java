@@ -1,0 +1,90 @@
+package io.github.reliablekafka.outbox;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+
+import javax.sql.DataSource;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.RowMapper;
+import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
+import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
+
+/**
+ * {@link OutboxOperations} on the outbox table, through JDBC: what an operator, the health indicator and the meters
+ * read, and the re-queueing of failed rows.
+ */
+public final class JdbcOutboxOperations implements OutboxOperations {
+
+	private static final String MESSAGE_COLUMNS = "id, message_id, topic, message_key, status, attempts, last_error, "
+			+ "created_at, not_before";
+
+	private static final RowMapper<OutboxMessage> MESSAGE = (rs, rowNum) -> new OutboxMessage(rs.getLong("id"),
+			rs.getString("message_id"), rs.getString("topic"), rs.getString("message_key"),
+			OutboxStatus.valueOf(rs.getString("status")), rs.getInt("attempts"), rs.getString("last_error"),
+			Instant.ofEpochMilli(rs.getLong("created_at")), Instant.ofEpochMilli(rs.getLong("not_before")));
+
+	private final JdbcTemplate jdbc;
+
+	private final NamedParameterJdbcTemplate named;
+
+	private final String table;
+
+	/**
+	 * Create the operations.
+	 * @param dataSource the application's data source
+	 * @param table the table name, optionally schema-qualified
+	 */
+	public JdbcOutboxOperations(DataSource dataSource, String table) {
+		OutboxStore.checkTable(table);
+		this.jdbc = new JdbcTemplate(dataSource);
+		this.named = new NamedParameterJdbcTemplate(this.jdbc);
+		this.table = table;
+	}
+
+	@Override
+	public List<OutboxMessage> failed(int limit) {
+		return this.jdbc.query("SELECT " + MESSAGE_COLUMNS + " FROM " + this.table
+				+ " WHERE status = 'FAILED' ORDER BY id LIMIT ?", MESSAGE, limit);
+	}
+
+	@Override
+	public int requeue(Collection<Long> ids) {
+		if (ids.isEmpty()) {
+			return 0;
+		}
+		return this.named.update("UPDATE " + this.table + " SET status = 'NEW', attempts = 0, next_attempt_at = :now,"
+				+ " lease_owner = NULL, lease_until = NULL WHERE id IN (:ids) AND status = 'FAILED'",
+				new MapSqlParameterSource("ids", ids).addValue("now", System.currentTimeMillis()));
+	}
+
+	@Override
+	public int requeueAllFailed() {
+		return this.jdbc.update("UPDATE " + this.table + " SET status = 'NEW', attempts = 0, next_attempt_at = ?,"
+				+ " lease_owner = NULL, lease_until = NULL WHERE status = 'FAILED'", System.currentTimeMillis());
+	}
+
+	@Override
+	public Optional<OutboxMessage> find(String messageId) {
+		return this.jdbc.query("SELECT " + MESSAGE_COLUMNS + " FROM " + this.table + " WHERE message_id = ?", MESSAGE,
+				messageId).stream().findFirst();
+	}
+
+	@Override
+	public long pendingCount() {
+		Long count = this.jdbc.queryForObject("SELECT COUNT(*) FROM " + this.table + " WHERE status = 'NEW'", Long.class);
+		return (count != null) ? count : 0;
+	}
+
+	@Override
+	public Duration oldestPendingAge() {
+		List<Long> oldest = this.jdbc.queryForList("SELECT created_at FROM " + this.table
+				+ " WHERE status = 'NEW' ORDER BY id LIMIT 1", Long.class);
+		return oldest.isEmpty() ? Duration.ZERO
+				: Duration.ofMillis(Math.max(0, System.currentTimeMillis() - oldest.get(0)));
+	}
+
+}
