@@ -182,50 +182,48 @@ public final class LostReplyProxy implements AutoCloseable {
 		}
 
 		void clientToServer() {
-			byte[] buffer = new byte[64 * 1024];
-			try (InputStream in = this.client.getInputStream(); OutputStream out = this.upstream.getOutputStream()) {
-				int read;
-				while ((read = in.read(buffer)) >= 0) {
-					synchronized (this) {
-						this.request.write(buffer, 0, read);
-						byte[] marker = LostReplyProxy.this.marker.get();
-						byte[] sent = this.request.toByteArray();
-						if (marker != null && contains(sent, sent.length, marker)
-								&& LostReplyProxy.this.marker.compareAndSet(marker, null)) {
-							this.marked = true;
-						}
-						if (this.marked && (!LostReplyProxy.this.atCommit || contains(sent, sent.length, COMMIT))) {
-							this.marked = false;
-							this.dropReply = true;
-						}
-					}
-					out.write(buffer, 0, read);
-					out.flush();
-				}
-			}
-			catch (IOException ex) {
-				// one side closed
-			}
-			finally {
-				closeQuietly(this.upstream);
-			}
+			pump(this.client, this.upstream, this::sent);
 		}
 
 		void serverToClient() {
+			pump(this.upstream, this.client, this::answered);
+		}
+
+		/** The client sent a chunk: is it the marked request, or the marked connection's commit? */
+		private synchronized boolean sent(byte[] chunk, int length) {
+			this.request.write(chunk, 0, length);
+			byte[] marker = LostReplyProxy.this.marker.get();
+			byte[] sent = this.request.toByteArray();
+			if (marker != null && contains(sent, sent.length, marker)
+					&& LostReplyProxy.this.marker.compareAndSet(marker, null)) {
+				this.marked = true;
+			}
+			if (this.marked && (!LostReplyProxy.this.atCommit || contains(sent, sent.length, COMMIT))) {
+				this.marked = false;
+				this.dropReply = true;
+			}
+			return true;
+		}
+
+		/** The server answered: pass it on, unless it answers the request whose reply is to be lost. */
+		private synchronized boolean answered(byte[] chunk, int length) {
+			if (this.dropReply) {
+				// the server has carried out the request and answers: the client never hears it
+				LostReplyProxy.this.dropped.incrementAndGet();
+				return false;
+			}
+			this.request.reset();
+			return true;
+		}
+
+		/**
+		 * Copy from one socket to the other while {@code pass} lets each chunk through; then close both.
+		 */
+		private static void pump(Socket from, Socket to, Chunk pass) {
 			byte[] buffer = new byte[64 * 1024];
-			try (InputStream in = this.upstream.getInputStream(); OutputStream out = this.client.getOutputStream()) {
+			try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
 				int read;
-				while ((read = in.read(buffer)) >= 0) {
-					synchronized (this) {
-						if (this.dropReply) {
-							// the server has carried out the request and answers: the client never hears it
-							LostReplyProxy.this.dropped.incrementAndGet();
-							closeQuietly(this.client);
-							closeQuietly(this.upstream);
-							return;
-						}
-						this.request.reset();
-					}
+				while ((read = in.read(buffer)) >= 0 && pass.test(buffer, read)) {
 					out.write(buffer, 0, read);
 					out.flush();
 				}
@@ -234,9 +232,17 @@ public final class LostReplyProxy implements AutoCloseable {
 				// one side closed
 			}
 			finally {
-				closeQuietly(this.client);
+				closeQuietly(from);
+				closeQuietly(to);
 			}
 		}
+
+	}
+
+	@FunctionalInterface
+	private interface Chunk {
+
+		boolean test(byte[] buffer, int length);
 
 	}
 
