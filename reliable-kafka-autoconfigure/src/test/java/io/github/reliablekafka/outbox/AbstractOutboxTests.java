@@ -110,9 +110,13 @@ abstract class AbstractOutboxTests extends OutboxDatabaseTestSupport {
 					innermost.setRollbackOnly();
 				});
 			});
+			Object savepoint = status.createSavepoint(); // by hand, not through a nested transaction
+			discarded.add(template.send(topic, "k", "after a savepoint set by hand, rolled back"));
+			status.rollbackToSavepoint(savepoint);
+			status.releaseSavepoint(savepoint);
 			kept.add(template.send(topic, "k", "after"));
 		});
-		assertThat(discarded).hasSize(4).allSatisfy((future) -> assertThat(future).failsWithin(Duration.ZERO)
+		assertThat(discarded).hasSize(5).allSatisfy((future) -> assertThat(future).failsWithin(Duration.ZERO)
 			.withThrowableThat()
 			.havingCause()
 			.isInstanceOf(ReliableSendException.class)
