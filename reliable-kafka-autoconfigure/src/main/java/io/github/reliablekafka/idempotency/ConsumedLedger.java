@@ -5,6 +5,8 @@ import java.util.regex.Pattern;
 
 import javax.sql.DataSource;
 
+import io.github.reliablekafka.support.LibraryTable;
+
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.util.Assert;
@@ -33,6 +35,19 @@ public final class ConsumedLedger {
 		Assert.isTrue(TABLE_NAME.matcher(table).matches(), () -> "Invalid ledger table name '" + table + "'");
 		this.jdbc = new JdbcTemplate(dataSource);
 		this.table = table;
+	}
+
+	/**
+	 * Describe the ledger table for its schema initializer.
+	 * @param name the table name
+	 * @return the table
+	 */
+	public static LibraryTable libraryTable(String name) {
+		return new LibraryTable(name, "idempotency ledger table", SCHEMA_LOCATION,
+				"consumer_group, idem_key, status, claims, created_at, updated_at",
+				"reliable.kafka.consumer.idempotency.initialize-schema",
+				"set reliable.kafka.consumer.idempotency.store=redis (or none) to run reliable listeners without the "
+						+ "database ledger");
 	}
 
 	/**

@@ -15,6 +15,7 @@ import java.util.regex.Pattern;
 
 import javax.sql.DataSource;
 
+import io.github.reliablekafka.support.LibraryTable;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -525,6 +526,19 @@ public final class OutboxStore {
 
 	private static String truncate(String error) {
 		return (error.length() <= 2000) ? error : error.substring(0, 1997) + "...";
+	}
+
+	/**
+	 * Describe the outbox table for its schema initializer.
+	 * @param name the table name
+	 * @return the table
+	 */
+	public static LibraryTable libraryTable(String name) {
+		return new LibraryTable(name, "outbox table", SCHEMA_LOCATION, "id, message_id, topic, message_key, key_hash, "
+				+ "payload, headers, created_at, not_before, next_attempt_at, attempts, last_error, status, "
+				+ "lease_owner, lease_until, sent_at", "reliable.kafka.outbox.initialize-schema",
+				"set reliable.kafka.outbox.enabled=false if this application sends nothing through the outbox (its "
+						+ "sends then go straight to Kafka)");
 	}
 
 	/**

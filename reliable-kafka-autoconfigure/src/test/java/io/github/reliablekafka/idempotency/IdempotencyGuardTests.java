@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.github.reliablekafka.idempotency.IdempotencyGuard.Outcome;
+import io.github.reliablekafka.support.SchemaInitialization;
 import io.github.reliablekafka.support.TableSchemaInitializer;
 import io.github.reliablekafka.testing.TestDatabase;
 import io.github.reliablekafka.testing.TestRedis;
@@ -16,7 +17,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import org.springframework.boot.sql.init.DatabaseInitializationMode;
 import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
@@ -57,8 +57,8 @@ class IdempotencyGuardTests {
 	@BeforeEach
 	void prepare() throws Exception {
 		this.database = TestDatabase.postgres();
-		new TableSchemaInitializer(this.database.dataSource(), ConsumedLedger.SCHEMA_LOCATION, "rk_consumed",
-				DatabaseInitializationMode.ALWAYS).afterPropertiesSet();
+		new TableSchemaInitializer(this.database.dataSource(), ConsumedLedger.libraryTable("rk_consumed"),
+				SchemaInitialization.ALWAYS).afterPropertiesSet();
 		this.ledger = new ConsumedLedger(this.database.dataSource(), "rk_consumed");
 		this.transactions = new TransactionTemplate(new DataSourceTransactionManager(this.database.dataSource()));
 		this.jdbc = new JdbcTemplate(this.database.dataSource());

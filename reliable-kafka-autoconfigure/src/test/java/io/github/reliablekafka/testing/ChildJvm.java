@@ -249,6 +249,8 @@ public final class ChildJvm implements AutoCloseable {
 
 		private boolean keepLines = true;
 
+		private String classPath = testClassPath();
+
 		private Builder(String mainClass) {
 			this.mainClass = mainClass;
 			this.name = mainClass.substring(mainClass.lastIndexOf('.') + 1);
@@ -289,6 +291,16 @@ public final class ChildJvm implements AutoCloseable {
 			return this;
 		}
 
+		/**
+		 * Start the child on a class path of its own instead of the test's: an application's, as Maven resolves it.
+		 * @param classPath the class path
+		 * @return this builder
+		 */
+		public Builder classPath(String classPath) {
+			this.classPath = classPath;
+			return this;
+		}
+
 		public Builder jvmArg(String arg) {
 			this.jvmArgs.add(arg);
 			return this;
@@ -320,7 +332,7 @@ public final class ChildJvm implements AutoCloseable {
 			command.addAll(this.jvmArgs);
 			this.systemProperties.forEach((key, value) -> command.add("-D" + key + "=" + value));
 			command.add("-cp");
-			command.add(testClassPath());
+			command.add(this.classPath);
 			command.add(this.mainClass);
 			command.addAll(this.args);
 			try {

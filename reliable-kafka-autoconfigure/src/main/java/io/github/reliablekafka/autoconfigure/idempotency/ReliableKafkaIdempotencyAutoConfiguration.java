@@ -20,6 +20,7 @@ import io.github.reliablekafka.idempotency.MicrometerGuardListener;
 import io.github.reliablekafka.idempotency.RedisGuards;
 import io.github.reliablekafka.idempotency.ReliableIdempotency;
 import io.github.reliablekafka.idempotency.RetentionCheck;
+import io.github.reliablekafka.support.LibraryTable;
 import io.github.reliablekafka.support.TableSchemaInitializer;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.kafka.clients.admin.Admin;
@@ -39,10 +40,9 @@ import org.springframework.boot.autoconfigure.condition.SpringBootCondition;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.context.properties.bind.Binder;
-import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
-import org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration;
 import org.springframework.boot.jdbc.init.DataSourceScriptDatabaseInitializer;
 import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
+import org.springframework.boot.sql.init.dependency.DependsOnDatabaseInitialization;
 import org.springframework.context.ApplicationListener;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.ConditionContext;
@@ -52,10 +52,8 @@ import org.springframework.core.type.AnnotatedTypeMetadata;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.kafka.annotation.EnableKafka;
 import org.springframework.kafka.core.KafkaAdmin;
-import org.springframework.kafka.transaction.KafkaAwareTransactionManager;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
@@ -63,11 +61,10 @@ import org.springframework.transaction.support.TransactionTemplate;
  * Auto-configuration of the idempotency guard that reliable listeners run inside: Redis, a database ledger, or
  * both (two-tier), per {@code reliable.kafka.consumer.idempotency.store}.
  */
-@AutoConfiguration(
-		after = { DataSourceAutoConfiguration.class, DataSourceTransactionManagerAutoConfiguration.class,
-				KafkaAutoConfiguration.class },
-		before = ReliableKafkaConsumerAutoConfiguration.class,
-		afterName = { "org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration",
+@AutoConfiguration(after = KafkaAutoConfiguration.class, before = ReliableKafkaConsumerAutoConfiguration.class,
+		afterName = { "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
+				"org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration",
+				"org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration",
 				"org.springframework.boot.transaction.autoconfigure.TransactionAutoConfiguration",
 				"org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration",
 				"org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration" })
@@ -108,9 +105,9 @@ public final class ReliableKafkaIdempotencyAutoConfiguration {
 		}
 		IdempotencyGuard guard = switch (store) {
 			case REDIS -> redis.redis(listener);
-			case JDBC -> IdempotencyGuards.jdbc(ledger, transactions(dataSources, transactionManagers),
+			case JDBC -> IdempotencyGuards.jdbc(ledger, LedgerTransactions.of(dataSources, transactionManagers),
 					properties.getMaxClaims(), listener);
-			case TWO_TIER -> redis.twoTier(ledger, transactions(dataSources, transactionManagers), listener);
+			case TWO_TIER -> redis.twoTier(ledger, LedgerTransactions.of(dataSources, transactionManagers), listener);
 			default -> null;
 		};
 		if (guard != null) {
@@ -146,26 +143,6 @@ public final class ReliableKafkaIdempotencyAutoConfiguration {
 			throw new IllegalStateException("reliable.kafka.consumer.idempotency." + name + " must be positive, was "
 					+ duration);
 		}
-	}
-
-	/**
-	 * The transactions the work and the ledger row share: the application's transaction manager (so that JPA or
-	 * JDBC work joins), unless it is Kafka's or another data source's; else one on the data source.
-	 */
-	static TransactionTemplate transactions(ObjectProvider<DataSource> dataSources,
-			ObjectProvider<PlatformTransactionManager> transactionManagers) {
-		DataSource dataSource = dataSources.getIfUnique();
-		if (dataSource == null) {
-			throw new IllegalStateException("The idempotency ledger needs a single DataSource");
-		}
-		List<PlatformTransactionManager> usable = transactionManagers.orderedStream()
-			.filter((manager) -> !(manager instanceof KafkaAwareTransactionManager<?, ?>))
-			.filter((manager) -> !(manager instanceof DataSourceTransactionManager jdbc)
-					|| jdbc.getDataSource() == dataSource)
-			.toList();
-		PlatformTransactionManager manager = (usable.size() == 1) ? usable.get(0)
-				: new DataSourceTransactionManager(dataSource);
-		return new TransactionTemplate(manager);
 	}
 
 	@Bean
@@ -206,16 +183,21 @@ public final class ReliableKafkaIdempotencyAutoConfiguration {
 
 		@Bean
 		@ConditionalOnMissingBean
+		@DependsOnDatabaseInitialization
 		ConsumedLedger reliableKafkaConsumedLedger(DataSource dataSource, ReliableKafkaIdempotencyProperties properties) {
-			return new ConsumedLedger(dataSource, properties.getTable());
+			return new ConsumedLedger(dataSource, table(properties));
 		}
 
 		@Bean
 		@ConditionalOnMissingBean(name = "reliableKafkaIdempotencySchemaInitializer")
 		TableSchemaInitializer reliableKafkaIdempotencySchemaInitializer(DataSource dataSource,
 				ReliableKafkaIdempotencyProperties properties) {
-			return new TableSchemaInitializer(dataSource, ConsumedLedger.SCHEMA_LOCATION, properties.getTable(),
+			return new TableSchemaInitializer(dataSource, ConsumedLedger.libraryTable(table(properties)),
 					properties.getInitializeSchema());
+		}
+
+		private static String table(ReliableKafkaIdempotencyProperties properties) {
+			return LibraryTable.checkName(properties.getTable(), "reliable.kafka.consumer.idempotency.table");
 		}
 
 		@Bean

@@ -5,8 +5,9 @@ import java.time.Duration;
 import io.github.reliablekafka.idempotency.IdempotencyKeyStrategy;
 import io.github.reliablekafka.idempotency.IdempotencyStore;
 
+import io.github.reliablekafka.support.SchemaInitialization;
+
 import org.springframework.boot.context.properties.ConfigurationProperties;
-import org.springframework.boot.sql.init.DatabaseInitializationMode;
 
 /**
  * Configuration of the idempotency guard that reliable listeners run inside.
@@ -49,9 +50,11 @@ public class ReliableKafkaIdempotencyProperties {
 	private String table = "rk_consumed";
 
 	/**
-	 * When to create the ledger table: embedded (only for an embedded database), always, or never.
+	 * When to create the ledger table: always (at startup when it does not exist; an existing table is never altered),
+	 * embedded (only on an embedded database), or never (the schema is yours; a missing table stops the application
+	 * at startup).
 	 */
-	private DatabaseInitializationMode initializeSchema = DatabaseInitializationMode.EMBEDDED;
+	private SchemaInitialization initializeSchema = SchemaInitialization.ALWAYS;
 
 	/**
 	 * Prefix of the guard's Redis keys.
@@ -106,11 +109,11 @@ public class ReliableKafkaIdempotencyProperties {
 		this.table = table;
 	}
 
-	public DatabaseInitializationMode getInitializeSchema() {
+	public SchemaInitialization getInitializeSchema() {
 		return this.initializeSchema;
 	}
 
-	public void setInitializeSchema(DatabaseInitializationMode initializeSchema) {
+	public void setInitializeSchema(SchemaInitialization initializeSchema) {
 		this.initializeSchema = initializeSchema;
 	}
 

@@ -21,6 +21,7 @@ import io.github.reliablekafka.producer.LoggingSendOutcomeListener;
 import io.github.reliablekafka.producer.ReliableKafkaTemplate;
 import io.github.reliablekafka.producer.ReliableRecords;
 import io.github.reliablekafka.producer.SendOutcomeListener;
+import io.github.reliablekafka.support.LibraryTable;
 import io.github.reliablekafka.support.PayloadCodec;
 import io.github.reliablekafka.support.RetryBackoff;
 import io.github.reliablekafka.support.TableSchemaInitializer;
@@ -35,9 +36,9 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
-import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
 import org.springframework.boot.jdbc.init.DataSourceScriptDatabaseInitializer;
 import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
+import org.springframework.boot.sql.init.dependency.DependsOnDatabaseInitialization;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -50,9 +51,9 @@ import org.springframework.kafka.support.ProducerListener;
  * Auto-configuration of the transactional outbox: when the application has a single {@link DataSource}, every
  * {@link ReliableKafkaTemplate} send is recorded in the outbox table and an {@link OutboxRelay} publishes it.
  */
-@AutoConfiguration(after = { DataSourceAutoConfiguration.class, KafkaAutoConfiguration.class },
-		before = ReliableKafkaProducerAutoConfiguration.class,
-		afterName = { "org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration",
+@AutoConfiguration(after = KafkaAutoConfiguration.class, before = ReliableKafkaProducerAutoConfiguration.class,
+		afterName = { "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
+				"org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration",
 				"org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration" })
 @ConditionalOnClass({ JdbcTemplate.class, KafkaTemplate.class, DataSourceScriptDatabaseInitializer.class })
 @ConditionalOnSingleCandidate(DataSource.class)
@@ -72,28 +73,35 @@ public final class ReliableKafkaOutboxAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
+	@DependsOnDatabaseInitialization
 	OutboxStore reliableKafkaOutboxStore(DataSource dataSource, ReliableKafkaOutboxProperties properties) {
-		return new OutboxStore(dataSource, properties.getTable());
+		return new OutboxStore(dataSource, table(properties));
 	}
 
 	@Bean
 	@ConditionalOnMissingBean
+	@DependsOnDatabaseInitialization
 	OutboxWriter reliableKafkaOutboxWriter(DataSource dataSource, ReliableKafkaOutboxProperties properties) {
-		return new OutboxWriter(dataSource, properties.getTable());
+		return new OutboxWriter(dataSource, table(properties));
 	}
 
 	@Bean
 	@ConditionalOnMissingBean
+	@DependsOnDatabaseInitialization
 	OutboxOperations reliableKafkaOutboxOperations(DataSource dataSource, ReliableKafkaOutboxProperties properties) {
-		return new JdbcOutboxOperations(dataSource, properties.getTable());
+		return new JdbcOutboxOperations(dataSource, table(properties));
 	}
 
 	@Bean
 	@ConditionalOnMissingBean(name = "reliableKafkaOutboxSchemaInitializer")
 	TableSchemaInitializer reliableKafkaOutboxSchemaInitializer(DataSource dataSource,
 			ReliableKafkaOutboxProperties properties) {
-		return new TableSchemaInitializer(dataSource, OutboxStore.SCHEMA_LOCATION, properties.getTable(),
+		return new TableSchemaInitializer(dataSource, OutboxStore.libraryTable(table(properties)),
 				properties.getInitializeSchema());
+	}
+
+	private static String table(ReliableKafkaOutboxProperties properties) {
+		return LibraryTable.checkName(properties.getTable(), "reliable.kafka.outbox.table");
 	}
 
 	@Bean

@@ -5,8 +5,9 @@ import java.time.Duration;
 import io.github.reliablekafka.outbox.OnFailed;
 import io.github.reliablekafka.outbox.PublishMode;
 
+import io.github.reliablekafka.support.SchemaInitialization;
+
 import org.springframework.boot.context.properties.ConfigurationProperties;
-import org.springframework.boot.sql.init.DatabaseInitializationMode;
 
 /**
  * Configuration of the transactional outbox.
@@ -25,9 +26,11 @@ public class ReliableKafkaOutboxProperties {
 	private String table = "rk_outbox";
 
 	/**
-	 * When to create the outbox table: embedded (only for an embedded database), always, or never.
+	 * When to create the outbox table: always (at startup when it does not exist; an existing table is never altered),
+	 * embedded (only on an embedded database), or never (the schema is yours; a missing table stops the application
+	 * at startup).
 	 */
-	private DatabaseInitializationMode initializeSchema = DatabaseInitializationMode.EMBEDDED;
+	private SchemaInitialization initializeSchema = SchemaInitialization.ALWAYS;
 
 	/**
 	 * Who publishes committed rows: immediate (the committing instance, right after the commit, with the relay as
@@ -85,11 +88,11 @@ public class ReliableKafkaOutboxProperties {
 		this.table = table;
 	}
 
-	public DatabaseInitializationMode getInitializeSchema() {
+	public SchemaInitialization getInitializeSchema() {
 		return this.initializeSchema;
 	}
 
-	public void setInitializeSchema(DatabaseInitializationMode initializeSchema) {
+	public void setInitializeSchema(SchemaInitialization initializeSchema) {
 		this.initializeSchema = initializeSchema;
 	}
 

@@ -122,7 +122,7 @@ class ReliableKafkaIdempotencyAutoConfigurationTests {
 			.run((context) -> assertThat(context).hasFailed()
 				.getFailure()
 				.rootCause()
-				.hasMessageContaining("Invalid ledger table name"));
+				.hasMessageContaining("reliable.kafka.consumer.idempotency.table='rk_consumed; DROP TABLE x' is not a table name"));
 	}
 
 	@Test
@@ -142,19 +142,21 @@ class ReliableKafkaIdempotencyAutoConfigurationTests {
 	}
 
 	@Test
-	void theLedgerIsLeftAloneForANonEmbeddedDatabaseByDefault() {
+	void theLedgerIsCreatedOnAnyDatabaseByDefaultOrRefusedWhenItIsNotToBe() {
 		try (TestDatabase database = TestDatabase.postgres()) {
-			this.contextRunner.withPropertyValues("spring.datasource.url=" + database.url())
-				.run((context) -> assertThat(new JdbcTemplate(database.dataSource()).queryForObject(
-						"SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'rk_consumed'",
-						Integer.class))
-					.isZero());
 			this.contextRunner
 				.withPropertyValues("spring.datasource.url=" + database.url(),
-						"reliable.kafka.consumer.idempotency.initialize-schema=always")
+						"reliable.kafka.consumer.idempotency.initialize-schema=never")
+				.run((context) -> assertThat(context).hasFailed()
+					.getFailure()
+					.rootCause()
+					.hasMessageContaining("idempotency ledger table 'rk_consumed' does not exist")
+					.hasMessageContaining("classpath:io/github/reliablekafka/idempotency/schema-postgresql.sql")
+					.hasMessageContaining("reliable.kafka.consumer.idempotency.store=redis"));
+			this.contextRunner.withPropertyValues("spring.datasource.url=" + database.url())
 				.run((context) -> assertThat(new JdbcTemplate(database.dataSource()).queryForObject(
-						"SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'rk_consumed'",
-						Integer.class))
+						"SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'rk_consumed' "
+								+ "AND table_schema = current_schema()", Integer.class))
 					.isOne());
 		}
 	}

@@ -10,6 +10,8 @@ import io.github.reliablekafka.outbox.OutboxReliableKafkaTemplate;
 import io.github.reliablekafka.outbox.OutboxRelay;
 import io.github.reliablekafka.outbox.PublishMode;
 import io.github.reliablekafka.producer.ReliableKafkaTemplate;
+import io.github.reliablekafka.support.ReliableKafkaConfigurationException;
+import io.github.reliablekafka.support.SchemaInitialization;
 import io.github.reliablekafka.testing.KafkaTestSupport;
 import io.github.reliablekafka.testing.TestDatabase;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -19,7 +21,6 @@ import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
 import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
-import org.springframework.boot.sql.init.DatabaseInitializationMode;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -78,20 +79,68 @@ class ReliableKafkaOutboxAutoConfigurationTests {
 	}
 
 	@Test
-	void theSchemaIsLeftAloneForANonEmbeddedDatabaseByDefault() {
+	void theTableIsCreatedOnAnyDatabaseByDefault() {
 		try (TestDatabase database = TestDatabase.postgres()) {
 			this.contextRunner.withPropertyValues("spring.datasource.url=" + database.url())
-				.run((context) -> assertThat(new JdbcTemplate(database.dataSource()).queryForObject(
-						"SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'rk_outbox'"
-								+ " AND table_schema = current_schema()", Long.class))
-					.isZero());
+				.run((context) -> assertThat(context).hasNotFailed());
+			assertThat(new JdbcTemplate(database.dataSource()).queryForObject("SELECT COUNT(*) FROM rk_outbox",
+					Long.class)).as("created on PostgreSQL without any schema setting").isZero();
 		}
+	}
+
+	@Test
+	void aMissingTableThatIsNotToBeCreatedStopsTheApplicationNamingTheFix() {
+		try (TestDatabase database = TestDatabase.postgres()) {
+			this.contextRunner
+				.withPropertyValues("spring.datasource.url=" + database.url(),
+						"reliable.kafka.outbox.initialize-schema=never")
+				.run((context) -> {
+					assertThat(context).hasFailed();
+					ReliableKafkaConfigurationException refusal = refusal(context.getStartupFailure());
+					assertThat(refusal.getDescription()).contains("outbox table 'rk_outbox' does not exist")
+						.contains("reliable.kafka.outbox.initialize-schema=never");
+					assertThat(refusal.getAction()).contains("reliable.kafka.outbox.initialize-schema=always")
+						.contains("classpath:io/github/reliablekafka/outbox/schema-postgresql.sql")
+						.contains("reliable.kafka.outbox.enabled=false");
+				});
+		}
+	}
+
+	@Test
+	void anExistingTableIsUsedAsItIs() {
+		try (TestDatabase database = TestDatabase.postgres()) {
+			this.contextRunner.withPropertyValues("spring.datasource.url=" + database.url())
+				.run((context) -> assertThat(context).hasNotFailed());
+			new JdbcTemplate(database.dataSource()).execute("DROP INDEX rk_outbox_sent");
+			this.contextRunner.withPropertyValues("spring.datasource.url=" + database.url())
+				.run((context) -> assertThat(context).hasNotFailed());
+			assertThat(new JdbcTemplate(database.dataSource()).queryForObject(
+					"SELECT COUNT(*) FROM pg_indexes WHERE indexname = 'rk_outbox_sent' AND schemaname = current_schema()",
+					Long.class)).as("no DDL runs against a table that exists").isZero();
+		}
+	}
+
+	@Test
+	void anInvalidTableNameStopsTheApplicationNamingTheProperty() {
+		this.contextRunner.withPropertyValues("reliable.kafka.outbox.table=rk_outbox; DROP TABLE x").run((context) -> {
+			assertThat(context).hasFailed();
+			assertThat(refusal(context.getStartupFailure()).getDescription()).contains("reliable.kafka.outbox.table");
+		});
+	}
+
+	private static ReliableKafkaConfigurationException refusal(Throwable failure) {
+		Throwable cause = failure;
+		while (cause != null && !(cause instanceof ReliableKafkaConfigurationException)) {
+			cause = cause.getCause();
+		}
+		assertThat(cause).as("a ReliableKafkaConfigurationException in %s", failure).isNotNull();
+		return (ReliableKafkaConfigurationException) cause;
 	}
 
 	@Test
 	void propertiesAreBound() {
 		this.contextRunner
-			.withPropertyValues("reliable.kafka.outbox.table=app.events_outbox", "reliable.kafka.outbox.initialize-schema=never",
+			.withPropertyValues("reliable.kafka.outbox.table=app_events_outbox", "reliable.kafka.outbox.initialize-schema=embedded",
 					"reliable.kafka.outbox.publish-mode=relay", "reliable.kafka.outbox.max-attempts=3",
 					"reliable.kafka.outbox.on-failed=block", "reliable.kafka.outbox.retention=2h",
 					"reliable.kafka.outbox.retry.initial-interval=5s", "reliable.kafka.outbox.retry.multiplier=3",
@@ -99,8 +148,8 @@ class ReliableKafkaOutboxAutoConfigurationTests {
 					"reliable.kafka.outbox.relay.batch-size=100", "reliable.kafka.outbox.relay.lease=1m")
 			.run((context) -> {
 				ReliableKafkaOutboxProperties properties = context.getBean(ReliableKafkaOutboxProperties.class);
-				assertThat(properties.getTable()).isEqualTo("app.events_outbox");
-				assertThat(properties.getInitializeSchema()).isEqualTo(DatabaseInitializationMode.NEVER);
+				assertThat(properties.getTable()).isEqualTo("app_events_outbox");
+				assertThat(properties.getInitializeSchema()).isEqualTo(SchemaInitialization.EMBEDDED);
 				assertThat(properties.getPublishMode()).isEqualTo(PublishMode.RELAY);
 				assertThat(properties.getMaxAttempts()).isEqualTo(3);
 				assertThat(properties.getOnFailed()).isEqualTo(OnFailed.BLOCK);
@@ -119,7 +168,7 @@ class ReliableKafkaOutboxAutoConfigurationTests {
 		ReliableKafkaOutboxProperties properties = new ReliableKafkaOutboxProperties();
 		assertThat(properties.isEnabled()).isTrue();
 		assertThat(properties.getTable()).isEqualTo("rk_outbox");
-		assertThat(properties.getInitializeSchema()).isEqualTo(DatabaseInitializationMode.EMBEDDED);
+		assertThat(properties.getInitializeSchema()).isEqualTo(SchemaInitialization.ALWAYS);
 		assertThat(properties.getPublishMode()).isEqualTo(PublishMode.IMMEDIATE);
 		assertThat(properties.getMaxAttempts()).isEqualTo(20);
 		assertThat(properties.getOnFailed()).isEqualTo(OnFailed.PARK);

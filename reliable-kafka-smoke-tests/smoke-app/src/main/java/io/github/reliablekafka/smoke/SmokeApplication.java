@@ -1,0 +1,52 @@
+package io.github.reliablekafka.smoke;
+
+import io.github.reliablekafka.consumer.ReliableListener;
+import io.github.reliablekafka.producer.ReliableKafkaTemplate;
+
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.ApplicationRunner;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.context.annotation.Bean;
+import org.springframework.kafka.support.SendResult;
+import org.springframework.messaging.handler.annotation.Header;
+
+/**
+ * A first application, as a user writes it from the quick start: it sends one message with the
+ * {@link ReliableKafkaTemplate} and receives it with a {@link ReliableListener}. It prints {@code SMOKE SENT} and
+ * {@code SMOKE RECEIVED} lines for the test that started it; everything else it prints is the library's and Spring
+ * Boot's own logging.
+ */
+@SpringBootApplication
+public class SmokeApplication {
+
+	public static void main(String[] args) {
+		SpringApplication.run(SmokeApplication.class, args);
+	}
+
+	@Bean
+	ApplicationRunner sendOne(ReliableKafkaTemplate kafka, @Value("${smoke.topic}") String topic,
+			@Value("${smoke.send:true}") boolean send) {
+		return (args) -> {
+			if (send) {
+				SendResult<String, byte[]> result = kafka.sendAndWait(topic, "k1", new Ping("first run"));
+				System.out.println("SMOKE SENT to " + result.getRecordMetadata().topic() + "-"
+						+ result.getRecordMetadata().partition() + "@" + result.getRecordMetadata().offset());
+			}
+		};
+	}
+
+	@ReliableListener(topics = "${smoke.topic}", groupId = "${smoke.group:smoke}")
+	public void on(Ping ping, @Header("rk-id") String messageId) {
+		System.out.println("SMOKE RECEIVED '" + ping.text() + "' rk-id " + messageId);
+	}
+
+	/**
+	 * The message.
+	 *
+	 * @param text what it says
+	 */
+	public record Ping(String text) {
+	}
+
+}
