@@ -3,6 +3,7 @@ package io.github.reliablekafka.consumer;
 import java.util.HashMap;
 import java.util.Map;
 
+import io.github.reliablekafka.support.KafkaClientDefaults;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -13,8 +14,8 @@ import org.springframework.kafka.core.DefaultKafkaConsumerFactory;
 
 /**
  * Derives the consumer factory the library reads with from the application's: the same settings, listeners and
- * post-processors, but {@code String} keys, {@code byte[]} values, auto-commit off and
- * {@code auto.offset.reset=earliest} unless set.
+ * post-processors, but {@code String} keys, {@code byte[]} values, auto-commit off, and unless set
+ * {@code auto.offset.reset=earliest} and the {@link KafkaClientDefaults} of a consumer.
  */
 public final class BytesConsumerFactory {
 
@@ -41,6 +42,7 @@ public final class BytesConsumerFactory {
 		}
 		config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
 		config.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+		KafkaClientDefaults.consumer(config);
 		config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
 		config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
 		config.putAll(overrides);

@@ -150,6 +150,14 @@ public final class DelayForwarder implements SmartLifecycle {
 		return this.running;
 	}
 
+	/**
+	 * Not started with the application: {@link DelayTopics} starts it once the tier topics exist.
+	 */
+	@Override
+	public boolean isAutoStartup() {
+		return false;
+	}
+
 	@Override
 	public int getPhase() {
 		// started before and stopped after the listener containers, which may send records into the tiers

@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-import io.github.reliablekafka.producer.DelayedDelivery;
 import io.github.reliablekafka.support.RkHeaders;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Headers;
@@ -21,7 +20,7 @@ import org.springframework.util.Assert;
  * {@code min(due time, time it entered + tier)}: never before it is due. A delay longer than the largest tier, or
  * between two tiers, hops through several. Headers {@code rk-due-at} and {@code rk-target-topic} carry the plan.
  */
-public final class DelayTiers implements DelayedDelivery {
+public final class DelayTiers {
 
 	private final long[] tiers;
 
@@ -94,7 +93,12 @@ public final class DelayTiers implements DelayedDelivery {
 		return this.topics[chosen];
 	}
 
-	@Override
+	/**
+	 * Plan the delivery of a record: the record for the tier it enters first.
+	 * @param record the record as it would go to its target topic
+	 * @param dueAt epoch milliseconds before which it must not reach the target topic
+	 * @return the record to send now
+	 */
 	public ProducerRecord<String, byte[]> schedule(ProducerRecord<String, byte[]> record, long dueAt) {
 		return hop(record.topic(), record.key(), record.value(), record.headers(), dueAt, System.currentTimeMillis());
 	}

@@ -19,7 +19,7 @@ import org.springframework.util.Assert;
  */
 public final class DelayedRedelivery {
 
-	private final DelayTiers tiers;
+	private final DelayTopics topics;
 
 	private final KafkaOperations<String, byte[]> kafka;
 
@@ -29,15 +29,15 @@ public final class DelayedRedelivery {
 
 	/**
 	 * Create the redelivery.
-	 * @param tiers the delay tiers
+	 * @param topics the delay tiers' topics, created on the first redelivery
 	 * @param kafka sends to the tier topics
 	 * @param maxAttempts how many times one record may come back; after that it goes to the dead-letter topic
 	 * @param sendTimeout how long to wait for Kafka to confirm the tier record
 	 */
-	public DelayedRedelivery(DelayTiers tiers, KafkaOperations<String, byte[]> kafka, int maxAttempts,
+	public DelayedRedelivery(DelayTopics topics, KafkaOperations<String, byte[]> kafka, int maxAttempts,
 			Duration sendTimeout) {
 		Assert.isTrue(maxAttempts >= 1, "reliable.kafka.delay.max-attempts must be at least 1");
-		this.tiers = tiers;
+		this.topics = topics;
 		this.kafka = kafka;
 		this.maxAttempts = maxAttempts;
 		this.sendTimeout = sendTimeout;
@@ -71,15 +71,17 @@ public final class DelayedRedelivery {
 	 * @param record the record
 	 * @param delay how long it waits
 	 * @return the attempt number it carries now
-	 * @throws IllegalStateException when Kafka did not confirm the tier record (the original must not be committed)
+	 * @throws IllegalStateException when the tier topics could not be created or Kafka did not confirm the tier record
+	 * (the original must not be committed)
 	 * @throws InterruptedException when interrupted while waiting
 	 */
 	public int redeliver(ConsumerRecord<String, byte[]> record, Duration delay) throws InterruptedException {
 		int attempt = attempts(record) + 1;
 		RecordHeaders headers = new RecordHeaders(record.headers().toArray());
 		RkHeaders.set(headers, RkHeaders.ATTEMPT, Integer.toString(attempt));
+		this.topics.ensureCreated();
 		long now = System.currentTimeMillis();
-		ProducerRecord<String, byte[]> hop = this.tiers.hop(record.topic(), record.key(), record.value(), headers,
+		ProducerRecord<String, byte[]> hop = this.topics.tiers().hop(record.topic(), record.key(), record.value(), headers,
 				now + delay.toMillis(), now);
 		try {
 			this.kafka.send(hop).get(this.sendTimeout.toMillis(), TimeUnit.MILLISECONDS);

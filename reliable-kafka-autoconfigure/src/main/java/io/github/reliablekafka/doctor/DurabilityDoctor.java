@@ -14,8 +14,8 @@ import java.util.function.Supplier;
 
 import io.github.reliablekafka.doctor.DoctorReport.Check;
 import io.github.reliablekafka.doctor.DoctorReport.Verdict;
+import io.github.reliablekafka.support.KafkaClientDefaults;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.TopicDescription;
@@ -148,11 +148,7 @@ public final class DurabilityDoctor {
 	 * @return the number of brokers, {@code -1} when the cluster could not be reached
 	 */
 	private int clusterChecks(List<Check> checks) {
-		Map<String, Object> config = new HashMap<>(this.adminConfig);
-		int millis = (int) Math.min(Integer.MAX_VALUE, this.timeout.toMillis());
-		config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, millis);
-		config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.min(millis, 30_000));
-		try (Admin admin = Admin.create(config)) {
+		try (Admin admin = KafkaClientDefaults.admin(this.adminConfig, "rk-doctor", this.timeout)) {
 			int brokers = get(admin.describeCluster().nodes()).size();
 			boolean development = brokers < PRODUCTION_BROKERS;
 			checks.add(new Check("brokers", "cluster", ">= " + PRODUCTION_BROKERS, Integer.toString(brokers),

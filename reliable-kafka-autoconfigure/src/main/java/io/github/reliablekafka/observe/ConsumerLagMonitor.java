@@ -15,8 +15,9 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
+import io.github.reliablekafka.support.KafkaClientDefaults;
+import io.github.reliablekafka.support.ThrottledLog;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
@@ -49,13 +50,18 @@ import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
  * <li>when a group has had no members for more than half the broker's {@code offsets.retention.minutes} (its
  * committed offsets will expire, and it would start over from {@code auto.offset.reset}).</li>
  * </ul>
- * Each warning is logged at WARN when it first appears and shown in every snapshot while it holds.
+ * Each warning is logged at WARN when it first appears and shown in every snapshot while it holds. While the
+ * cluster cannot be reached, measurements back off (twice the wait each time, up to 5 minutes) and the failure is
+ * logged once per cause every 5 minutes, with a count.
  */
 public final class ConsumerLagMonitor implements SmartLifecycle {
 
 	private static final Logger logger = LoggerFactory.getLogger(ConsumerLagMonitor.class);
 
 	private static final double RETENTION_WARNING = 0.8;
+
+	/** The longest wait between two measurements while the cluster cannot be reached. */
+	private static final Duration MAX_BACKOFF = Duration.ofMinutes(5);
 
 	private final Map<String, Object> adminConfig;
 
@@ -76,6 +82,10 @@ public final class ConsumerLagMonitor implements SmartLifecycle {
 	private @Nullable ScheduledExecutorService scheduler;
 
 	private @Nullable Admin admin;
+
+	private final ThrottledLog failures = new ThrottledLog(logger, "Consumer lag not measured", Duration.ofMinutes(5));
+
+	private int failedRounds;
 
 	/**
 	 * Create a monitor.
@@ -260,11 +270,7 @@ public final class ConsumerLagMonitor implements SmartLifecycle {
 
 	private synchronized Admin admin() {
 		if (this.admin == null) {
-			Map<String, Object> config = new HashMap<>(this.adminConfig);
-			config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) this.timeout.toMillis());
-			config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.min(30_000, this.timeout.toMillis()));
-			config.put(AdminClientConfig.CLIENT_ID_CONFIG, "rk-lag-monitor");
-			this.admin = Admin.create(config);
+			this.admin = KafkaClientDefaults.admin(this.adminConfig, "rk-lag-monitor", this.timeout);
 		}
 		return this.admin;
 	}
@@ -276,16 +282,30 @@ public final class ConsumerLagMonitor implements SmartLifecycle {
 		}
 		ScheduledExecutorService executor = Executors
 			.newSingleThreadScheduledExecutor(new CustomizableThreadFactory("rk-lag-monitor-"));
-		executor.scheduleWithFixedDelay(this::refreshQuietly, 1_000, this.interval.toMillis(), TimeUnit.MILLISECONDS);
 		this.scheduler = executor;
+		executor.schedule(this::refreshAndReschedule, 1_000, TimeUnit.MILLISECONDS);
 	}
 
-	private void refreshQuietly() {
+	/**
+	 * Measure, and schedule the next measurement: after the interval, or while the cluster cannot be reached after
+	 * twice the last wait, up to {@link #MAX_BACKOFF} (or the interval when it is longer).
+	 */
+	private void refreshAndReschedule() {
+		long delay = this.interval.toMillis();
 		try {
 			refresh();
+			this.failedRounds = 0;
+			this.failures.succeeded("Consumer lag measured again");
 		}
 		catch (RuntimeException ex) {
-			logger.debug("Consumer lag not measured: {}", ex.getMessage());
+			this.failedRounds++;
+			delay = Math.max(delay, Math.min(delay << Math.min(this.failedRounds, 10), MAX_BACKOFF.toMillis()));
+			this.failures.failed(ex, "next try in " + Duration.ofMillis(delay).toSeconds() + " s");
+		}
+		synchronized (this) {
+			if (this.scheduler != null) {
+				this.scheduler.schedule(this::refreshAndReschedule, delay, TimeUnit.MILLISECONDS);
+			}
 		}
 	}
 

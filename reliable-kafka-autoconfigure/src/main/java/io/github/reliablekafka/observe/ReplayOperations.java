@@ -13,8 +13,8 @@ import java.util.stream.Collectors;
 
 import io.github.reliablekafka.consumer.GuardBypass;
 import io.github.reliablekafka.support.PartitionSeeker;
+import io.github.reliablekafka.support.KafkaClientDefaults;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.ListOffsetsResult.ListOffsetsResultInfo;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -126,7 +126,7 @@ public final class ReplayOperations {
 			logger.info("Replay of listener '{}' (group {}): stopping its container", listener, group);
 			container.stop();
 		}
-		try (Admin admin = Admin.create(adminConfig())) {
+		try (Admin admin = KafkaClientDefaults.admin(this.adminConfig, "rk-replay", this.timeout)) {
 			if (!inPlace) {
 				awaitEmpty(admin, group, listener);
 			}
@@ -237,13 +237,6 @@ public final class ReplayOperations {
 		Map<TopicPartition, OffsetSpec> request = new HashMap<>();
 		partitions.keySet().forEach((partition) -> request.put(partition, spec));
 		return request;
-	}
-
-	private Map<String, Object> adminConfig() {
-		Map<String, Object> config = new HashMap<>(this.adminConfig);
-		config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) this.timeout.toMillis());
-		config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.min(30_000, this.timeout.toMillis()));
-		return config;
 	}
 
 	private <T> T get(KafkaFuture<T> future) throws Exception {

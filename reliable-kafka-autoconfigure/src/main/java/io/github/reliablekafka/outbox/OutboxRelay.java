@@ -25,6 +25,7 @@ import io.github.reliablekafka.producer.ReliableSendException;
 import io.github.reliablekafka.producer.SendFuture;
 import io.github.reliablekafka.producer.SendOutcomeListener;
 import io.github.reliablekafka.support.KafkaErrors;
+import io.github.reliablekafka.support.ThrottledLog;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -52,6 +53,9 @@ import org.springframework.kafka.support.SendResult;
 public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 
 	private static final Logger logger = LoggerFactory.getLogger(OutboxRelay.class);
+
+	/** The longest wait between two steps while the relay keeps failing. */
+	private static final long MAX_ERROR_BACKOFF_MILLIS = 5_000;
 
 	private static final int MARK_BATCH = 500;
 
@@ -112,6 +116,11 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 
 
 	private long errorBackoffUntil;
+
+	private int failuresInARow;
+
+	/** The relay's failures while the database cannot be reached: one line per cause a minute, with a count. */
+	private final ThrottledLog failures = new ThrottledLog(logger, "Outbox relay", Duration.ofMinutes(1));
 
 	private final SendOutcomeListener listener;
 
@@ -276,7 +285,6 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 	}
 
 	private void run() {
-		createProducer();
 		while (this.running) {
 			try {
 				handle(nextEvents());
@@ -294,31 +302,27 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 				break;
 			}
 			catch (RuntimeException ex) {
-				this.errorBackoffUntil = System.currentTimeMillis() + this.settings.pollInterval().toMillis();
-				logger.warn("Outbox relay step failed; retrying in {} ms: {}", this.settings.pollInterval().toMillis(),
-						KafkaErrors.describe(ex));
+				this.failures.failed("a step failed: " + KafkaErrors.describe(ex), "retrying in " + backOff() + " ms");
 			}
 			catch (Error ex) {
 				// keep relaying: a dead relay would leave every committed row unpublished without a word
-				this.errorBackoffUntil = System.currentTimeMillis() + this.settings.pollInterval().toMillis();
-				logger.error("Outbox relay step failed with an error; retrying in {} ms",
-						this.settings.pollInterval().toMillis(), ex);
+				logger.error("Outbox relay step failed with an error; retrying in {} ms", backOff(), ex);
 			}
 		}
 		drainAndRelease();
 	}
 
 	/**
-	 * Create the producer now (it connects in the background), not on the first send after a commit.
+	 * Wait before the next step after a failure: the poll interval, twice as long after each failure in a row, at
+	 * most {@link #MAX_ERROR_BACKOFF_MILLIS} (or the poll interval when it is longer).
+	 * @return the wait in milliseconds
 	 */
-	private void createProducer() {
-		try {
-			this.kafka.execute((producer) -> null);
-		}
-		catch (RuntimeException ex) {
-			logger.debug("Outbox relay could not create its producer yet; it will on its first send: {}",
-					KafkaErrors.describe(ex));
-		}
+	private long backOff() {
+		long poll = this.settings.pollInterval().toMillis();
+		long wait = Math.max(poll, Math.min(poll << Math.min(this.failuresInARow, 10), MAX_ERROR_BACKOFF_MILLIS));
+		this.failuresInARow++;
+		this.errorBackoffUntil = System.currentTimeMillis() + wait;
+		return wait;
 	}
 
 	private List<Object> nextEvents() throws InterruptedException {
@@ -403,15 +407,16 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 		long now = System.currentTimeMillis();
 		if (claimed.failure() != null) {
 			if (this.running) {
-				this.errorBackoffUntil = now + this.settings.pollInterval().toMillis();
-				logger.warn("Outbox relay could not claim rows; retrying in {} ms: {}",
-						this.settings.pollInterval().toMillis(), KafkaErrors.describe(claimed.failure()));
+				this.failures.failed("could not claim rows: " + KafkaErrors.describe(claimed.failure()),
+						"retrying in " + backOff() + " ms");
 			}
 		}
 		else if (!this.running) {
 			releaseRows(claimed.rows().stream().map(OutboxRow::id).toList()); // stopping: give them back at once
 		}
 		else {
+			this.failuresInARow = 0;
+			this.failures.succeeded("Outbox relay claims rows again");
 			List<OutboxRow> keep = new ArrayList<>(claimed.rows().size());
 			List<Long> giveBack = new ArrayList<>();
 			Set<Long> kept = new HashSet<>();

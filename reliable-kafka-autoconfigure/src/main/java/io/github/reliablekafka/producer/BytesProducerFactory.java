@@ -3,6 +3,7 @@ package io.github.reliablekafka.producer;
 import java.util.HashMap;
 import java.util.Map;
 
+import io.github.reliablekafka.support.KafkaClientDefaults;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -14,7 +15,7 @@ import org.springframework.kafka.core.ProducerPostProcessor;
 /**
  * Derives the producer factory the library sends with from the application's: the same settings, listeners (client
  * metrics) and post-processors, but {@code String} keys and {@code byte[]} values whatever serializers the
- * application configured, and never transactional.
+ * application configured, never transactional, and the {@link KafkaClientDefaults} of a producer unless set.
  */
 public final class BytesProducerFactory {
 
@@ -35,6 +36,7 @@ public final class BytesProducerFactory {
 		configs.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
 		configs.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
 		configs.remove(ProducerConfig.TRANSACTIONAL_ID_CONFIG);
+		KafkaClientDefaults.producer(configs);
 		Object clientId = configs.get(ProducerConfig.CLIENT_ID_CONFIG);
 		if (clientId != null) {
 			configs.put(ProducerConfig.CLIENT_ID_CONFIG, clientId + clientIdSuffix);

@@ -146,7 +146,14 @@ final class DirectReliableKafkaTemplate implements ReliableKafkaTemplate, Dispos
 		ProducerRecord<String, byte[]> record = this.records.create(topic, key, payload);
 		String messageId = RkHeaders.id(record.headers());
 		long dueAt = System.currentTimeMillis() + delay.toMillis();
-		ProducerRecord<String, byte[]> planned = delay.isZero() ? record : this.delayedDelivery.schedule(record, dueAt);
+		ProducerRecord<String, byte[]> planned;
+		try {
+			planned = delay.isZero() ? record : this.delayedDelivery.schedule(record, dueAt);
+		}
+		catch (IllegalStateException ex) { // the delay topics could not be created: nothing was sent
+			return CompletableFuture.failedFuture(new ReliableSendException("Could not schedule rk-id=" + messageId
+					+ " for topic " + topic + "; it was not sent: " + ex.getMessage(), messageId, topic, key, 0, ex));
+		}
 		PendingSend send = submit(new PendingSend(planned, messageId));
 		ScheduledMessage scheduled = new ScheduledMessage(messageId, Instant.ofEpochMilli(dueAt));
 		return send.future.thenApply((result) -> scheduled);

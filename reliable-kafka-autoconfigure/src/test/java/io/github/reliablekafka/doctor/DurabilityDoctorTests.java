@@ -1,18 +1,23 @@
 package io.github.reliablekafka.doctor;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import io.github.reliablekafka.autoconfigure.consumer.ReliableKafkaConsumerAutoConfiguration;
+import io.github.reliablekafka.autoconfigure.delay.ReliableKafkaDelayAutoConfiguration;
 import io.github.reliablekafka.autoconfigure.doctor.ReliableKafkaDoctorAutoConfiguration;
 import io.github.reliablekafka.autoconfigure.producer.ReliableKafkaProducerAutoConfiguration;
 import io.github.reliablekafka.consumer.ReliableListener;
 import io.github.reliablekafka.doctor.DoctorReport.Check;
 import io.github.reliablekafka.doctor.DoctorReport.Verdict;
+import io.github.reliablekafka.producer.ReliableKafkaTemplate;
 import io.github.reliablekafka.testing.KafkaTestCluster;
 import io.github.reliablekafka.testing.KafkaTestSupport;
 import io.github.reliablekafka.testing.TestApplications;
+import org.apache.kafka.clients.admin.Admin;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -78,16 +83,42 @@ class DurabilityDoctorTests {
 			.hasMessageContaining("reliable.kafka.doctor.mode=warn");
 	}
 
+	/**
+	 * A cluster set up right (the listened topic with replication factor 3 and min.insync.replicas 2) and the
+	 * library's defaults: fail mode starts, no delay tier topic or forwarder group exists until the application
+	 * delays something, and the tier topics it then creates pass the doctor too.
+	 */
 	@Test
-	void aThreeBrokerClusterWithCorrectSettingsPassesClean() {
-		try (ConfigurableApplicationContext context = start(cluster.bootstrapServers(), List.of(GoodListener.class),
-				"reliable.kafka.doctor.mode=fail")) {
-			DoctorReport report = context.getBean(StartupDoctor.class).report();
+	void aCorrectThreeBrokerSetUpPassesTheDoctorInFailModeWithTheLibrarysOwnTopics() throws Exception {
+		try (ConfigurableApplicationContext context = start(cluster.bootstrapServers(),
+				List.of(GoodListener.class, DelayAutoConfiguration.class), "reliable.kafka.doctor.mode=fail")) {
+			StartupDoctor doctor = context.getBean(StartupDoctor.class);
+			DoctorReport report = doctor.report();
 			System.out.println(report.render());
 			assertThat(report.checks()).allSatisfy((check) -> assertThat(check.verdict()).as(check.toString())
 				.isEqualTo(Verdict.OK));
 			assertThat(report.checks()).as("the listener's topic is checked")
 				.anySatisfy((check) -> assertThat(check.subject()).isEqualTo("doctor-good"));
+			try (Admin admin = KafkaTestSupport.admin(cluster.bootstrapServers())) {
+				assertThat(admin.listTopics().names().get(30, TimeUnit.SECONDS))
+					.as("no delay tier topic before anything is delayed")
+					.noneMatch((topic) -> topic.startsWith("rk-delay-"));
+				assertThat(admin.listGroups().all().get(30, TimeUnit.SECONDS))
+					.as("no forwarder before anything is delayed")
+					.noneMatch((group) -> group.groupId().equals("rk-delay-forwarder"));
+				context.getBean(ReliableKafkaTemplate.class)
+					.sendDelayed("doctor-good", "k", "later", Duration.ofSeconds(1))
+					.get(60, TimeUnit.SECONDS);
+				assertThat(admin.listTopics().names().get(30, TimeUnit.SECONDS))
+					.as("the tier topics, created on first use")
+					.contains("rk-delay-1s", "rk-delay-2h", "rk-delay-dlt");
+			}
+			DoctorReport after = doctor.recheck();
+			System.out.println(after.render());
+			assertThat(after.checks()).as("the tier topics are checked once they exist")
+				.anySatisfy((check) -> assertThat(check.subject()).isEqualTo("rk-delay-1s"));
+			assertThat(after.checks()).allSatisfy((check) -> assertThat(check.verdict()).as(check.toString())
+				.isEqualTo(Verdict.OK));
 		}
 	}
 
@@ -122,6 +153,11 @@ class DurabilityDoctorTests {
 	@ImportAutoConfiguration({ KafkaAutoConfiguration.class, ReliableKafkaProducerAutoConfiguration.class,
 			ReliableKafkaConsumerAutoConfiguration.class, ReliableKafkaDoctorAutoConfiguration.class })
 	static class AutoConfigurations {
+
+	}
+
+	@ImportAutoConfiguration(ReliableKafkaDelayAutoConfiguration.class)
+	static class DelayAutoConfiguration {
 
 	}
 

@@ -1,16 +1,18 @@
 package io.github.reliablekafka.autoconfigure.delay;
 
-import java.util.ArrayList;
-import java.util.List;
+import java.time.Duration;
 import java.util.Map;
 
 import io.github.reliablekafka.consumer.BytesConsumerFactory;
 import io.github.reliablekafka.delay.DelayForwarder;
 import io.github.reliablekafka.delay.DelayTiers;
+import io.github.reliablekafka.delay.DelayTopics;
 import io.github.reliablekafka.delay.DelayedRedelivery;
-import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
 
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -19,7 +21,6 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
 import org.springframework.context.annotation.Bean;
-import org.springframework.kafka.config.TopicBuilder;
 import org.springframework.kafka.core.ConsumerFactory;
 import org.springframework.kafka.core.KafkaAdmin;
 import org.springframework.kafka.core.KafkaTemplate;
@@ -27,8 +28,8 @@ import org.springframework.kafka.core.ProducerFactory;
 
 /**
  * Auto-configuration of delayed delivery through tier topics: the tiers (which
- * {@code ReliableKafkaTemplate.sendDelayed} uses when there is no outbox), their topics (created if missing), the
- * forwarder, and the redelivery behind {@code RetryLaterException}.
+ * {@code ReliableKafkaTemplate.sendDelayed} uses when there is no outbox), their topics (created on first use), the
+ * forwarder (started once the topics exist), and the redelivery behind {@code RetryLaterException}.
  */
 @AutoConfiguration(after = KafkaAutoConfiguration.class,
 		beforeName = { "io.github.reliablekafka.autoconfigure.producer.ReliableKafkaProducerAutoConfiguration",
@@ -38,6 +39,9 @@ import org.springframework.kafka.core.ProducerFactory;
 @ConditionalOnProperty(prefix = "reliable.kafka.delay", name = "enabled", matchIfMissing = true)
 @EnableConfigurationProperties(ReliableKafkaDelayProperties.class)
 public final class ReliableKafkaDelayAutoConfiguration {
+
+	/** How long looking for or creating the tier topics may take. */
+	private static final Duration TOPICS_TIMEOUT = Duration.ofSeconds(10);
 
 	@Bean
 	@ConditionalOnMissingBean
@@ -51,35 +55,36 @@ public final class ReliableKafkaDelayAutoConfiguration {
 	}
 
 	@Bean
-	KafkaAdmin.NewTopics reliableKafkaDelayTopics(DelayTiers tiers, ReliableKafkaDelayProperties properties) {
-		if (properties.getPartitions() < 1) {
-			throw new IllegalStateException("reliable.kafka.delay.partitions must be at least 1, not "
-					+ properties.getPartitions());
-		}
-		List<String> names = new ArrayList<>(tiers.topics());
-		names.add(deadLetterTopic(properties));
-		List<NewTopic> topics = new ArrayList<>();
-		for (String name : names) {
-			TopicBuilder builder = TopicBuilder.name(name).partitions(properties.getPartitions());
-			if (properties.getReplicationFactor() > 0) {
-				builder.replicas(properties.getReplicationFactor());
-			}
-			topics.add(builder.build());
-		}
-		return new KafkaAdmin.NewTopics(topics.toArray(NewTopic[]::new));
-	}
-
-	@Bean
 	DelaySender reliableKafkaDelaySender(ProducerFactory<?, ?> producerFactory) {
 		return new DelaySender(producerFactory);
 	}
 
 	@Bean
 	@ConditionalOnMissingBean
-	DelayedRedelivery reliableKafkaDelayedRedelivery(DelayTiers tiers, DelaySender sender,
+	DelayTopics reliableKafkaDelayTopics(DelayTiers tiers, DelaySender sender, ObjectProvider<KafkaAdmin> kafkaAdmin,
+			ObjectProvider<ConsumerFactory<?, ?>> consumerFactory, ProducerFactory<?, ?> producerFactory,
+			ReliableKafkaDelayProperties properties) {
+		if (properties.getPartitions() < 1) {
+			throw new IllegalStateException("reliable.kafka.delay.partitions must be at least 1, not "
+					+ properties.getPartitions());
+		}
+		KafkaAdmin admin = kafkaAdmin.getIfAvailable();
+		Map<String, Object> adminConfig = (admin != null) ? admin.getConfigurationProperties()
+				: Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+						producerFactory.getConfigurationProperties().get(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG));
+		ConsumerFactory<?, ?> consumers = consumerFactory.getIfUnique();
+		DelayForwarder forwarder = (properties.getForwarder().isEnabled() && consumers != null)
+				? forwarder(tiers, sender, consumers, properties) : null;
+		return new DelayTopics(tiers, deadLetterTopic(properties), adminConfig, properties.getPartitions(),
+				properties.getReplicationFactor(), forwarder, properties.isCreateTopicsAtStartup(), TOPICS_TIMEOUT);
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	DelayedRedelivery reliableKafkaDelayedRedelivery(DelayTopics topics, DelaySender sender,
 			ReliableKafkaDelayProperties properties) {
 		try {
-			return new DelayedRedelivery(tiers, sender.template(), properties.getMaxAttempts(),
+			return new DelayedRedelivery(topics, sender.template(), properties.getMaxAttempts(),
 					properties.getForwarder().getSendTimeout());
 		}
 		catch (IllegalArgumentException ex) {
@@ -87,11 +92,7 @@ public final class ReliableKafkaDelayAutoConfiguration {
 		}
 	}
 
-	@Bean
-	@ConditionalOnMissingBean
-	@ConditionalOnBean(ConsumerFactory.class)
-	@ConditionalOnProperty(prefix = "reliable.kafka.delay.forwarder", name = "enabled", matchIfMissing = true)
-	DelayForwarder reliableKafkaDelayForwarder(DelayTiers tiers, DelaySender sender, ConsumerFactory<?, ?> consumerFactory,
+	private static DelayForwarder forwarder(DelayTiers tiers, DelaySender sender, ConsumerFactory<?, ?> consumerFactory,
 			ReliableKafkaDelayProperties properties) {
 		// a short fetch wait: a partition resumed when its head is due is fetched at once, not after another
 		// partition's long poll

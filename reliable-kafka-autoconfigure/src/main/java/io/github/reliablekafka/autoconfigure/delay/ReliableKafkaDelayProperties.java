@@ -14,10 +14,15 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 public class ReliableKafkaDelayProperties {
 
 	/**
-	 * Whether delayed delivery through tier topics is on: the tier topics are created if missing, sendDelayed uses
-	 * them when there is no outbox, and RetryLaterException sends records through them.
+	 * Whether delayed delivery through tier topics is on: sendDelayed uses them when there is no outbox, and
+	 * RetryLaterException sends records through them. The topics are created on first use.
 	 */
 	private boolean enabled = true;
+
+	/**
+	 * Whether to create the tier topics (and start the forwarder) at startup rather than on the first delayed record.
+	 */
+	private boolean createTopicsAtStartup = false;
 
 	/**
 	 * The delay of each tier topic. A delay is taken through the largest tier not longer than what is left, hopping
@@ -40,7 +45,8 @@ public class ReliableKafkaDelayProperties {
 	private int partitions = 3;
 
 	/**
-	 * Replication factor of each tier topic created by the library; -1 for the broker's default.
+	 * Replication factor of each tier topic created by the library; -1 for 3, or the cluster's size when it has
+	 * fewer brokers.
 	 */
 	private short replicationFactor = -1;
 
@@ -64,6 +70,14 @@ public class ReliableKafkaDelayProperties {
 
 	public void setEnabled(boolean enabled) {
 		this.enabled = enabled;
+	}
+
+	public boolean isCreateTopicsAtStartup() {
+		return this.createTopicsAtStartup;
+	}
+
+	public void setCreateTopicsAtStartup(boolean createTopicsAtStartup) {
+		this.createTopicsAtStartup = createTopicsAtStartup;
 	}
 
 	public List<Duration> getTiers() {
@@ -124,8 +138,8 @@ public class ReliableKafkaDelayProperties {
 	public static class Forwarder {
 
 		/**
-		 * Whether this application runs a forwarder. Turn it off in applications that only send delayed records,
-		 * when others forward them.
+		 * Whether this application runs a forwarder once the tier topics exist. Turn it off in applications that only
+		 * send delayed records, when others forward them.
 		 */
 		private boolean enabled = true;
 

@@ -10,7 +10,7 @@ import io.github.reliablekafka.autoconfigure.consumer.ReliableKafkaConsumerAutoC
 import io.github.reliablekafka.autoconfigure.consumer.ReliableKafkaConsumerProperties;
 import io.github.reliablekafka.autoconfigure.delay.ReliableKafkaDelayAutoConfiguration;
 import io.github.reliablekafka.autoconfigure.producer.ReliableKafkaProducerAutoConfiguration;
-import io.github.reliablekafka.delay.DelayTiers;
+import io.github.reliablekafka.delay.DelayTopics;
 import io.github.reliablekafka.doctor.DurabilityDoctor;
 import io.github.reliablekafka.doctor.StartupDoctor;
 import io.github.reliablekafka.support.RetryBackoff;
@@ -47,7 +47,7 @@ public final class ReliableKafkaDoctorAutoConfiguration {
 	@ConditionalOnMissingBean
 	StartupDoctor reliableKafkaDoctor(KafkaAdmin kafkaAdmin, ObjectProvider<ProducerFactory<?, ?>> producerFactory,
 			ObjectProvider<ConsumerFactory<?, ?>> consumerFactory, ObjectProvider<KafkaListenerEndpointRegistry> registry,
-			ObjectProvider<DelayTiers> tiers, ObjectProvider<ReliableKafkaConsumerProperties> consumerProperties,
+			ObjectProvider<DelayTopics> delayTopics, ObjectProvider<ReliableKafkaConsumerProperties> consumerProperties,
 			ReliableKafkaDoctorProperties properties) {
 		ProducerFactory<?, ?> producers = producerFactory.getIfUnique();
 		ConsumerFactory<?, ?> consumers = consumerFactory.getIfUnique();
@@ -56,7 +56,7 @@ public final class ReliableKafkaDoctorAutoConfiguration {
 		DurabilityDoctor doctor = new DurabilityDoctor(kafkaAdmin.getConfigurationProperties(),
 				(producers != null) ? producers.getConfigurationProperties() : null,
 				(consumers != null) ? consumers.getConfigurationProperties() : null,
-				() -> topics(properties, registry.getIfAvailable(), tiers.getIfAvailable()), retryBudget,
+				() -> topics(properties, registry.getIfAvailable(), delayTopics.getIfAvailable()), retryBudget,
 				properties.getTimeout());
 		return new StartupDoctor(doctor, properties.getMode());
 	}
@@ -71,9 +71,9 @@ public final class ReliableKafkaDoctorAutoConfiguration {
 		}
 	}
 
-	/** The configured topics, the listeners' topics and the delay tiers. */
+	/** The configured topics, the listeners' topics and the delay tiers' topics once they exist. */
 	private static Collection<String> topics(ReliableKafkaDoctorProperties properties,
-			@Nullable KafkaListenerEndpointRegistry registry, @Nullable DelayTiers tiers) {
+			@Nullable KafkaListenerEndpointRegistry registry, @Nullable DelayTopics delayTopics) {
 		Set<String> topics = new TreeSet<>(properties.getTopics());
 		if (registry != null) {
 			for (MessageListenerContainer container : registry.getListenerContainers()) {
@@ -88,8 +88,8 @@ public final class ReliableKafkaDoctorAutoConfiguration {
 				}
 			}
 		}
-		if (tiers != null) {
-			topics.addAll(tiers.topics());
+		if (delayTopics != null && delayTopics.exist()) {
+			topics.addAll(delayTopics.topics());
 		}
 		return topics;
 	}

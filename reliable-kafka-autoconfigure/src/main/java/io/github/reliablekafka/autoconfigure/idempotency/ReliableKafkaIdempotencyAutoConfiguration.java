@@ -20,6 +20,7 @@ import io.github.reliablekafka.idempotency.MicrometerGuardListener;
 import io.github.reliablekafka.idempotency.RedisGuards;
 import io.github.reliablekafka.idempotency.ReliableIdempotency;
 import io.github.reliablekafka.idempotency.RetentionCheck;
+import io.github.reliablekafka.support.KafkaClientDefaults;
 import io.github.reliablekafka.support.LibraryTable;
 import io.github.reliablekafka.support.TableSchemaInitializer;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -162,7 +163,8 @@ public final class ReliableKafkaIdempotencyAutoConfiguration {
 				return;
 			}
 			Thread check = new Thread(() -> {
-				try (Admin client = Admin.create(admin.getConfigurationProperties())) {
+				try (Admin client = KafkaClientDefaults.admin(admin.getConfigurationProperties(), "rk-retention-check",
+						Duration.ofSeconds(30))) {
 					RetentionCheck.warnings(client, topics, properties.getTtl()).forEach(logger::warn);
 				}
 				catch (Exception ex) {
