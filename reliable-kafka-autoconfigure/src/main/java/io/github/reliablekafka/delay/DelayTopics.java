@@ -10,7 +10,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import io.github.reliablekafka.producer.DelayedDelivery;
-import io.github.reliablekafka.support.KafkaClientDefaults;
+import io.github.reliablekafka.support.SharedAdmin;
 import io.github.reliablekafka.support.ThrottledLog;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -18,6 +18,7 @@ import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,7 +53,7 @@ public final class DelayTopics implements DelayedDelivery, SmartLifecycle {
 
 	private final String deadLetterTopic;
 
-	private final Map<String, Object> adminConfig;
+	private final SharedAdmin admin;
 
 	private final int partitions;
 
@@ -77,7 +78,7 @@ public final class DelayTopics implements DelayedDelivery, SmartLifecycle {
 	 * Create the topics' keeper.
 	 * @param tiers the tiers
 	 * @param deadLetterTopic the delay dead-letter topic
-	 * @param adminConfig the application's admin settings (bootstrap servers, security)
+	 * @param admin the admin client to ask the cluster with
 	 * @param partitions partitions of each topic created
 	 * @param replicationFactor replication factor of each topic created, or {@code -1} for 3 (at most the cluster's
 	 * size)
@@ -85,11 +86,11 @@ public final class DelayTopics implements DelayedDelivery, SmartLifecycle {
 	 * @param createAtStartup whether to create the topics at startup rather than on first use
 	 * @param timeout how long one look or creation may take
 	 */
-	public DelayTopics(DelayTiers tiers, String deadLetterTopic, Map<String, Object> adminConfig, int partitions,
+	public DelayTopics(DelayTiers tiers, String deadLetterTopic, SharedAdmin admin, int partitions,
 			short replicationFactor, @Nullable DelayForwarder forwarder, boolean createAtStartup, Duration timeout) {
 		this.tiers = tiers;
 		this.deadLetterTopic = deadLetterTopic;
-		this.adminConfig = adminConfig;
+		this.admin = admin;
 		this.partitions = partitions;
 		this.replicationFactor = replicationFactor;
 		this.forwarder = forwarder;
@@ -146,8 +147,8 @@ public final class DelayTopics implements DelayedDelivery, SmartLifecycle {
 			if (this.exist) {
 				return;
 			}
-			try (Admin admin = KafkaClientDefaults.admin(this.adminConfig, "rk-delay-topics", this.timeout)) {
-				create(admin);
+			try {
+				create(this.admin.get());
 			}
 			catch (InterruptedException ex) {
 				Thread.currentThread().interrupt();
@@ -199,24 +200,30 @@ public final class DelayTopics implements DelayedDelivery, SmartLifecycle {
 	private void awaitLeaders(Admin admin, List<String> names) throws Exception {
 		long deadline = System.nanoTime() + this.timeout.toNanos();
 		while (System.nanoTime() < deadline) {
-			Map<String, TopicDescription> described = get(admin.describeTopics(names).allTopicNames());
-			boolean led = described.values().stream()
-				.allMatch((topic) -> topic.partitions().stream().allMatch((partition) -> partition.leader() != null
-						&& !partition.leader().isEmpty()));
-			if (led) {
-				return;
+			try {
+				Map<String, TopicDescription> described = get(admin.describeTopics(names).allTopicNames());
+				boolean led = described.values().stream()
+					.allMatch((topic) -> topic.partitions().stream().allMatch((partition) -> partition.leader() != null
+							&& !partition.leader().isEmpty()));
+				if (led) {
+					return;
+				}
+			}
+			catch (ExecutionException ex) {
+				if (!(ex.getCause() instanceof UnknownTopicOrPartitionException)) {
+					throw ex;
+				}
+				// created, not yet known to the broker that answered
 			}
 			Thread.sleep(100);
 		}
 	}
 
 	private boolean lookForThem() throws Exception {
-		try (Admin admin = KafkaClientDefaults.admin(this.adminConfig, "rk-delay-topics", this.timeout)) {
-			Set<String> existing = get(admin.listTopics().names());
-			List<String> missing = topics().stream().filter((topic) -> !existing.contains(topic)).toList();
-			logger.debug("Delay tier topics missing: {}", missing);
-			return missing.isEmpty();
-		}
+		Set<String> existing = get(this.admin.get().listTopics().names());
+		List<String> missing = topics().stream().filter((topic) -> !existing.contains(topic)).toList();
+		logger.debug("Delay tier topics missing: {}", missing);
+		return missing.isEmpty();
 	}
 
 	private synchronized void found() {

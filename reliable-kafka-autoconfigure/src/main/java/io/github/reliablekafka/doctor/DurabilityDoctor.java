@@ -14,7 +14,7 @@ import java.util.function.Supplier;
 
 import io.github.reliablekafka.doctor.DoctorReport.Check;
 import io.github.reliablekafka.doctor.DoctorReport.Verdict;
-import io.github.reliablekafka.support.KafkaClientDefaults;
+import io.github.reliablekafka.support.SharedAdmin;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
@@ -40,7 +40,7 @@ public final class DurabilityDoctor {
 
 	private static final int PRODUCTION_BROKERS = 3;
 
-	private final Map<String, Object> adminConfig;
+	private final SharedAdmin admin;
 
 	private final @Nullable Map<String, Object> producerConfig;
 
@@ -54,17 +54,17 @@ public final class DurabilityDoctor {
 
 	/**
 	 * Create a doctor.
-	 * @param adminConfig settings of the admin client (bootstrap servers, security)
+	 * @param admin the admin client to ask the cluster with
 	 * @param producerConfig the effective producer settings, or {@code null} when the application does not produce
 	 * @param consumerConfig the effective consumer settings, or {@code null} when it does not consume
 	 * @param topics the topics the application produces to or listens on
 	 * @param listenerRetryBudget how long retrying one record can take in all, or {@code null}
 	 * @param timeout how long to wait for the cluster's answers
 	 */
-	public DurabilityDoctor(Map<String, Object> adminConfig, @Nullable Map<String, Object> producerConfig,
+	public DurabilityDoctor(SharedAdmin admin, @Nullable Map<String, Object> producerConfig,
 			@Nullable Map<String, Object> consumerConfig, Supplier<Collection<String>> topics,
 			@Nullable Duration listenerRetryBudget, Duration timeout) {
-		this.adminConfig = adminConfig;
+		this.admin = admin;
 		this.producerConfig = producerConfig;
 		this.consumerConfig = consumerConfig;
 		this.topics = topics;
@@ -148,7 +148,8 @@ public final class DurabilityDoctor {
 	 * @return the number of brokers, {@code -1} when the cluster could not be reached
 	 */
 	private int clusterChecks(List<Check> checks) {
-		try (Admin admin = KafkaClientDefaults.admin(this.adminConfig, "rk-doctor", this.timeout)) {
+		try {
+			Admin admin = this.admin.get();
 			int brokers = get(admin.describeCluster().nodes()).size();
 			boolean development = brokers < PRODUCTION_BROKERS;
 			checks.add(new Check("brokers", "cluster", ">= " + PRODUCTION_BROKERS, Integer.toString(brokers),

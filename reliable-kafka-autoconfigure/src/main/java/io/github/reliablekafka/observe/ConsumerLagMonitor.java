@@ -15,7 +15,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
-import io.github.reliablekafka.support.KafkaClientDefaults;
+import io.github.reliablekafka.support.SharedAdmin;
 import io.github.reliablekafka.support.ThrottledLog;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
@@ -63,7 +63,7 @@ public final class ConsumerLagMonitor implements SmartLifecycle {
 	/** The longest wait between two measurements while the cluster cannot be reached. */
 	private static final Duration MAX_BACKOFF = Duration.ofMinutes(5);
 
-	private final Map<String, Object> adminConfig;
+	private final SharedAdmin sharedAdmin;
 
 	private final Supplier<Map<String, Set<String>>> groups;
 
@@ -81,23 +81,21 @@ public final class ConsumerLagMonitor implements SmartLifecycle {
 
 	private @Nullable ScheduledExecutorService scheduler;
 
-	private @Nullable Admin admin;
-
 	private final ThrottledLog failures = new ThrottledLog(logger, "Consumer lag not measured", Duration.ofMinutes(5));
 
 	private int failedRounds;
 
 	/**
 	 * Create a monitor.
-	 * @param adminConfig settings of the admin client
+	 * @param admin the admin client to ask the cluster with
 	 * @param groups the groups to watch, each with the topics it consumes
 	 * @param interval how often to measure
 	 * @param timeout how long to wait for the cluster's answers
 	 * @param onRefresh told each new snapshot (the gauges)
 	 */
-	public ConsumerLagMonitor(Map<String, Object> adminConfig, Supplier<Map<String, Set<String>>> groups,
+	public ConsumerLagMonitor(SharedAdmin admin, Supplier<Map<String, Set<String>>> groups,
 			Duration interval, Duration timeout, LagSnapshotListener onRefresh) {
-		this.adminConfig = adminConfig;
+		this.sharedAdmin = admin;
 		this.groups = groups;
 		this.interval = interval;
 		this.timeout = timeout;
@@ -268,11 +266,8 @@ public final class ConsumerLagMonitor implements SmartLifecycle {
 		return future.get(this.timeout.toMillis(), TimeUnit.MILLISECONDS);
 	}
 
-	private synchronized Admin admin() {
-		if (this.admin == null) {
-			this.admin = KafkaClientDefaults.admin(this.adminConfig, "rk-lag-monitor", this.timeout);
-		}
-		return this.admin;
+	private Admin admin() {
+		return this.sharedAdmin.get();
 	}
 
 	@Override
@@ -314,10 +309,6 @@ public final class ConsumerLagMonitor implements SmartLifecycle {
 		if (this.scheduler != null) {
 			this.scheduler.shutdownNow();
 			this.scheduler = null;
-		}
-		if (this.admin != null) {
-			this.admin.close(Duration.ofSeconds(5));
-			this.admin = null;
 		}
 	}
 

@@ -13,7 +13,7 @@ import java.util.stream.Collectors;
 
 import io.github.reliablekafka.consumer.GuardBypass;
 import io.github.reliablekafka.support.PartitionSeeker;
-import io.github.reliablekafka.support.KafkaClientDefaults;
+import io.github.reliablekafka.support.SharedAdmin;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.ListOffsetsResult.ListOffsetsResultInfo;
@@ -49,7 +49,7 @@ public final class ReplayOperations {
 
 	private final KafkaListenerEndpointRegistry registry;
 
-	private final Map<String, Object> adminConfig;
+	private final SharedAdmin admin;
 
 	private final @Nullable GuardBypass bypass;
 
@@ -58,14 +58,14 @@ public final class ReplayOperations {
 	/**
 	 * Create the operations.
 	 * @param registry the application's listener containers
-	 * @param adminConfig settings of the admin client
+	 * @param admin the admin client to ask the cluster with
 	 * @param bypass the reliable listeners' guard bypass, or {@code null} when there are none
 	 * @param timeout how long to wait for the cluster and for the group to empty
 	 */
-	public ReplayOperations(KafkaListenerEndpointRegistry registry, Map<String, Object> adminConfig,
+	public ReplayOperations(KafkaListenerEndpointRegistry registry, SharedAdmin admin,
 			@Nullable GuardBypass bypass, Duration timeout) {
 		this.registry = registry;
-		this.adminConfig = adminConfig;
+		this.admin = admin;
 		this.bypass = bypass;
 		this.timeout = timeout;
 	}
@@ -126,7 +126,8 @@ public final class ReplayOperations {
 			logger.info("Replay of listener '{}' (group {}): stopping its container", listener, group);
 			container.stop();
 		}
-		try (Admin admin = KafkaClientDefaults.admin(this.adminConfig, "rk-replay", this.timeout)) {
+		try {
+			Admin admin = this.admin.get();
 			if (!inPlace) {
 				awaitEmpty(admin, group, listener);
 			}

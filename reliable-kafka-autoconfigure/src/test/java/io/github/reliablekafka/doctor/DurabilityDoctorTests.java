@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import io.github.reliablekafka.autoconfigure.ReliableKafkaAdminAutoConfiguration;
 import io.github.reliablekafka.autoconfigure.consumer.ReliableKafkaConsumerAutoConfiguration;
 import io.github.reliablekafka.autoconfigure.delay.ReliableKafkaDelayAutoConfiguration;
 import io.github.reliablekafka.autoconfigure.doctor.ReliableKafkaDoctorAutoConfiguration;
@@ -14,6 +15,7 @@ import io.github.reliablekafka.consumer.ReliableListener;
 import io.github.reliablekafka.doctor.DoctorReport.Check;
 import io.github.reliablekafka.doctor.DoctorReport.Verdict;
 import io.github.reliablekafka.producer.ReliableKafkaTemplate;
+import io.github.reliablekafka.support.SharedAdmin;
 import io.github.reliablekafka.testing.KafkaTestCluster;
 import io.github.reliablekafka.testing.KafkaTestSupport;
 import io.github.reliablekafka.testing.TestApplications;
@@ -139,18 +141,21 @@ class DurabilityDoctorTests {
 
 	@Test
 	void anUnreachableClusterFailsTheCheckClearly() {
-		DurabilityDoctor doctor = new DurabilityDoctor(Map.of("bootstrap.servers", "localhost:1"), Map.of(), null,
-				List::of, null, java.time.Duration.ofSeconds(2));
-		DoctorReport report = doctor.examine();
-		assertThat(failed(report)).containsExactly("reachable@cluster");
-		assertThat(report.brokers()).isEqualTo(-1);
+		try (SharedAdmin admin = new SharedAdmin(Map.of("bootstrap.servers", "localhost:1"))) {
+			DurabilityDoctor doctor = new DurabilityDoctor(admin, Map.of(), null, List::of, null,
+					java.time.Duration.ofSeconds(2));
+			DoctorReport report = doctor.examine();
+			assertThat(failed(report)).containsExactly("reachable@cluster");
+			assertThat(report.brokers()).isEqualTo(-1);
+		}
 	}
 
 	private static List<String> failed(DoctorReport report) {
 		return report.with(Verdict.FAIL).stream().map((check) -> check.check() + "@" + check.subject()).toList();
 	}
 
-	@ImportAutoConfiguration({ KafkaAutoConfiguration.class, ReliableKafkaProducerAutoConfiguration.class,
+	@ImportAutoConfiguration({ KafkaAutoConfiguration.class, ReliableKafkaAdminAutoConfiguration.class,
+			ReliableKafkaProducerAutoConfiguration.class,
 			ReliableKafkaConsumerAutoConfiguration.class, ReliableKafkaDoctorAutoConfiguration.class })
 	static class AutoConfigurations {
 

@@ -8,9 +8,8 @@ import io.github.reliablekafka.delay.DelayForwarder;
 import io.github.reliablekafka.delay.DelayTiers;
 import io.github.reliablekafka.delay.DelayTopics;
 import io.github.reliablekafka.delay.DelayedRedelivery;
-import org.apache.kafka.clients.admin.AdminClientConfig;
+import io.github.reliablekafka.support.SharedAdmin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.producer.ProducerConfig;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -22,7 +21,6 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
 import org.springframework.context.annotation.Bean;
 import org.springframework.kafka.core.ConsumerFactory;
-import org.springframework.kafka.core.KafkaAdmin;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.kafka.core.ProducerFactory;
 
@@ -61,21 +59,16 @@ public final class ReliableKafkaDelayAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
-	DelayTopics reliableKafkaDelayTopics(DelayTiers tiers, DelaySender sender, ObjectProvider<KafkaAdmin> kafkaAdmin,
-			ObjectProvider<ConsumerFactory<?, ?>> consumerFactory, ProducerFactory<?, ?> producerFactory,
-			ReliableKafkaDelayProperties properties) {
+	DelayTopics reliableKafkaDelayTopics(DelayTiers tiers, DelaySender sender, SharedAdmin admin,
+			ObjectProvider<ConsumerFactory<?, ?>> consumerFactory, ReliableKafkaDelayProperties properties) {
 		if (properties.getPartitions() < 1) {
 			throw new IllegalStateException("reliable.kafka.delay.partitions must be at least 1, not "
 					+ properties.getPartitions());
 		}
-		KafkaAdmin admin = kafkaAdmin.getIfAvailable();
-		Map<String, Object> adminConfig = (admin != null) ? admin.getConfigurationProperties()
-				: Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-						producerFactory.getConfigurationProperties().get(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG));
 		ConsumerFactory<?, ?> consumers = consumerFactory.getIfUnique();
 		DelayForwarder forwarder = (properties.getForwarder().isEnabled() && consumers != null)
 				? forwarder(tiers, sender, consumers, properties) : null;
-		return new DelayTopics(tiers, deadLetterTopic(properties), adminConfig, properties.getPartitions(),
+		return new DelayTopics(tiers, deadLetterTopic(properties), admin, properties.getPartitions(),
 				properties.getReplicationFactor(), forwarder, properties.isCreateTopicsAtStartup(), TOPICS_TIMEOUT);
 	}
 

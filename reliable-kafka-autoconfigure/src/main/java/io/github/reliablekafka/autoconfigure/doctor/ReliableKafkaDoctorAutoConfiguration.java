@@ -14,6 +14,7 @@ import io.github.reliablekafka.delay.DelayTopics;
 import io.github.reliablekafka.doctor.DurabilityDoctor;
 import io.github.reliablekafka.doctor.StartupDoctor;
 import io.github.reliablekafka.support.RetryBackoff;
+import io.github.reliablekafka.support.SharedAdmin;
 import org.apache.kafka.common.TopicPartition;
 import org.jspecify.annotations.Nullable;
 
@@ -45,7 +46,7 @@ public final class ReliableKafkaDoctorAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
-	StartupDoctor reliableKafkaDoctor(KafkaAdmin kafkaAdmin, ObjectProvider<ProducerFactory<?, ?>> producerFactory,
+	StartupDoctor reliableKafkaDoctor(SharedAdmin admin, ObjectProvider<ProducerFactory<?, ?>> producerFactory,
 			ObjectProvider<ConsumerFactory<?, ?>> consumerFactory, ObjectProvider<KafkaListenerEndpointRegistry> registry,
 			ObjectProvider<DelayTopics> delayTopics, ObjectProvider<ReliableKafkaConsumerProperties> consumerProperties,
 			ReliableKafkaDoctorProperties properties) {
@@ -53,7 +54,7 @@ public final class ReliableKafkaDoctorAutoConfiguration {
 		ConsumerFactory<?, ?> consumers = consumerFactory.getIfUnique();
 		ReliableKafkaConsumerProperties consumerSettings = consumerProperties.getIfAvailable();
 		Duration retryBudget = (consumerSettings != null) ? retryBudget(consumerSettings.getRetry()) : null;
-		DurabilityDoctor doctor = new DurabilityDoctor(kafkaAdmin.getConfigurationProperties(),
+		DurabilityDoctor doctor = new DurabilityDoctor(admin,
 				(producers != null) ? producers.getConfigurationProperties() : null,
 				(consumers != null) ? consumers.getConfigurationProperties() : null,
 				() -> topics(properties, registry.getIfAvailable(), delayTopics.getIfAvailable()), retryBudget,

@@ -20,11 +20,10 @@ import io.github.reliablekafka.idempotency.MicrometerGuardListener;
 import io.github.reliablekafka.idempotency.RedisGuards;
 import io.github.reliablekafka.idempotency.ReliableIdempotency;
 import io.github.reliablekafka.idempotency.RetentionCheck;
-import io.github.reliablekafka.support.KafkaClientDefaults;
 import io.github.reliablekafka.support.LibraryTable;
+import io.github.reliablekafka.support.SharedAdmin;
 import io.github.reliablekafka.support.TableSchemaInitializer;
 import io.micrometer.core.instrument.MeterRegistry;
-import org.apache.kafka.clients.admin.Admin;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,7 +53,6 @@ import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.kafka.annotation.EnableKafka;
-import org.springframework.kafka.core.KafkaAdmin;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
@@ -148,10 +146,10 @@ public final class ReliableKafkaIdempotencyAutoConfiguration {
 
 	@Bean
 	ApplicationListener<ApplicationReadyEvent> reliableKafkaIdempotencyRetentionCheck(BeanFactory beanFactory,
-			ObjectProvider<KafkaAdmin> kafkaAdmin, ReliableKafkaIdempotencyProperties properties) {
+			ObjectProvider<SharedAdmin> sharedAdmin, ReliableKafkaIdempotencyProperties properties) {
 		return (event) -> {
 			ReliableIdempotency idempotency = beanFactory.getBeanProvider(ReliableIdempotency.class).getIfAvailable();
-			KafkaAdmin admin = kafkaAdmin.getIfAvailable();
+			SharedAdmin admin = sharedAdmin.getIfAvailable();
 			if (idempotency == null || idempotency.guard() == null || admin == null
 					|| !beanFactory.containsBean(ReliableListener.CONTAINER_FACTORY)) {
 				return;
@@ -163,9 +161,8 @@ public final class ReliableKafkaIdempotencyAutoConfiguration {
 				return;
 			}
 			Thread check = new Thread(() -> {
-				try (Admin client = KafkaClientDefaults.admin(admin.getConfigurationProperties(), "rk-retention-check",
-						Duration.ofSeconds(30))) {
-					RetentionCheck.warnings(client, topics, properties.getTtl()).forEach(logger::warn);
+				try {
+					RetentionCheck.warnings(admin.get(), topics, properties.getTtl()).forEach(logger::warn);
 				}
 				catch (Exception ex) {
 					logger.debug("Could not compare the retention of topics {} with the idempotency TTL: {}", topics,

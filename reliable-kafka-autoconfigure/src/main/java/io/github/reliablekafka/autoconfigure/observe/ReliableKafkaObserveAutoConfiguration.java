@@ -22,6 +22,7 @@ import io.github.reliablekafka.observe.ReliableKafkaEndpoint;
 import io.github.reliablekafka.observe.ReliableKafkaHealthIndicator;
 import io.github.reliablekafka.observe.ReplayOperations;
 import io.github.reliablekafka.outbox.OutboxOperations;
+import io.github.reliablekafka.support.SharedAdmin;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.jspecify.annotations.Nullable;
 
@@ -60,10 +61,10 @@ public final class ReliableKafkaObserveAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
-	ConsumerLagMonitor reliableKafkaLagMonitor(KafkaAdmin kafkaAdmin,
+	ConsumerLagMonitor reliableKafkaLagMonitor(SharedAdmin admin,
 			ObjectProvider<KafkaListenerEndpointRegistry> registry, ObjectProvider<LagSnapshotListener> listeners,
 			ReliableKafkaObserveProperties properties) {
-		return new ConsumerLagMonitor(kafkaAdmin.getConfigurationProperties(), () -> groups(registry.getIfAvailable()),
+		return new ConsumerLagMonitor(admin, () -> groups(registry.getIfAvailable()),
 				properties.getLagInterval(), properties.getTimeout(),
 				(snapshot) -> listeners.orderedStream().forEach((listener) -> listener.refreshed(snapshot)));
 	}
@@ -71,12 +72,12 @@ public final class ReliableKafkaObserveAutoConfiguration {
 	@Bean
 	@ConditionalOnMissingBean
 	@ConditionalOnBean(KafkaListenerEndpointRegistry.class)
-	ReplayOperations reliableKafkaReplayOperations(KafkaAdmin kafkaAdmin, KafkaListenerEndpointRegistry registry,
+	ReplayOperations reliableKafkaReplayOperations(SharedAdmin admin, KafkaListenerEndpointRegistry registry,
 			BeanFactory beanFactory, ReliableKafkaObserveProperties properties) {
 		ReliableKafkaListenerContainerFactory factory = beanFactory.containsBean(ReliableListener.CONTAINER_FACTORY)
 				? beanFactory.getBean(ReliableListener.CONTAINER_FACTORY, ReliableKafkaListenerContainerFactory.class)
 				: null;
-		return new ReplayOperations(registry, kafkaAdmin.getConfigurationProperties(),
+		return new ReplayOperations(registry, admin,
 				(factory != null) ? factory.guardBypass() : null, properties.getTimeout());
 	}
 
