@@ -81,10 +81,12 @@ public final class JdbcOutboxOperations implements OutboxOperations {
 
 	@Override
 	public Duration oldestPendingAge() {
-		List<Long> oldest = this.jdbc.queryForList("SELECT created_at FROM " + this.table
-				+ " WHERE status = 'NEW' ORDER BY id LIMIT 1", Long.class);
-		return oldest.isEmpty() ? Duration.ZERO
-				: Duration.ofMillis(Math.max(0, System.currentTimeMillis() - oldest.get(0)));
+		long now = System.currentTimeMillis();
+		// a delayed row waits from its due time on; the first 1,000 due rows in id order hold the oldest
+		Long oldest = this.jdbc.queryForObject("SELECT MIN(waits_since) FROM (SELECT CASE WHEN not_before > created_at "
+				+ "THEN not_before ELSE created_at END AS waits_since FROM " + this.table
+				+ " WHERE status = 'NEW' AND not_before <= ? ORDER BY id LIMIT 1000) due", Long.class, now);
+		return (oldest == null) ? Duration.ZERO : Duration.ofMillis(Math.max(0, now - oldest));
 	}
 
 }

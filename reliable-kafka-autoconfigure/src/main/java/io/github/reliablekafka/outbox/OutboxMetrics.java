@@ -12,7 +12,8 @@ import io.micrometer.core.instrument.binder.MeterBinder;
  *
  * <ul>
  * <li>{@code reliable.kafka.outbox.pending} (gauge): rows committed and not yet confirmed by Kafka.</li>
- * <li>{@code reliable.kafka.outbox.oldest.age} (gauge, seconds): how long the oldest of them has waited.</li>
+ * <li>{@code reliable.kafka.outbox.oldest.age} (gauge, seconds): how long the oldest of them that is due has waited
+ * since its due time.</li>
  * <li>{@code reliable.kafka.outbox.published} (counter): rows this instance published and Kafka confirmed.</li>
  * <li>{@code reliable.kafka.outbox.failed} (counter): rows this instance gave up on (status {@code FAILED}).</li>
  * </ul>

@@ -45,8 +45,9 @@ public interface OutboxOperations {
 	long pendingCount();
 
 	/**
-	 * Return how long the oldest unconfirmed row has waited.
-	 * @return its age, zero when nothing is pending
+	 * Return how long the row that waits longest for its confirmation has waited since it was due: since it was
+	 * written, or since its due time for a delayed message. Rows not due yet do not count.
+	 * @return its age, zero when no due row is pending
 	 */
 	Duration oldestPendingAge();
 

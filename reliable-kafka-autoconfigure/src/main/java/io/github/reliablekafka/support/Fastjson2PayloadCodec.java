@@ -2,8 +2,11 @@ package io.github.reliablekafka.support;
 
 import java.lang.reflect.Type;
 import java.nio.charset.StandardCharsets;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import com.alibaba.fastjson2.JSON;
+import com.alibaba.fastjson2.JSONException;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -13,6 +16,9 @@ import org.jspecify.annotations.Nullable;
 final class Fastjson2PayloadCodec implements PayloadCodec {
 
 	static final Fastjson2PayloadCodec INSTANCE = new Fastjson2PayloadCodec();
+
+	/** Where fastjson2 says it stopped: "..., offset 16, character ...". */
+	private static final Pattern OFFSET = Pattern.compile("\\boffset (\\d+)");
 
 	private Fastjson2PayloadCodec() {
 	}
@@ -54,8 +60,35 @@ final class Fastjson2PayloadCodec implements PayloadCodec {
 		}
 		catch (RuntimeException ex) {
 			throw new PayloadCodecException("Cannot read " + value.length + " bytes as " + type.getTypeName() + ": "
-					+ ex.getMessage(), ex);
+					+ reason(value, ex));
 		}
+	}
+
+	/**
+	 * Say why a value could not be read, without a byte of it: the parser's own message quotes the input (up to
+	 * tens of kilobytes), and what the library says about a record ends up in logs and dead-letter headers. Whatever
+	 * the parser threw (on truncated input fastjson2 throws {@code ArrayIndexOutOfBoundsException}), the reason says
+	 * whether the value is malformed JSON, and where, or JSON that does not fit the type.
+	 */
+	static String reason(byte[] value, RuntimeException failure) {
+		String offset = offset(failure);
+		if (!JSON.isValid(value)) {
+			if (offset != null) {
+				return "malformed JSON at offset " + offset;
+			}
+			return (failure instanceof IndexOutOfBoundsException) ? "malformed JSON: it ends early, at offset "
+					+ value.length : "malformed JSON";
+		}
+		return "well-formed JSON that does not fit the type" + ((offset != null) ? " (at offset " + offset + ")" : "");
+	}
+
+	private static @Nullable String offset(RuntimeException failure) {
+		String message = failure.getMessage();
+		if (!(failure instanceof JSONException) || message == null) {
+			return null;
+		}
+		Matcher matcher = OFFSET.matcher(message);
+		return matcher.find() ? matcher.group(1) : null;
 	}
 
 }

@@ -9,6 +9,15 @@ public class PayloadCodecException extends RuntimeException {
 	private static final long serialVersionUID = 1L;
 
 	/**
+	 * Create an exception without a cause: for a value that cannot be read, the parser's exception quotes the input,
+	 * which must not reach logs or dead-letter headers.
+	 * @param message what could not be converted, and why, without the value's content
+	 */
+	public PayloadCodecException(String message) {
+		super(message);
+	}
+
+	/**
 	 * Create an exception.
 	 * @param message what could not be converted, and why
 	 * @param cause the codec's own exception

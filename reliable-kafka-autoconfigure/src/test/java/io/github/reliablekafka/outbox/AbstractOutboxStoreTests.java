@@ -102,6 +102,24 @@ abstract class AbstractOutboxStoreTests extends OutboxDatabaseTestSupport {
 			.containsExactly(id(1), id(2));
 	}
 
+	/** Health and meters: a delayed row waits from its due time, so one not due yet is not late. */
+	@Test
+	void theOldestPendingAgeCountsOnlyRowsThatAreDue() {
+		store();
+		OutboxOperations operations = new JdbcOutboxOperations(database().dataSource(), "rk_outbox");
+		long now = System.currentTimeMillis();
+		long tenMinutesAgo = now - 600_000;
+		insert(row(id(1), "k", tenMinutesAgo, now + 1_200_000)); // written 10 min ago, due in 20 min
+		assertThat(operations.oldestPendingAge()).as("a row not due yet").isZero();
+		insert(row(id(2), "k", tenMinutesAgo, now - 60_000)); // written 10 min ago, due 1 min ago
+		assertThat(operations.oldestPendingAge()).as("waits since its due time")
+			.isBetween(java.time.Duration.ofSeconds(59), java.time.Duration.ofSeconds(75));
+		insert(row(id(3), "j", tenMinutesAgo, tenMinutesAgo)); // written and due 10 min ago
+		assertThat(operations.oldestPendingAge()).isBetween(java.time.Duration.ofSeconds(599),
+				java.time.Duration.ofSeconds(615));
+		assertThat(operations.pendingCount()).as("every unconfirmed row, due or not").isEqualTo(3);
+	}
+
 	@Test
 	void aDelayedRowDoesNotHoldItsKey() {
 		OutboxStore store = store();

@@ -45,7 +45,31 @@ class PayloadCodecTests {
 	@Test
 	void wrongTypeJsonFails() {
 		assertThatExceptionOfType(PayloadCodecException.class)
-			.isThrownBy(() -> this.codec.decode("{\"quantity\":\"many\"}".getBytes(StandardCharsets.UTF_8), Order.class));
+			.isThrownBy(() -> this.codec.decode("{\"quantity\":\"many\"}".getBytes(StandardCharsets.UTF_8), Order.class))
+			.withMessageContaining("well-formed JSON that does not fit the type")
+			.withMessageNotContaining("many");
+	}
+
+	/**
+	 * Whatever fastjson2 throws (on truncated input an ArrayIndexOutOfBoundsException), the reason reads as malformed
+	 * JSON with the offset, and never quotes the input: it goes to logs and dead-letter headers.
+	 */
+	@Test
+	void malformedJsonSaysSoWithTheOffsetAndNeverQuotesTheInput() {
+		String secret = "s3cr3t-" + "x".repeat(200);
+		assertThatExceptionOfType(PayloadCodecException.class)
+			.isThrownBy(() -> this.codec.decode(("{\"orderId\":\"" + secret + "\",\"quantity\":")
+				.getBytes(StandardCharsets.UTF_8), Order.class))
+			.satisfies((ex) -> assertThat(ex.getMessage()).matches(".*: malformed JSON(: it ends early,)? at offset \\d+")
+				.doesNotContain("s3cr3t"))
+			.satisfies((ex) -> assertThat(ex).hasNoCause());
+		assertThatExceptionOfType(PayloadCodecException.class)
+			.isThrownBy(() -> this.codec.decode("not json, s3cr3t".getBytes(StandardCharsets.UTF_8), Order.class))
+			.withMessageEndingWith("malformed JSON at offset 1")
+			.withMessageNotContaining("s3cr3t");
+		assertThatExceptionOfType(PayloadCodecException.class)
+			.isThrownBy(() -> this.codec.decode("{\"orderId\":\"o-1\"}}".getBytes(StandardCharsets.UTF_8), Order.class))
+			.withMessageEndingWith("malformed JSON at offset 18");
 	}
 
 	@Test
