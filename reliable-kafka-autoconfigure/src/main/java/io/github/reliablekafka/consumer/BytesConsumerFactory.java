@@ -4,6 +4,7 @@ import java.util.HashMap;
 import java.util.Map;
 
 import io.github.reliablekafka.support.KafkaClientDefaults;
+import io.github.reliablekafka.support.ReliableKafkaConfigurationException;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -35,10 +36,11 @@ public final class BytesConsumerFactory {
 		Map<String, Object> config = new HashMap<>(source.getConfigurationProperties());
 		Object autoCommit = config.get(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG);
 		if (autoCommit != null && Boolean.parseBoolean(autoCommit.toString().trim())) {
-			throw new IllegalStateException("enable.auto.commit=true is set (spring.kafka.consumer.enable-auto-commit "
-					+ "or spring.kafka.consumer.properties): reliable listeners commit offsets only after the work is "
-					+ "done, which auto-commit defeats. Remove the setting; a plain @KafkaListener that wants "
-					+ "auto-commit can set it in its own properties.");
+			throw new ReliableKafkaConfigurationException("enable.auto.commit=true is set (spring.kafka.consumer."
+					+ "enable-auto-commit or spring.kafka.consumer.properties): reliable listeners commit offsets only "
+					+ "after the work is done, which auto-commit defeats; a crash would lose the records in between.",
+					"Remove the setting; a plain @KafkaListener that wants auto-commit can set it in its own "
+							+ "properties.");
 		}
 		config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
 		config.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");

@@ -20,6 +20,7 @@ import io.github.reliablekafka.idempotency.IdempotencyKeyResolver;
 import io.github.reliablekafka.idempotency.ReliableIdempotency;
 import io.github.reliablekafka.support.PartitionSeeker;
 import io.github.reliablekafka.support.PayloadCodec;
+import io.github.reliablekafka.support.ReliableKafkaConfigurationException;
 import io.github.reliablekafka.support.RetryBackoff;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.jspecify.annotations.Nullable;
@@ -160,6 +161,14 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 			KafkaListenerEndpoint endpoint) {
 		super.initializeContainer(instance, endpoint);
 		String listener = listenerId(instance, endpoint);
+		Method method = (endpoint instanceof MethodKafkaListenerEndpoint<?, ?> methodEndpoint) ? methodEndpoint.getMethod()
+				: null;
+		if (method != null) {
+			ReliableListener annotation = AnnotatedElementUtils.findMergedAnnotation(method, ReliableListener.class);
+			boolean batch = Boolean.TRUE.equals(endpoint.getBatchListener())
+					|| (endpoint.getBatchListener() == null && Boolean.TRUE.equals(isBatchListener()));
+			ListenerMethodCheck.check(method, batch, (annotation != null) ? annotation.idempotencyKey() : "");
+		}
 		Map<String, Object> effective = effectiveConsumerConfig(instance);
 		checkCommitDiscipline(listener, effective);
 		checkRebalanceTimeouts(listener, effective);
@@ -197,8 +206,9 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 			return null;
 		}
 		if (annotation.workers() == 0 || annotation.workers() < -1) {
-			throw new IllegalStateException("Reliable listener '" + listener + "' has workers=" + annotation.workers()
-					+ ": give at least 1 lane per partition, or -1 for reliable.kafka.consumer.dispatch.workers");
+			throw new ReliableKafkaConfigurationException("Reliable listener '" + listener + "' has workers="
+					+ annotation.workers() + ".", "Give at least 1 worker per partition, or -1 for "
+							+ "reliable.kafka.consumer.dispatch.workers.");
 		}
 		int workers = (annotation.workers() > 0) ? annotation.workers() : this.dispatchDefaults.workers();
 		return this.dispatchDefaults.with(annotation.ordering(), workers);
@@ -325,10 +335,11 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 	private static void checkCommitDiscipline(String listener, Map<String, Object> config) {
 		Object autoCommit = config.get(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG);
 		if (autoCommit != null && Boolean.parseBoolean(autoCommit.toString().trim())) {
-			throw new IllegalStateException("Reliable listener '" + listener + "' is configured with "
+			throw new ReliableKafkaConfigurationException("Reliable listener '" + listener + "' is configured with "
 					+ "enable.auto.commit=true: the consumer would commit offsets before the work is done and lose "
-					+ "records on a crash. Remove the setting (spring.kafka.consumer.enable-auto-commit or the "
-					+ "listener's properties); reliable listeners commit after the listener returns.");
+					+ "records on a crash.", "Remove the setting (spring.kafka.consumer.enable-auto-commit, or "
+							+ "enable.auto.commit in the listener's properties); reliable listeners commit after the "
+							+ "listener returns.");
 		}
 	}
 
@@ -343,9 +354,10 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 		long session = millis(config, ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 45_000);
 		long heartbeat = millis(config, ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 3_000);
 		if (session < 3 * heartbeat) {
-			throw new IllegalStateException("Reliable listener '" + listener + "' has session.timeout.ms=" + session
-					+ " below 3 x heartbeat.interval.ms=" + heartbeat + ": one late heartbeat would expel the consumer "
-					+ "and start a rebalance. Set session.timeout.ms to at least " + (3 * heartbeat) + ".");
+			throw new ReliableKafkaConfigurationException("Reliable listener '" + listener + "' has session.timeout.ms="
+					+ session + " below 3 x heartbeat.interval.ms=" + heartbeat + ": one late heartbeat would expel the "
+					+ "consumer and start a rebalance.", "Set session.timeout.ms to at least " + (3 * heartbeat)
+							+ " (spring.kafka.consumer.properties.session.timeout.ms), or lower heartbeat.interval.ms.");
 		}
 		long maxPollInterval = millis(config, ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 300_000);
 		Duration worstCase = this.settings.retry().totalDelay();

@@ -3,7 +3,7 @@ package io.github.reliablekafka.delay;
 import java.util.ArrayList;
 import java.util.List;
 
-import io.github.reliablekafka.autoconfigure.ReliableKafkaAdminAutoConfiguration;
+import io.github.reliablekafka.autoconfigure.ReliableKafkaAutoConfiguration;
 import io.github.reliablekafka.autoconfigure.consumer.ReliableKafkaConsumerAutoConfiguration;
 import io.github.reliablekafka.autoconfigure.delay.ReliableKafkaDelayAutoConfiguration;
 import io.github.reliablekafka.autoconfigure.producer.ReliableKafkaProducerAutoConfiguration;
@@ -23,7 +23,7 @@ public final class DelayTestApplication {
 	private DelayTestApplication() {
 	}
 
-	@ImportAutoConfiguration({ KafkaAutoConfiguration.class, ReliableKafkaAdminAutoConfiguration.class, ReliableKafkaDelayAutoConfiguration.class,
+	@ImportAutoConfiguration({ KafkaAutoConfiguration.class, ReliableKafkaAutoConfiguration.class, ReliableKafkaDelayAutoConfiguration.class,
 			ReliableKafkaProducerAutoConfiguration.class, ReliableKafkaConsumerAutoConfiguration.class })
 	static class AutoConfigurations {
 

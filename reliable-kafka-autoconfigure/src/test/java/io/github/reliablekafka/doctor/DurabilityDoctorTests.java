@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-import io.github.reliablekafka.autoconfigure.ReliableKafkaAdminAutoConfiguration;
+import io.github.reliablekafka.autoconfigure.ReliableKafkaAutoConfiguration;
 import io.github.reliablekafka.autoconfigure.consumer.ReliableKafkaConsumerAutoConfiguration;
 import io.github.reliablekafka.autoconfigure.delay.ReliableKafkaDelayAutoConfiguration;
 import io.github.reliablekafka.autoconfigure.doctor.ReliableKafkaDoctorAutoConfiguration;
@@ -154,7 +154,7 @@ class DurabilityDoctorTests {
 		return report.with(Verdict.FAIL).stream().map((check) -> check.check() + "@" + check.subject()).toList();
 	}
 
-	@ImportAutoConfiguration({ KafkaAutoConfiguration.class, ReliableKafkaAdminAutoConfiguration.class,
+	@ImportAutoConfiguration({ KafkaAutoConfiguration.class, ReliableKafkaAutoConfiguration.class,
 			ReliableKafkaProducerAutoConfiguration.class,
 			ReliableKafkaConsumerAutoConfiguration.class, ReliableKafkaDoctorAutoConfiguration.class })
 	static class AutoConfigurations {

@@ -11,7 +11,7 @@ import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
-import io.github.reliablekafka.autoconfigure.ReliableKafkaAdminAutoConfiguration;
+import io.github.reliablekafka.autoconfigure.ReliableKafkaAutoConfiguration;
 import io.github.reliablekafka.autoconfigure.consumer.ReliableKafkaConsumerAutoConfiguration;
 import io.github.reliablekafka.autoconfigure.doctor.ReliableKafkaDoctorAutoConfiguration;
 import io.github.reliablekafka.autoconfigure.idempotency.ReliableKafkaIdempotencyAutoConfiguration;
@@ -266,7 +266,7 @@ class ObserveTests {
 		return context;
 	}
 
-	@ImportAutoConfiguration({ KafkaAutoConfiguration.class, ReliableKafkaAdminAutoConfiguration.class, DataRedisAutoConfiguration.class,
+	@ImportAutoConfiguration({ KafkaAutoConfiguration.class, ReliableKafkaAutoConfiguration.class, DataRedisAutoConfiguration.class,
 			ReliableKafkaProducerAutoConfiguration.class, ReliableKafkaIdempotencyAutoConfiguration.class,
 			ReliableKafkaConsumerAutoConfiguration.class, ReliableKafkaDoctorAutoConfiguration.class,
 			ReliableKafkaObserveAutoConfiguration.class })

@@ -21,6 +21,9 @@ import io.github.reliablekafka.support.PayloadCodec;
 import io.github.reliablekafka.support.RetryBackoff;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -39,8 +42,11 @@ import org.springframework.kafka.core.DefaultKafkaConsumerFactory;
 import org.springframework.kafka.core.DefaultKafkaProducerFactory;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.kafka.core.ProducerFactory;
+import org.springframework.kafka.listener.CommonErrorHandler;
 import org.springframework.kafka.listener.RecordInterceptor;
 import org.springframework.kafka.support.ProducerListener;
+import org.springframework.kafka.support.converter.RecordMessageConverter;
+import org.springframework.kafka.transaction.KafkaAwareTransactionManager;
 
 /**
  * Auto-configuration of reliable listeners: the {@value ReliableListener#CONTAINER_FACTORY} container factory
@@ -54,6 +60,8 @@ import org.springframework.kafka.support.ProducerListener;
 @EnableConfigurationProperties(ReliableKafkaConsumerProperties.class)
 public final class ReliableKafkaConsumerAutoConfiguration {
 
+	private static final Logger logger = LoggerFactory.getLogger(ReliableKafkaConsumerAutoConfiguration.class);
+
 	/** A dead letter that cannot be published must fail in bounded time, so that the record is retried. */
 	private static final long DEAD_LETTER_MAX_BLOCK_MS = 10_000;
 
@@ -65,7 +73,8 @@ public final class ReliableKafkaConsumerAutoConfiguration {
 			ProducerFactory<?, ?> producerFactory, PayloadCodec codec, ReliableKafkaConsumerProperties properties,
 			ObjectProvider<ListenerOutcomes> outcomes, ObjectProvider<RecordInterceptor<?, ?>> interceptors,
 			ObjectProvider<ReliableIdempotency> idempotency, ObjectProvider<DispatchObserver> dispatchObservers,
-			ObjectProvider<DelayedRedelivery> redelivery) {
+			ObjectProvider<DelayedRedelivery> redelivery, ObjectProvider<CommonErrorHandler> errorHandlers,
+			ObjectProvider<RecordMessageConverter> converters) {
 		ReliableKafkaConsumerProperties.Retry retry = properties.getRetry();
 		ReliableListenerSettings settings = new ReliableListenerSettings(
 				new RetryBackoff(retry.getMaxAttempts(), retry.getInitialInterval(), retry.getMultiplier(),
@@ -85,12 +94,41 @@ public final class ReliableKafkaConsumerAutoConfiguration {
 				(RecordInterceptor<String, byte[]>) interceptors.getIfUnique(), deadLetterFactory::destroy);
 		configurer.configure((ConcurrentKafkaListenerContainerFactory) factory,
 				(ConsumerFactory) reliableConsumerFactory(consumerFactory));
+		replaced(factory, errorHandlers.getIfUnique(), converters.getIfUnique());
 		factory.setRecordMessageConverter(new PayloadMessageConverter(codec, properties.getNullPayload()));
 		idempotency.ifAvailable((guard) -> factory.setIdempotency(guard, codec));
 		redelivery.ifUnique(factory::setRetryLater);
 		factory.setDispatch(dispatchSettings(properties.getDispatch()),
 				dispatchObservers.getIfAvailable(() -> DispatchObserver.NONE));
 		return factory;
+	}
+
+	/**
+	 * Say which of the application's listener settings, applied to every container factory by Spring Boot, reliable
+	 * listeners do not use; take the Kafka transaction manager off (a reliable listener commits its offsets itself,
+	 * after the work; in a Kafka transaction its dead letters and retries would not be what the docs say).
+	 */
+	private static void replaced(ReliableKafkaListenerContainerFactory factory, @Nullable CommonErrorHandler errorHandler,
+			@Nullable RecordMessageConverter converter) {
+		if (errorHandler != null) {
+			logger.warn("The application's CommonErrorHandler ({}) is not used by reliable listeners: they retry with "
+					+ "reliable.kafka.consumer.retry.* and then dead-letter; plain @KafkaListener methods keep it",
+					errorHandler.getClass().getName());
+		}
+		if (converter != null) {
+			logger.warn("The application's RecordMessageConverter ({}) is not used by reliable listeners: they read "
+					+ "payloads with the PayloadCodec bean (declare your own PayloadCodec to change how); plain "
+					+ "@KafkaListener methods keep it", converter.getClass().getName());
+		}
+		KafkaAwareTransactionManager<?, ?> transactions = factory.getContainerProperties()
+			.getKafkaAwareTransactionManager();
+		if (transactions != null) {
+			factory.getContainerProperties().setKafkaAwareTransactionManager(null);
+			logger.warn("Reliable listeners do not run in Kafka transactions (spring.kafka.producer.transaction-id-prefix "
+					+ "gives the application's listener containers a {}): they commit each record's offset after the "
+					+ "work, with idempotency guards for its effects; plain @KafkaListener methods keep the transactions",
+					transactions.getClass().getSimpleName());
+		}
 	}
 
 	/**

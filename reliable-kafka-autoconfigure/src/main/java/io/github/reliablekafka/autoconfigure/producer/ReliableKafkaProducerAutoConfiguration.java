@@ -47,7 +47,16 @@ public final class ReliableKafkaProducerAutoConfiguration {
 
 	@Bean
 	DefaultKafkaProducerFactoryCustomizer reliableKafkaSafeProducerDefaults() {
-		return (factory) -> factory.updateConfigs(SafeProducerDefaults.missingDefaults(factory.getConfigurationProperties()));
+		return (factory) -> {
+			factory.updateConfigs(SafeProducerDefaults.missingDefaults(factory.getConfigurationProperties()));
+			if (factory.getTransactionIdPrefix() != null) {
+				logger.warn("spring.kafka.producer.transaction-id-prefix is set: ReliableKafkaTemplate's sends are not "
+						+ "part of Kafka transactions (its producer is idempotent, not transactional, and each send is "
+						+ "confirmed on its own), nor are reliable listeners; the application's own KafkaTemplate and "
+						+ "plain @KafkaListener methods keep them. To commit a database write and a send together, use "
+						+ "the transactional outbox (a DataSource).");
+			}
+		};
 	}
 
 	@Bean
@@ -65,6 +74,7 @@ public final class ReliableKafkaProducerAutoConfiguration {
 			ObjectProvider<DelayedDelivery> delayedDelivery) {
 		SafeProducerDefaults.unsafeSettings(producerFactory.getConfigurationProperties())
 			.forEach((risk) -> logger.warn("Unsafe Kafka producer setting, kept because the application set it: {}", risk));
+
 		DefaultKafkaProducerFactory<String, byte[]> factory = BytesProducerFactory.from(producerFactory, "-reliable", Map.of());
 		KafkaTemplate<String, byte[]> kafkaTemplate = new KafkaTemplate<>(factory);
 		kafkaTemplate.setProducerListener(new ProducerListener<>() {
