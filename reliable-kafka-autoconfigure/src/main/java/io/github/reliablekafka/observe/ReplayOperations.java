@@ -31,7 +31,7 @@ import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
 import org.springframework.kafka.listener.MessageListenerContainer;
 
 /**
- * Replays a listener's consumer group from the beginning, an offset or a timestamp (seed 004's three cases).
+ * Replays a listener's consumer group from the beginning, an offset or a timestamp.
  *
  * <p>
  * A running reliable listener replays in place: each partition this instance holds is moved by its own consumer

@@ -33,7 +33,7 @@ class OrderListeners {
 
 	/**
 	 * Payment and shipping events, in order per order id (many orders at once on key lanes), once per order id and
-	 * status (seed 001's key): a payment sent twice is applied once.
+	 * status (a business key): a payment sent twice is applied once.
 	 */
 	@ReliableListener(id = EVENTS_LISTENER, topics = Events.ORDER_EVENTS, groupId = "order-service",
 			ordering = Ordering.KEY, idempotencyKey = "#payload.orderId + ':' + #payload.status")
