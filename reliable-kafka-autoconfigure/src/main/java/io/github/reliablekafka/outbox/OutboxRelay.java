@@ -119,6 +119,8 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 
 	private int failuresInARow;
 
+	private final AtomicLong letGo = new AtomicLong();
+
 	/** The relay's failures while the database cannot be reached: one line per cause a minute, with a count. */
 	private final ThrottledLog failures = new ThrottledLog(logger, "Outbox relay", Duration.ofMinutes(1));
 
@@ -181,6 +183,15 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 	 */
 	public long failedCount() {
 		return this.failed.get();
+	}
+
+	/**
+	 * Return how many rows the relay let go because their lease ran out before it was renewed (they, and their keys'
+	 * later rows, went back to the table).
+	 * @return the count since start
+	 */
+	long letGoCount() {
+		return this.letGo.get();
 	}
 
 	/**
@@ -548,6 +559,9 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 	private void handleOutcome(Outcome outcome) {
 		Held entry = outcome.entry();
 		if (outcome.failure() == null) {
+			if (this.lanes.overtookParked(entry)) {
+				this.listener.onOrderBreak(entry.record, outcome.result().getRecordMetadata());
+			}
 			this.lanes.done(entry);
 			this.toMark.add(entry.row.id());
 			this.written.confirmed(entry.row.id());
@@ -584,6 +598,9 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 		this.failed.incrementAndGet();
 		this.listener.onFailure(entry.record, attempts, cause);
 		List<Held> later = failedBlocks() ? this.lanes.dropQueued(entry.lane) : List.of();
+		if (!failedBlocks() && entry.row.key() != null) {
+			this.lanes.parked(entry);
+		}
 		this.lanes.done(entry);
 		this.store.markFailed(this.owner, entry.row.id(), attempts, reason);
 		release(later);
@@ -629,9 +646,14 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 		}
 		long until = nextLeaseUntil();
 		this.store.renew(this.owner, now, until);
-		List<Held> expired = this.lanes.renewed(now, until);
-		if (!expired.isEmpty()) {
-			logger.warn("Let go of {} outbox rows whose lease ran out before it was renewed", expired.size());
+		List<Held> letGo = this.lanes.renewed(now, until);
+		this.letGo.addAndGet(letGo.size());
+		if (!letGo.isEmpty()) {
+			// the renewal may have extended their rows' leases in the table too: give them back at once, so that they
+			// and their key's later rows wait for their key's turn there, in order
+			release(letGo);
+			logger.warn("Let go of {} outbox rows whose lease ran out before it was renewed, with the rows of their "
+					+ "keys queued behind them; they are published from the table in their keys' order", letGo.size());
 		}
 	}
 

@@ -2,7 +2,9 @@ package io.github.reliablekafka.outbox;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -17,6 +19,8 @@ import org.jspecify.annotations.Nullable;
  */
 final class RelayLanes {
 
+	private static final int MAX_PARKED = 10_000;
+
 	private final Map<Object, Lane> lanes = new HashMap<>();
 
 	private final Map<Long, Held> held = new HashMap<>();
@@ -29,6 +33,19 @@ final class RelayLanes {
 
 	/** When each key last had rows let go, as a value of {@link #drops}. */
 	private final Map<Object, Long> droppedAt = new HashMap<>();
+
+	/**
+	 * Keys whose row this relay parked as FAILED (on-failed=park), with that row's id: the key's next row confirmed
+	 * overtakes it. At most {@link #MAX_PARKED} keys, the least recent forgotten first.
+	 */
+	private final Map<Object, Long> parked = new LinkedHashMap<>(16, 0.75f, true) {
+
+		@Override
+		protected boolean removeEldestEntry(Map.Entry<Object, Long> eldest) {
+			return size() > MAX_PARKED;
+		}
+
+	};
 
 	int size() {
 		return this.held.size();
@@ -49,7 +66,18 @@ final class RelayLanes {
 		Lane lane = this.lanes.computeIfAbsent(keyOf(row), Lane::new);
 		Held entry = new Held(row, record, lane, leaseValidUntil);
 		this.held.put(row.id(), entry);
-		lane.queue.add(entry);
+		Held last = lane.queue.peekLast();
+		if (last != null && last.row.id() > row.id()) {
+			// an earlier row of the key came after later ones (claims and admissions race): keep the line in id order
+			List<Held> line = new ArrayList<>(lane.queue);
+			line.add(entry);
+			line.sort(Comparator.comparingLong((Held held) -> held.row.id()));
+			lane.queue.clear();
+			lane.queue.addAll(line);
+		}
+		else {
+			lane.queue.add(entry);
+		}
 		lane.waiting = true;
 		if (lane.inFlight == null && lane.queue.size() == 1) {
 			this.sendable.add(lane);
@@ -58,6 +86,29 @@ final class RelayLanes {
 
 	private static Object keyOf(OutboxRow row) {
 		return (row.key() != null) ? new LaneKey(row.topic(), row.key()) : row.id();
+	}
+
+	/**
+	 * A row was parked as FAILED while its key's later rows go on: the first of them confirmed breaks the key's order.
+	 * @param entry the row
+	 */
+	void parked(Held entry) {
+		this.parked.put(entry.lane.key, entry.row.id());
+	}
+
+	/**
+	 * Whether a confirmed row is the first of its key to overtake a row this relay parked as FAILED; it is the break
+	 * the relay could not prevent, reported once.
+	 * @param entry the confirmed row
+	 * @return whether it overtook a parked row
+	 */
+	boolean overtookParked(Held entry) {
+		Long parkedId = this.parked.get(entry.lane.key);
+		if (parkedId == null || entry.row.id() < parkedId) {
+			return false;
+		}
+		this.parked.remove(entry.lane.key);
+		return true;
 	}
 
 	/**
@@ -144,27 +195,48 @@ final class RelayLanes {
 	}
 
 	/**
-	 * Apply a lease renewal: rows whose lease was still valid get the new end; rows whose lease had run out are let
-	 * go (another instance may have claimed them) unless in flight.
-	 * @return the rows let go
+	 * Apply a lease renewal: rows whose lease was still valid get the new end. A row whose lease had run out (another
+	 * instance may have claimed it) is let go unless in flight, and with it every row queued behind it in its lane:
+	 * a key's later row is never sent while an earlier one is not held. The caller gives every row let go back to
+	 * the table, so that none keeps a lease that nobody will send under.
+	 * @return the rows let go, in lane order
 	 */
 	List<Held> renewed(long now, long until) {
-		List<Held> expired = new ArrayList<>();
-		for (Held entry : List.copyOf(this.held.values())) {
+		List<Lane> cut = new ArrayList<>();
+		for (Held entry : this.held.values()) {
 			if (entry.leaseValidUntil >= now) {
 				entry.leaseValidUntil = until;
 			}
-			else if (entry.lane.inFlight != entry) {
-				expired.add(entry);
+			else if (entry.lane.inFlight != entry && !cut.contains(entry.lane)) {
+				cut.add(entry.lane);
 			}
 		}
-		expired.forEach((entry) -> {
-			entry.lane.queue.remove(entry);
-			entry.lane.waiting = !entry.lane.queue.isEmpty();
-			dropped(entry.lane.key);
-			done(entry);
-		});
-		return expired;
+		List<Held> letGo = new ArrayList<>();
+		for (Lane lane : cut) {
+			List<Held> behind = new ArrayList<>();
+			boolean expiredSeen = false;
+			for (Held entry : lane.queue) {
+				// leases of rows still valid were renewed above to `until`; the run-out ones are below `now`
+				expiredSeen = expiredSeen || entry.leaseValidUntil < now;
+				if (expiredSeen) {
+					behind.add(entry);
+				}
+			}
+			lane.queue.removeAll(behind);
+			lane.waiting = !lane.queue.isEmpty();
+			dropped(lane.key);
+			for (Held entry : behind) {
+				this.held.remove(entry.row.id());
+			}
+			if (lane.queue.isEmpty()) {
+				this.sendable.remove(lane);
+				if (lane.inFlight == null) {
+					this.lanes.remove(lane.key, lane);
+				}
+			}
+			letGo.addAll(behind);
+		}
+		return letGo;
 	}
 
 	/** A row the relay holds. */

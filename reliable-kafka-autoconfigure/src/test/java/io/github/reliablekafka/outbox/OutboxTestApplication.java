@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import javax.sql.DataSource;
 
@@ -11,7 +12,10 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.github.reliablekafka.autoconfigure.outbox.ReliableKafkaOutboxAutoConfiguration;
 import io.github.reliablekafka.autoconfigure.producer.ReliableKafkaProducerAutoConfiguration;
+import io.github.reliablekafka.producer.SendOutcomeListener;
 import jakarta.persistence.EntityManagerFactory;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 
 import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
@@ -93,6 +97,27 @@ public class OutboxTestApplication {
 	@Bean
 	JdbcTemplate jdbcTemplate(DataSource dataSource) {
 		return new JdbcTemplate(dataSource);
+	}
+
+	@Bean
+	OrderBreaks orderBreaks() {
+		return new OrderBreaks();
+	}
+
+	/** Counts the order breaks the relay reports (the {@code reliable.kafka.producer.order.breaks} meter's source). */
+	static final class OrderBreaks implements SendOutcomeListener {
+
+		private final AtomicInteger count = new AtomicInteger();
+
+		@Override
+		public void onOrderBreak(ProducerRecord<String, byte[]> record, RecordMetadata metadata) {
+			this.count.incrementAndGet();
+		}
+
+		int count() {
+			return this.count.get();
+		}
+
 	}
 
 	/**
