@@ -379,6 +379,8 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 		for (int from = 0; from < committed.size(); from += this.settings.batchSize()) {
 			List<Committed> chunk = committed.subList(from, Math.min(committed.size(), from + this.settings.batchSize()));
 			List<String> messageIds = chunk.stream().map(Committed::messageId).toList();
+			Map<String, Long> leases = new HashMap<>();
+			chunk.forEach((row) -> leases.put(row.messageId(), row.leaseUntil()));
 			long until = chunk.stream().mapToLong(Committed::leaseUntil).min().orElse(0);
 			long drops = this.lanes.dropCount();
 			boolean failedBlocks = failedBlocks();
@@ -388,7 +390,7 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 					this.store.releaseCommitted(this.owner, messageIds);
 					return new Claimed(false, List.of(), until, drops, null, null);
 				}
-				return this.written.admit(messageIds, until, drops, failedBlocks);
+				return this.written.admit(messageIds, leases, until, drops, failedBlocks);
 			}, (failure) -> new Claimed(false, List.of(), until, drops, null, failure));
 		}
 	}
@@ -442,7 +444,7 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 				}
 			}
 			releaseRows(giveBack);
-			hold(keep, claimed.leaseUntil(), claimed.records());
+			hold(keep, claimed);
 			if (claimed.poll()) {
 				if (!claimed.rows().isEmpty()) {
 					this.nextClaim = now; // there may be more: claim again, as capacity allows
@@ -497,14 +499,14 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 		}, (failure) -> new Claimed(true, List.of(), until, drops, null, failure));
 	}
 
-	private void hold(List<OutboxRow> rows, long leaseValidUntil, Map<Long, ProducerRecord<String, byte[]>> records) {
+	private void hold(List<OutboxRow> rows, Claimed claimed) {
 		for (OutboxRow row : rows) {
-			ProducerRecord<String, byte[]> record = records.get(row.id());
+			ProducerRecord<String, byte[]> record = claimed.records().get(row.id());
 			if (record == null) {
 				record = new ProducerRecord<>(row.topic(), null, row.key(), row.payload(),
 						HeaderCodec.decode(row.headers()));
 			}
-			this.lanes.add(row, record, leaseValidUntil);
+			this.lanes.add(row, record, claimed.leaseOf(row.id()));
 		}
 	}
 

@@ -36,14 +36,21 @@ final class RelayEvents {
 	 * @param records the records of rows admitted from this instance's own sends, by row id (others are read from
 	 * the rows)
 	 * @param writerRowsBefore for admitted rows: the earlier rows of their key under this instance's writer lease
+	 * @param leases for admitted rows: each row's own lease end, its writer lease as the table has it (the relay's
+	 * hold on a row never ends before the table's, nor later)
 	 */
 	record Claimed(boolean poll, List<OutboxRow> rows, long leaseUntil, long drops, @Nullable Long nextDue,
 			@Nullable RuntimeException failure, Map<Long, ProducerRecord<String, byte[]>> records,
-			Map<Long, List<Long>> writerRowsBefore) {
+			Map<Long, List<Long>> writerRowsBefore, Map<Long, Long> leases) {
 
 		Claimed(boolean poll, List<OutboxRow> rows, long leaseUntil, long drops, @Nullable Long nextDue,
 				@Nullable RuntimeException failure) {
-			this(poll, rows, leaseUntil, drops, nextDue, failure, Map.of(), Map.of());
+			this(poll, rows, leaseUntil, drops, nextDue, failure, Map.of(), Map.of(), Map.of());
+		}
+
+		/** The lease end of one of the rows. */
+		long leaseOf(long rowId) {
+			return this.leases.getOrDefault(rowId, this.leaseUntil);
 		}
 
 	}

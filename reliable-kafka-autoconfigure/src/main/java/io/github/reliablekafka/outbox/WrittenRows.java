@@ -86,13 +86,14 @@ final class WrittenRows {
 	/**
 	 * Admit rows this instance just committed under its writer lease (on the claims thread).
 	 */
-	Claimed admit(List<String> messageIds, long until, long drops, boolean failedBlocks) {
+	Claimed admit(List<String> messageIds, Map<String, Long> leases, long until, long drops, boolean failedBlocks) {
 		long started = System.nanoTime();
 		List<OutboxStore.Admitted> admitted = this.store.admitCommitted(this.owner, System.currentTimeMillis(),
 				failedBlocks, messageIds);
 		List<OutboxRow> rows = new ArrayList<>(admitted.size());
 		Map<Long, ProducerRecord<String, byte[]>> records = new HashMap<>();
 		Map<Long, List<Long>> writerRowsBefore = new HashMap<>();
+		Map<Long, Long> rowLeases = new HashMap<>();
 		List<Long> unknown = new ArrayList<>();
 		for (OutboxStore.Admitted row : admitted) {
 			ProducerRecord<String, byte[]> record = this.localSends.record(row.messageId());
@@ -103,6 +104,7 @@ final class WrittenRows {
 				rows.add(new OutboxRow(row.id(), row.messageId(), record.topic(), record.key(), record.value(), null, 0,
 						0, 0));
 				records.put(row.id(), record);
+				rowLeases.put(row.id(), leases.getOrDefault(row.messageId(), until));
 				if (!row.writerRowsBefore().isEmpty()) {
 					writerRowsBefore.put(row.id(), row.writerRowsBefore());
 				}
@@ -113,7 +115,7 @@ final class WrittenRows {
 		}
 		logger.debug("Admitted {} of {} committed rows in {} ms", rows.size(), messageIds.size(),
 				(System.nanoTime() - started) / 1_000_000);
-		return new Claimed(false, rows, until, drops, null, null, records, writerRowsBefore);
+		return new Claimed(false, rows, until, drops, null, null, records, writerRowsBefore, rowLeases);
 	}
 
 	/**
