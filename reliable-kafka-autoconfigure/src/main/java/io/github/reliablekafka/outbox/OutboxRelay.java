@@ -568,8 +568,12 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 			this.toMark.add(entry.row.id());
 			this.written.confirmed(entry.row.id());
 			this.published.incrementAndGet();
-			this.listener.onSuccess(entry.record, outcome.result().getRecordMetadata(), entry.row.attempts() + 1);
-			this.localSends.confirmed(entry.row.messageId(), outcome.result().getRecordMetadata());
+			try {
+				this.listener.onSuccess(entry.record, outcome.result().getRecordMetadata(), entry.row.attempts() + 1);
+			}
+			finally { // whatever a listener throws, the sender's future completes
+				this.localSends.confirmed(entry.row.messageId(), outcome.result().getRecordMetadata());
+			}
 			flushMarks(false);
 			return;
 		}

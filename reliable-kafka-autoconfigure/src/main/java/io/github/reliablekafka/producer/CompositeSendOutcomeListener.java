@@ -48,7 +48,8 @@ final class CompositeSendOutcomeListener implements SendOutcomeListener {
 			try {
 				call.accept(listener);
 			}
-			catch (RuntimeException ex) {
+			catch (RuntimeException | LinkageError | AssertionError ex) {
+				// an Error too: one listener must not keep the others (or the send's own completion) from running
 				logger.warn("SendOutcomeListener {} failed; the send outcome is unchanged", listener, ex);
 			}
 		}

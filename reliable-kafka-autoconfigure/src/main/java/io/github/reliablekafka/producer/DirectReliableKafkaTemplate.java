@@ -205,12 +205,16 @@ final class DirectReliableKafkaTemplate implements ReliableKafkaTemplate, Dispos
 
 	@Override
 	public void succeeded(PendingSend send, SendResult<String, byte[]> result, boolean orderBroken) {
-		if (orderBroken) {
-			this.listener.onOrderBreak(send.record, result.getRecordMetadata());
+		try {
+			if (orderBroken) {
+				this.listener.onOrderBreak(send.record, result.getRecordMetadata());
+			}
+			this.listener.onSuccess(send.record, result.getRecordMetadata(), send.attempts);
 		}
-		this.listener.onSuccess(send.record, result.getRecordMetadata(), send.attempts);
-		this.permits.release();
-		send.future.complete(result);
+		finally { // whatever a listener throws, the send ends and its slot is free
+			this.permits.release();
+			send.future.complete(result);
+		}
 	}
 
 	@Override
@@ -231,11 +235,16 @@ final class DirectReliableKafkaTemplate implements ReliableKafkaTemplate, Dispos
 	}
 
 	private void complete(PendingSend send, ReliableSendException failure, boolean holdsPermit) {
-		this.listener.onFailure(send.record, send.attempts, (failure.getCause() != null) ? failure.getCause() : failure);
-		if (holdsPermit) {
-			this.permits.release();
+		try {
+			this.listener.onFailure(send.record, send.attempts,
+					(failure.getCause() != null) ? failure.getCause() : failure);
 		}
-		send.future.completeExceptionally(failure);
+		finally { // whatever a listener throws, the send ends and its slot is free
+			if (holdsPermit) {
+				this.permits.release();
+			}
+			send.future.completeExceptionally(failure);
+		}
 	}
 
 	/**

@@ -7,15 +7,25 @@ import java.util.regex.Pattern;
 
 import com.alibaba.fastjson2.JSON;
 import com.alibaba.fastjson2.JSONException;
+import com.alibaba.fastjson2.JSONReader;
+import com.alibaba.fastjson2.reader.ObjectReaderProvider;
 import org.jspecify.annotations.Nullable;
 
 /**
  * fastjson2 codec. Reading never enables autoType: a {@code @type} member in the data is ignored and the value is
- * read only into the requested type.
+ * read only into the requested type, with the codec's own reader provider, whatever the application configured
+ * JVM-wide.
  */
 final class Fastjson2PayloadCodec implements PayloadCodec {
 
 	static final Fastjson2PayloadCodec INSTANCE = new Fastjson2PayloadCodec();
+
+	/**
+	 * The codec's own readers, not fastjson2's JVM-wide ones: other code in the application can install an autoType
+	 * handler there (JSONFactory.getDefaultObjectReaderProvider()), which would let {@code @type} in a payload
+	 * instantiate classes. Nothing outside the library reaches this one.
+	 */
+	private static final ObjectReaderProvider READERS = new ObjectReaderProvider();
 
 	/** Where fastjson2 says it stopped: "..., offset 16, character ...". */
 	private static final Pattern OFFSET = Pattern.compile("\\boffset (\\d+)");
@@ -55,8 +65,17 @@ final class Fastjson2PayloadCodec implements PayloadCodec {
 		if (type == String.class) {
 			return (T) new String(value, StandardCharsets.UTF_8);
 		}
-		try {
-			return JSON.parseObject(value, type);
+		if (value.length == 0) {
+			return null;
+		}
+		JSONReader.Context context = new JSONReader.Context(READERS);
+		context.config(JSONReader.Feature.SupportAutoType, false);
+		try (JSONReader reader = JSONReader.of(value, context)) {
+			T result = reader.read(type);
+			if (!reader.isEnd()) {
+				throw new JSONException("input not end, offset " + reader.getOffset());
+			}
+			return result;
 		}
 		catch (RuntimeException ex) {
 			throw new PayloadCodecException("Cannot read " + value.length + " bytes as " + type.getTypeName() + ": "

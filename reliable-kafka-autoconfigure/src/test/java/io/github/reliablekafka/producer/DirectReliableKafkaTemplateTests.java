@@ -2,6 +2,7 @@ package io.github.reliablekafka.producer;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -57,6 +58,51 @@ class DirectReliableKafkaTemplateTests {
 		assertThat(firstId).isNotBlank().isNotEqualTo(secondId);
 		assertThat(Long.parseLong(RkHeaders.text(first.get().getProducerRecord().headers(), RkHeaders.CREATED_AT)))
 			.isCloseTo(System.currentTimeMillis(), org.assertj.core.data.Offset.offset(10_000L));
+	}
+
+	@Test
+	void aSendOutcomeListenerThatThrowsAnErrorLeavesEveryFutureCompletedAndEverySlotReleased() throws Exception {
+		SendOutcomeListener throwing = new SendOutcomeListener() {
+
+			@Override
+			public void onSuccess(ProducerRecord<String, byte[]> record, RecordMetadata metadata, int attempt) {
+				throw new AssertionError("a listener's bug");
+			}
+
+			@Override
+			public void onFailure(ProducerRecord<String, byte[]> record, int attempts, Throwable cause) {
+				throw new NoClassDefFoundError("a listener's missing class");
+			}
+
+		};
+		for (SendOutcomeListener only : List.of(throwing, SendOutcomeListener.composite(List.of(throwing, this.listener)))) {
+			this.template.destroy();
+			this.template = (DirectReliableKafkaTemplate) ReliableKafkaTemplate.builder(kafkaTemplate())
+				.retry(new RetryBackoff(1, Duration.ofMillis(10), 1.0, Duration.ofMillis(10)))
+				.maxInFlight(2)
+				.maxBlock(Duration.ofSeconds(1))
+				.sendTimeout(Duration.ofSeconds(1))
+				.listener(only)
+				.build();
+			List<CompletableFuture<SendResult<String, byte[]>>> futures = new ArrayList<>();
+			this.producer.clear();
+			for (int i = 0; i < 5; i++) {
+				futures.add(this.template.send("t", "k" + i, "v" + i));
+				int sent = i + 1;
+				await().atMost(Duration.ofSeconds(5)).until(() -> this.producer.history().size() == sent);
+				if (i == 2) {
+					this.producer.errorNext(new RecordTooLargeException("too large"));
+				}
+				else {
+					this.producer.completeNext();
+				}
+			}
+			for (CompletableFuture<SendResult<String, byte[]>> future : futures) {
+				await().atMost(Duration.ofSeconds(5)).until(future::isDone);
+			}
+			assertThat(futures).filteredOn(CompletableFuture::isCompletedExceptionally).hasSize(1);
+			assertThat(this.template.inFlight()).as("slots held").isZero();
+		}
 	}
 
 	@Test

@@ -81,6 +81,38 @@ class PayloadCodecTests {
 		assertThat(this.codec.<Order>decode(json, Order.class).orderId()).isEqualTo("o-2");
 	}
 
+	/** Other code in the application turns autoType on JVM-wide: the codec reads with its own readers all the same. */
+	@Test
+	void aJvmWideAutoTypeHandlerDoesNotReachTheCodec() {
+		byte[] json = ("{\"@type\":\"" + Planted.class.getName() + "\",\"orderId\":\"o-3\"}").getBytes(StandardCharsets.UTF_8);
+		com.alibaba.fastjson2.reader.ObjectReaderProvider global = com.alibaba.fastjson2.JSONFactory
+			.getDefaultObjectReaderProvider();
+		global.setAutoTypeBeforeHandler(com.alibaba.fastjson2.JSONReader.autoTypeFilter(Planted.class.getName()));
+		try {
+			assertThat(com.alibaba.fastjson2.JSON.parseObject(json, Object.class)).as("fastjson2's own API now obeys @type")
+				.isInstanceOf(Planted.class);
+			int before = Planted.constructed;
+			assertThat(this.codec.<Object>decode(json, Object.class)).isNotInstanceOf(Planted.class);
+			assertThat(Planted.constructed - before).as("instances the codec made").isZero();
+		}
+		finally {
+			global.setAutoTypeBeforeHandler(null);
+		}
+	}
+
+	/** A class a payload names in {@code @type}. */
+	public static class Planted {
+
+		static int constructed;
+
+		public String orderId;
+
+		public Planted() {
+			constructed++;
+		}
+
+	}
+
 	@Test
 	void unserializablePayloadFailsClearly() {
 		assertThatExceptionOfType(PayloadCodecException.class).isThrownBy(() -> this.codec.encode(new Exploding()))
