@@ -465,20 +465,26 @@ public final class OutboxStore {
 	}
 
 	/**
-	 * Delete, among the {@code limit} confirmed rows with the lowest ids, those sent before a time. The cost is
-	 * bounded by {@code limit} however many confirmed rows are kept (rows are confirmed roughly in id order, so the
-	 * lowest ids are the first to expire).
-	 * @return how many were deleted, and the earliest time one of the rows looked at and kept expires
+	 * Delete, among the next {@code limit} confirmed rows in id order after {@code afterId}, those sent before a
+	 * time. The cost is bounded by {@code limit} however many confirmed rows are kept; walking on from the last id
+	 * seen, successive sweeps reach every confirmed row whatever its id (confirmed rows are not in id order: a
+	 * delayed row is confirmed long after the rows written after it).
+	 * @return how many were deleted, where the window ended, and the earliest time one of the rows looked at and kept
+	 * expires
 	 */
-	Sweep deleteSent(long sentBefore, int limit) {
-		return bookkeeping(() -> deleteSentInTransaction(sentBefore, limit));
+	Sweep deleteSent(long sentBefore, long afterId, int limit) {
+		return bookkeeping(() -> deleteSentInTransaction(sentBefore, afterId, limit));
 	}
 
-	private Sweep deleteSentInTransaction(long sentBefore, int limit) {
+	private Sweep deleteSentInTransaction(long sentBefore, long afterId, int limit) {
 		List<Long> expired = new java.util.ArrayList<>();
 		long[] nextExpiry = { Long.MAX_VALUE };
-		this.jdbc.query("SELECT id, sent_at FROM " + this.table + " WHERE status = 'SENT' ORDER BY id LIMIT ?",
+		long[] last = { afterId };
+		int[] seen = { 0 };
+		this.jdbc.query("SELECT id, sent_at FROM " + this.table + " WHERE status = 'SENT' AND id > ? ORDER BY id LIMIT ?",
 				(ResultSet rs) -> {
+					seen[0]++;
+					last[0] = rs.getLong(1);
 					long sentAt = rs.getLong(2);
 					if (sentAt < sentBefore) {
 						expired.add(rs.getLong(1));
@@ -486,19 +492,21 @@ public final class OutboxStore {
 					else {
 						nextExpiry[0] = Math.min(nextExpiry[0], sentAt);
 					}
-				}, limit);
+				}, afterId, limit);
 		int deleted = expired.isEmpty() ? 0 : this.named.update("DELETE FROM " + this.table
 				+ " WHERE id IN (:ids) AND status = 'SENT'", new MapSqlParameterSource("ids", expired));
-		return new Sweep(deleted, expired.size() >= limit, (nextExpiry[0] == Long.MAX_VALUE) ? null : nextExpiry[0]);
+		return new Sweep(deleted, (seen[0] < limit) ? null : last[0],
+				(nextExpiry[0] == Long.MAX_VALUE) ? null : nextExpiry[0]);
 	}
 
 	/**
 	 * What a retention sweep did.
 	 * @param deleted how many rows it deleted
-	 * @param more whether every row it looked at had expired, a full batch (more may have)
+	 * @param lastId the last id its window reached, to go on from; {@code null} when it reached the table's last
+	 * confirmed row
 	 * @param firstKeptSentAt the earliest confirmation time of a row it looked at and kept, if any
 	 */
-	record Sweep(int deleted, boolean more, @Nullable Long firstKeptSentAt) {
+	record Sweep(int deleted, @Nullable Long lastId, @Nullable Long firstKeptSentAt) {
 	}
 
 	/**

@@ -28,6 +28,12 @@ final class RelayHousekeeping {
 
 	private long nextRetentionSweep;
 
+	/** Where the retention sweep's walk through the confirmed rows goes on from. */
+	private long sweepAfterId;
+
+	/** The earliest confirmation time among the rows the current walk kept. */
+	private long walkFirstKept = Long.MAX_VALUE;
+
 	RelayHousekeeping(OutboxStore store, LocalSends localSends, OutboxRelaySettings settings) {
 		this.store = store;
 		this.localSends = localSends;
@@ -60,8 +66,10 @@ final class RelayHousekeeping {
 	}
 
 	/**
-	 * Delete confirmed rows older than the retention, a batch at a time; when none is left to delete, wait until the
-	 * first row kept expires (at most {@link #SWEEP_IDLE_MAX_MILLIS}), not one poll interval.
+	 * Delete confirmed rows older than the retention, a window of ids at a time, walking on from where the last
+	 * sweep stopped, so that every confirmed row is reached whatever its id. Once a walk reached the last row, the
+	 * next starts when the earliest row it kept expires (at most {@link #SWEEP_IDLE_MAX_MILLIS} later), not one poll
+	 * interval later.
 	 */
 	private void deleteExpired(long now) {
 		if (now < this.nextRetentionSweep) {
@@ -69,12 +77,18 @@ final class RelayHousekeeping {
 		}
 		long retention = this.settings.retention().toMillis();
 		for (int round = 0; round < 10; round++) {
-			OutboxStore.Sweep sweep = this.store.deleteSent(now - retention, RETENTION_BATCH);
-			if (!sweep.more()) {
-				long next = (sweep.firstKeptSentAt() != null) ? sweep.firstKeptSentAt() + retention : now + retention;
+			OutboxStore.Sweep sweep = this.store.deleteSent(now - retention, this.sweepAfterId, RETENTION_BATCH);
+			if (sweep.firstKeptSentAt() != null) {
+				this.walkFirstKept = Math.min(this.walkFirstKept, sweep.firstKeptSentAt());
+			}
+			if (sweep.lastId() == null) { // the walk reached the end: the next one starts from the first id
+				long next = (this.walkFirstKept != Long.MAX_VALUE) ? this.walkFirstKept + retention : now + retention;
 				this.nextRetentionSweep = Math.min(Math.max(next, now), now + SWEEP_IDLE_MAX_MILLIS);
+				this.sweepAfterId = 0;
+				this.walkFirstKept = Long.MAX_VALUE;
 				return;
 			}
+			this.sweepAfterId = sweep.lastId();
 		}
 	}
 

@@ -221,7 +221,7 @@ abstract class AbstractOutboxStoreTests extends OutboxDatabaseTestSupport {
 	}
 
 	@Test
-	void theRetentionSweepLooksAtTheOldestConfirmedRowsOnlyAndSaysWhenTheNextExpires() {
+	void theRetentionSweepWalksTheConfirmedRowsAWindowAtATimeAndSaysWhenTheNextExpires() {
 		OutboxStore store = store();
 		long now = System.currentTimeMillis();
 		for (int i = 1; i <= 4; i++) {
@@ -230,15 +230,52 @@ abstract class AbstractOutboxStoreTests extends OutboxDatabaseTestSupport {
 		List<Long> ids = store.claimDue("relay-a", now, now + 60_000, 10, false).stream().map(OutboxRow::id).toList();
 		store.markSent("relay-a", ids.subList(0, 2), now - 10_000);
 		store.markSent("relay-a", ids.subList(2, 3), now);
-		OutboxStore.Sweep partial = store.deleteSent(now - 5_000, 1);
-		assertThat(partial.deleted()).isEqualTo(1);
-		assertThat(partial.more()).as("a full batch expired: there may be more").isTrue();
-		OutboxStore.Sweep rest = store.deleteSent(now - 5_000, 10);
+		OutboxStore.Sweep first = store.deleteSent(now - 5_000, 0, 1);
+		assertThat(first.deleted()).isEqualTo(1);
+		assertThat(first.lastId()).as("a full window: go on from its last id").isEqualTo(ids.get(0));
+		OutboxStore.Sweep rest = store.deleteSent(now - 5_000, first.lastId(), 10);
 		assertThat(rest.deleted()).isEqualTo(1);
-		assertThat(rest.more()).isFalse();
+		assertThat(rest.lastId()).as("the end reached").isNull();
 		assertThat(rest.firstKeptSentAt()).isEqualTo(now);
 		assertThat(rows("SELECT COUNT(*) FROM rk_outbox")).as("the young confirmed row and the unconfirmed one")
 			.isEqualTo(2);
+	}
+
+	/**
+	 * Rows confirmed recently with low ids (delayed rows, say) in front of many expired ones with higher ids: every
+	 * expired row is deleted (before, 20,000 survived three sweeps behind 1,000 young rows).
+	 */
+	@Test
+	void theRetentionSweepDeletesExpiredRowsWhateverTheirIds() {
+		OutboxStore store = store();
+		long now = System.currentTimeMillis();
+		int young = 1_200;
+		int expired = 2_500;
+		for (int i = 1; i <= young + expired; i++) {
+			insert(row(id(i), "k" + (i % 50), now, now));
+		}
+		List<Long> ids = new ArrayList<>();
+		List<OutboxRow> claimed;
+		while (!(claimed = store.claimDue("relay-a", now, now + 60_000, 1_000, false)).isEmpty()) {
+			claimed.forEach((row) -> ids.add(row.id()));
+		}
+		ids.sort(null);
+		store.markSent("relay-a", ids.subList(0, young), now);
+		store.markSent("relay-a", ids.subList(young, ids.size()), now - 60_000);
+		long after = 0;
+		int deleted = 0;
+		int windows = 0;
+		do {
+			OutboxStore.Sweep sweep = store.deleteSent(now - 5_000, after, 1_000);
+			deleted += sweep.deleted();
+			windows++;
+			after = (sweep.lastId() != null) ? sweep.lastId() : -1;
+		}
+		while (after >= 0);
+		System.out.printf("retention sweep: %d expired rows behind %d young ones, %d deleted in %d windows%n", expired,
+				young, deleted, windows);
+		assertThat(deleted).isEqualTo(expired);
+		assertThat(rows("SELECT COUNT(*) FROM rk_outbox")).isEqualTo(young);
 	}
 
 	/** The message id of the test's row number {@code n}. */
