@@ -96,8 +96,9 @@ public @interface ReliableListener {
 	/**
 	 * A SpEL expression that gives a record's idempotency key, over {@code #payload} (the value read into the
 	 * payload parameter's type), {@code #record} and {@code #headers}, for example
-	 * {@code "#payload.orderId + ':' + #payload.status"}. Empty for {@code reliable.kafka.consumer.idempotency.key}
-	 * (the message id by default).
+	 * {@code "{#payload.orderId, #payload.status}"} (a list: its parts are kept apart in the key). It runs in a
+	 * read-only data-binding context (no types, constructors or assignments). Empty for
+	 * {@code reliable.kafka.consumer.idempotency.key} (the message id by default).
 	 * @return the expression
 	 */
 	String idempotencyKey() default "";

@@ -8,7 +8,9 @@ import org.springframework.data.redis.core.StringRedisTemplate;
 
 /**
  * The Redis keys of the guards: {@code <prefix><group>:<key>} holds the state ({@code PROCESSING:<token>} or
- * {@code DONE}), {@code <prefix><group>:<key>:claims} counts claims.
+ * {@code DONE}), {@code <prefix><group>:<key>:claims} counts claims. Group and key are written with {@code %} and
+ * {@code :} escaped ({@code %25}, {@code %3A}), so that no idempotency key or group can name another key's state or
+ * claim count.
  */
 final class RedisKeys {
 
@@ -19,7 +21,12 @@ final class RedisKeys {
 	}
 
 	String state(String group, String key) {
-		return this.prefix + group + ":" + key;
+		return this.prefix + escape(group) + ":" + escape(key);
+	}
+
+	private static String escape(String part) {
+		return (part.indexOf('%') < 0 && part.indexOf(':') < 0) ? part
+				: part.replace("%", "%25").replace(":", "%3A");
 	}
 
 	String claims(String group, String key) {

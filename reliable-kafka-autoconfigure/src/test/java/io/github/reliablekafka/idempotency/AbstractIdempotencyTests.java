@@ -41,7 +41,9 @@ import org.springframework.data.redis.core.Cursor;
 import org.springframework.data.redis.core.ScanOptions;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.kafka.support.KafkaHeaders;
+import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -107,6 +109,92 @@ abstract class AbstractIdempotencyTests {
 			this.redis.close();
 		}
 		this.database.close();
+	}
+
+	/**
+	 * Headers and keys from outside cannot make a legitimate record look done: an rk-id that names another source's
+	 * key (a payload hash, a claim counter), an empty one, an expression whose parts contain the separator, keys that
+	 * differ only in case or a trailing space. Each legitimate record below must run; the only duplicates are the
+	 * real ones at the end.
+	 */
+	@Test
+	void aForgedMessageIdCannotMakeAnotherMessageADuplicate() throws Exception {
+		IdempotencyGuard guard = guardOfThisStore();
+		IdempotencyKeyResolver byId = new IdempotencyKeyResolver(IdempotencyKeyStrategy.MESSAGE_ID, null, null,
+				io.github.reliablekafka.support.PayloadCodec.fastjson2());
+		IdempotencyKeyResolver byExpression = new IdempotencyKeyResolver(IdempotencyKeyStrategy.EXPRESSION,
+				"{#payload.orderId, #payload.status}", StatusChange.class,
+				io.github.reliablekafka.support.PayloadCodec.fastjson2());
+		IdempotencyKeyResolver byText = new IdempotencyKeyResolver(IdempotencyKeyStrategy.EXPRESSION, "#payload", null,
+				io.github.reliablekafka.support.PayloadCodec.fastjson2());
+		String group = "forgery";
+		String realId = MessageIds.next();
+		String hashOfLegit = byId.keyOf(forgeryRecord("legit", null));
+		Map<String, Boolean> ran = new LinkedHashMap<>();
+		// forged first, legitimate after: the forged ones must not pre-claim the legitimate ones' keys
+		ran.put("rk-id naming a payload hash", runs(guard, group, byId.keyOf(forgeryRecord("forged", hashOfLegit))));
+		ran.put("rk-id naming its old form", runs(guard, group,
+				byId.keyOf(forgeryRecord("forged-2", hashOfLegit.replace("hash:", "sha256:")))));
+		ran.put("rk-id naming a claim counter", runs(guard, group, byId.keyOf(forgeryRecord("forged-3", realId + ":claims"))));
+		ran.put("empty rk-id, value a", runs(guard, group, byId.keyOf(forgeryRecord("a", ""))));
+		ran.put("empty rk-id, value b", runs(guard, group, byId.keyOf(forgeryRecord("b", ""))));
+		ran.put("legitimate record without rk-id", runs(guard, group, hashOfLegit));
+		ran.put("legitimate record with its rk-id", runs(guard, group, byId.keyOf(forgeryRecord("real", realId))));
+		ran.put("(1, PAID:X)", runs(guard, group, byExpression.keyOf(json(new StatusChange("1", "PAID:X")))));
+		ran.put("(1:PAID, X)", runs(guard, group, byExpression.keyOf(json(new StatusChange("1:PAID", "X")))));
+		ran.put("ORDER-1", runs(guard, group, byText.keyOf(forgeryRecord("ORDER-1", null))));
+		ran.put("order-1", runs(guard, group, byText.keyOf(forgeryRecord("order-1", null))));
+		ran.put("k1", runs(guard, group, byText.keyOf(forgeryRecord("k1", null))));
+		ran.put("k1 (trailing space)", runs(guard, group, byText.keyOf(forgeryRecord("k1 ", null))));
+		long skipped = ran.values().stream().filter((processed) -> !processed).count();
+		boolean realAgain = runs(guard, group, byId.keyOf(forgeryRecord("real, again", realId.toUpperCase())));
+		boolean orderAgain = runs(guard, group, byText.keyOf(forgeryRecord("order-1", null)));
+		System.out.printf("[%s] forged and colliding keys: %d records, %d legitimate ones skipped %s; real duplicates "
+				+ "skipped: %s%n", store(), ran.size(), skipped, ran, List.of(!realAgain, !orderAgain));
+		assertThat(skipped).as("legitimate records skipped as duplicates").isZero();
+		assertThat(realAgain).as("the same message id (in upper case) is a duplicate").isFalse();
+		assertThat(orderAgain).as("the same key is a duplicate").isFalse();
+	}
+
+	record StatusChange(String orderId, String status) {
+	}
+
+	private static boolean runs(IdempotencyGuard guard, String group, String key) throws Exception {
+		return guard.execute(group, key, () -> {
+		}) == Outcome.PROCESSED;
+	}
+
+	private static ConsumerRecord<String, byte[]> json(StatusChange change) {
+		return forgeryRecord(com.alibaba.fastjson2.JSON.toJSONString(change), null);
+	}
+
+	private static ConsumerRecord<String, byte[]> forgeryRecord(String value, @Nullable String rkId) {
+		RecordHeaders headers = new RecordHeaders();
+		if (rkId != null) {
+			headers.add(RkHeaders.ID, rkId.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+		}
+		return new ConsumerRecord<>("orders", 0, 0, ConsumerRecord.NO_TIMESTAMP,
+				org.apache.kafka.common.record.TimestampType.NO_TIMESTAMP_TYPE, -1, -1, "k",
+				value.getBytes(java.nio.charset.StandardCharsets.UTF_8), headers, java.util.Optional.empty());
+	}
+
+	/** The guard of the store under test, on this test's database and Redis prefix. */
+	private IdempotencyGuard guardOfThisStore() {
+		new io.github.reliablekafka.support.TableSchemaInitializer(this.database.dataSource(),
+				ConsumedLedger.libraryTable("rk_consumed"), io.github.reliablekafka.support.SchemaInitialization.ALWAYS)
+			.initializeDatabase();
+		ConsumedLedger ledger = new ConsumedLedger(this.database.dataSource(), "rk_consumed");
+		TransactionTemplate transactions = new TransactionTemplate(
+				new DataSourceTransactionManager(this.database.dataSource()));
+		StringRedisTemplate redisTemplate = (this.redis != null) ? new StringRedisTemplate(this.redis.connectionFactory())
+				: null;
+		return switch (store()) {
+			case "redis" -> IdempotencyGuards.redis(redisTemplate, this.redis.keyPrefix(), Duration.ofDays(1),
+					Duration.ofMinutes(5), 3, GuardListener.NONE);
+			case "jdbc" -> IdempotencyGuards.jdbc(ledger, transactions, 3, GuardListener.NONE);
+			default -> IdempotencyGuards.twoTier(redisTemplate, this.redis.keyPrefix(), ledger, transactions,
+					Duration.ofDays(1), Duration.ofMinutes(5), 3, GuardListener.NONE);
+		};
 	}
 
 	/** The properties of an application on this test's stores. */

@@ -28,7 +28,7 @@ class OrderListeners {
 		}
 
 		@ReliableListener(id = "orders", topics = "${test.orders-topic}", groupId = "${test.group}",
-				idempotencyKey = "#payload.orderId + ':' + #payload.status")
+				idempotencyKey = "{#payload.orderId, #payload.status}")
 		void on(OrderEvent event) {
 			this.effects.write(event.orderId() + ":" + event.status() + ":" + event.amount(), "order");
 		}

@@ -36,7 +36,7 @@ class OrderListeners {
 	 * status (a business key): a payment sent twice is applied once.
 	 */
 	@ReliableListener(id = EVENTS_LISTENER, topics = Events.ORDER_EVENTS, groupId = "order-service",
-			ordering = Ordering.KEY, idempotencyKey = "#payload.orderId + ':' + #payload.status")
+			ordering = Ordering.KEY, idempotencyKey = "{#payload.orderId, #payload.status}")
 	@Transactional
 	void onEvent(OrderEvent event) {
 		boolean applied = switch (event.status()) {
