@@ -9,6 +9,7 @@ import io.github.reliablekafka.idempotency.GuardUnavailableException;
 import io.github.reliablekafka.support.KafkaErrors;
 import io.github.reliablekafka.support.PayloadCodecException;
 import io.github.reliablekafka.support.RetryBackoff;
+import io.github.reliablekafka.support.LogText;
 import io.github.reliablekafka.support.RkHeaders;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
@@ -64,10 +65,9 @@ final class ReliableErrorHandlers {
 
 	static DeadLetterPublishingRecoverer recoverer(ReliableListenerSettings settings,
 			KafkaOperations<String, byte[]> deadLetterTemplate) {
-		DeadLetterPublishingRecoverer recoverer = new DeadLetterPublishingRecoverer(deadLetterTemplate,
-				(record, ex) -> new TopicPartition(record.topic() + settings.deadLetterSuffix(), -1));
-		recoverer.setFailIfSendResultIsError(true);
-		return recoverer;
+		return new BoundedDeadLetterRecoverer(deadLetterTemplate, settings.deadLetterSuffix(),
+				new BoundedDeadLetterRecoverer.DeadLetterLimits(settings.maxExceptionMessageBytes(),
+						settings.maxStackTraceBytes(), settings.maxDeadLetterBytes()));
 	}
 
 	@SuppressWarnings("unchecked")
@@ -117,7 +117,7 @@ final class ReliableErrorHandlers {
 			if (causedBy(ex, GuardUnavailableException.class)) {
 				if (deliveryAttempt == 1 || deliveryAttempt % 30 == 0) {
 					logger.warn("Listener '{}' is holding record {} (rk-id={}): {}", this.listener,
-							PayloadMessageConverter.position(record), RkHeaders.id(record.headers()),
+							PayloadMessageConverter.position(record), LogText.of(RkHeaders.id(record.headers())),
 							rootCause(ex).getMessage());
 				}
 				return;
@@ -125,8 +125,8 @@ final class ReliableErrorHandlers {
 			if (isRetryable(ex) && deliveryAttempt < this.settings.retry().maxAttempts()) {
 				this.outcomes.record(this.listener, "retried");
 				logger.warn("Listener '{}' failed on record {} (rk-id={} key={}), attempt {} of {}; retrying in {} ms: {}",
-						this.listener, PayloadMessageConverter.position(record), RkHeaders.id(record.headers()),
-						record.key(), deliveryAttempt, this.settings.retry().maxAttempts(),
+						this.listener, PayloadMessageConverter.position(record),
+						LogText.of(RkHeaders.id(record.headers())), LogText.of(record.key()), deliveryAttempt, this.settings.retry().maxAttempts(),
 						this.settings.retry().delayAfter(deliveryAttempt).toMillis(), KafkaErrors.describe(rootCause(ex)));
 			}
 		}
@@ -135,8 +135,8 @@ final class ReliableErrorHandlers {
 		public void recovered(ConsumerRecord<?, ?> record, Exception ex) {
 			this.outcomes.record(this.listener, "dead-lettered");
 			logger.error("Listener '{}' sent record {} (rk-id={} key={}) to dead-letter topic {}{}, {}: {}", this.listener,
-					PayloadMessageConverter.position(record), RkHeaders.id(record.headers()), record.key(),
-					record.topic(), this.settings.deadLetterSuffix(),
+					PayloadMessageConverter.position(record), LogText.of(RkHeaders.id(record.headers())),
+					LogText.of(record.key()), record.topic(), this.settings.deadLetterSuffix(),
 					isRetryable(ex) ? "after " + this.settings.retry().maxAttempts() + " attempt(s)" : "without retry (poison)",
 					KafkaErrors.describe(rootCause(ex)));
 		}
@@ -145,7 +145,7 @@ final class ReliableErrorHandlers {
 		public void recoveryFailed(ConsumerRecord<?, ?> record, Exception original, Exception failure) {
 			logger.error("Listener '{}' could NOT send record {} (rk-id={}) to dead-letter topic {}{}: {}. The record is "
 					+ "not committed and will be retried.", this.listener, PayloadMessageConverter.position(record),
-					RkHeaders.id(record.headers()), record.topic(), this.settings.deadLetterSuffix(),
+					LogText.of(RkHeaders.id(record.headers())), record.topic(), this.settings.deadLetterSuffix(),
 					KafkaErrors.describe(rootCause(failure)));
 		}
 

@@ -389,9 +389,14 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 	 * @param nonRetryable exception types sent to the dead-letter topic at once
 	 * @param deadLetterSuffix appended to a record's topic to name its dead-letter topic
 	 * @param nullPayload what to do with a null or empty value
+	 * @param maxExceptionMessageBytes the longest exception message a dead letter's header keeps
+	 * @param maxStackTraceBytes the longest stack trace a dead letter's header keeps
+	 * @param maxDeadLetterBytes the largest dead letter the dead-letter producer sends (its {@code max.request.size});
+	 * a larger one goes without its value
 	 */
 	public record ReliableListenerSettings(RetryBackoff retry, List<Class<? extends Throwable>> nonRetryable,
-			String deadLetterSuffix, NullPayload nullPayload) {
+			String deadLetterSuffix, NullPayload nullPayload, int maxExceptionMessageBytes, int maxStackTraceBytes,
+			int maxDeadLetterBytes) {
 	}
 
 }

@@ -1,5 +1,6 @@
 package io.github.reliablekafka.consumer;
 
+import io.github.reliablekafka.support.LogText;
 import io.github.reliablekafka.support.RkHeaders;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -35,7 +36,7 @@ final class ReliableRecordInterceptor implements RecordInterceptor<String, byte[
 		if (this.nullPayload == NullPayload.SKIP && PayloadMessageConverter.isEmpty(record.value())) {
 			logger.warn("Listener '{}' skipped record {} (rk-id={} key={}): null or empty payload "
 					+ "(reliable.kafka.consumer.null-payload=skip)", this.listener, PayloadMessageConverter.position(record),
-					RkHeaders.id(record.headers()), record.key());
+					LogText.of(RkHeaders.id(record.headers())), LogText.of(record.key()));
 			this.outcomes.record(this.listener, "skipped");
 			return null;
 		}

@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
+import io.github.reliablekafka.support.LogText;
 import io.github.reliablekafka.support.RkHeaders;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -241,7 +242,7 @@ public final class DelayForwarder implements SmartLifecycle {
 				if (failure != null) {
 					logger.warn("Delay forwarder could not send {}-{}@{} (rk-id={}) to {}; it tries again from there in "
 							+ "{} ms: {}", forward.record.topic(), forward.record.partition(), forward.record.offset(),
-							RkHeaders.id(forward.record.headers()), forward.next.topic(), RETRY_MILLIS,
+							LogText.of(RkHeaders.id(forward.record.headers())), forward.next.topic(), RETRY_MILLIS,
 							failure.toString());
 					tierConsumer.seek(entry.getKey(), forward.record.offset());
 					tierConsumer.pause(List.of(entry.getKey()));
@@ -278,7 +279,7 @@ public final class DelayForwarder implements SmartLifecycle {
 		}
 		if (target == null || target.isBlank() || dueAt < 0) {
 			logger.error("Delay topic record {}-{}@{} (rk-id={}) has no readable {} / {} header; it goes to {}",
-					record.topic(), record.partition(), record.offset(), RkHeaders.id(record.headers()),
+					record.topic(), record.partition(), record.offset(), LogText.of(RkHeaders.id(record.headers())),
 					RkHeaders.TARGET_TOPIC, RkHeaders.DUE_AT, this.deadLetterTopic);
 			return new ProducerRecord<>(this.deadLetterTopic, null, record.key(), record.value(),
 					new RecordHeaders(record.headers().toArray()));

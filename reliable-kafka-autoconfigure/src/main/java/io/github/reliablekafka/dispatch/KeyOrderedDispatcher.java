@@ -19,6 +19,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
+import io.github.reliablekafka.support.LogText;
 import io.github.reliablekafka.support.PartitionSeeker;
 import io.github.reliablekafka.support.SeekCallbacks;
 import io.micrometer.observation.Observation;
@@ -542,7 +543,7 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 			this.lastFrontierWarning.put(state.partition, now);
 			logger.warn("Listener '{}': record {}@{} with key '{}' has held the commit frontier of {} back for {} s "
 					+ "({} record(s) finished behind it wait to be committed)", this.listener, state.partition,
-					head.record.offset(), head.record.key(), state.partition,
+					head.record.offset(), LogText.of(head.record.key()), state.partition,
 					TimeUnit.NANOSECONDS.toSeconds(now - head.dispatchedNanos), state.finishedBeyondFrontier);
 		}
 	}

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 
+import io.github.reliablekafka.support.LogText;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -110,7 +111,7 @@ final class RedisIdempotencyGuard implements IdempotencyGuard {
 		}
 		catch (DataAccessException ex) {
 			logger.error("Record with idempotency key {} of group {} was processed but Redis could not mark it DONE; "
-					+ "a redelivery after its claim ends ({}) would run it again: {}", key, group, this.lease,
+					+ "a redelivery after its claim ends ({}) would run it again: {}", LogText.of(key), LogText.of(group), this.lease,
 					ex.getMessage());
 		}
 		return Outcome.PROCESSED;
@@ -126,7 +127,8 @@ final class RedisIdempotencyGuard implements IdempotencyGuard {
 			this.redis.execute(RELEASE, List.of(this.keys.state(group, key), this.keys.claims(group, key)), token);
 		}
 		catch (DataAccessException ex) {
-			logger.warn("Could not remove the claim of idempotency key {} of group {}; it ends after {}: {}", key, group,
+			logger.warn("Could not remove the claim of idempotency key {} of group {}; it ends after {}: {}", LogText.of(key),
+					LogText.of(group),
 					this.lease, ex.getMessage());
 		}
 	}

@@ -25,6 +25,7 @@ import io.github.reliablekafka.producer.ReliableSendException;
 import io.github.reliablekafka.producer.SendFuture;
 import io.github.reliablekafka.producer.SendOutcomeListener;
 import io.github.reliablekafka.support.KafkaErrors;
+import io.github.reliablekafka.support.LogText;
 import io.github.reliablekafka.support.ThrottledLog;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.jspecify.annotations.Nullable;
@@ -597,7 +598,7 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 		String reason = KafkaErrors.describe(cause);
 		logger.error("Outbox row {} (rk-id={} key={} topic {}) FAILED after {} attempt(s), {}: {}. It stays in the "
 				+ "table as FAILED; re-queue it with OutboxOperations.", entry.row.id(), entry.row.messageId(),
-				entry.row.key(), entry.row.topic(), attempts,
+				LogText.of(entry.row.key()), entry.row.topic(), attempts,
 				failedBlocks() ? "its key is held until then"
 						: "its key's later rows go on (order of this key broken here)",
 				reason);

@@ -3,6 +3,7 @@ package io.github.reliablekafka.producer;
 import java.time.Duration;
 
 import io.github.reliablekafka.support.KafkaErrors;
+import io.github.reliablekafka.support.LogText;
 import io.github.reliablekafka.support.RkHeaders;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -21,8 +22,8 @@ public final class LoggingSendOutcomeListener implements SendOutcomeListener {
 	@Override
 	public void onSuccess(ProducerRecord<String, byte[]> record, RecordMetadata metadata, int attempt) {
 		if (logger.isDebugEnabled()) {
-			logger.debug("Sent rk-id={} key={} to {}-{}@{} (attempt {})", RkHeaders.id(record.headers()),
-					record.key(), metadata.topic(), metadata.partition(), metadata.offset(), attempt);
+			logger.debug("Sent rk-id={} key={} to {}-{}@{} (attempt {})", LogText.of(RkHeaders.id(record.headers())),
+					LogText.of(record.key()), metadata.topic(), metadata.partition(), metadata.offset(), attempt);
 		}
 	}
 
@@ -30,21 +31,21 @@ public final class LoggingSendOutcomeListener implements SendOutcomeListener {
 	public void onAttemptFailure(ProducerRecord<String, byte[]> record, int attempt, Throwable cause,
 			Duration retryIn) {
 		logger.warn("Send of rk-id={} key={} to topic {} failed on attempt {}; retrying in {} ms: {}",
-				RkHeaders.id(record.headers()), record.key(), record.topic(), attempt, retryIn.toMillis(),
+				LogText.of(RkHeaders.id(record.headers())), LogText.of(record.key()), record.topic(), attempt, retryIn.toMillis(),
 				KafkaErrors.describe(cause));
 	}
 
 	@Override
 	public void onFailure(ProducerRecord<String, byte[]> record, int attempts, Throwable cause) {
 		logger.error("Send of rk-id={} key={} to topic {} FAILED after {} attempt(s); the message was not delivered: {}",
-				RkHeaders.id(record.headers()), record.key(), record.topic(), attempts, KafkaErrors.describe(cause));
-		logger.debug("Cause of the failed send of rk-id={}", RkHeaders.id(record.headers()), cause);
+				LogText.of(RkHeaders.id(record.headers())), LogText.of(record.key()), record.topic(), attempts, KafkaErrors.describe(cause));
+		logger.debug("Cause of the failed send of rk-id={}", LogText.of(RkHeaders.id(record.headers())), cause);
 	}
 
 	@Override
 	public void onOrderBreak(ProducerRecord<String, byte[]> record, RecordMetadata metadata) {
 		logger.error("Order of key {} on topic {} broken: rk-id={} was acknowledged at {}-{}@{} while an earlier record "
-				+ "of the key awaits a retry", record.key(), record.topic(), RkHeaders.id(record.headers()),
+				+ "of the key awaits a retry", LogText.of(record.key()), record.topic(), LogText.of(RkHeaders.id(record.headers())),
 				metadata.topic(), metadata.partition(), metadata.offset());
 	}
 

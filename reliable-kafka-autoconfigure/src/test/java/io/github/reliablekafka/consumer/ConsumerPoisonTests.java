@@ -44,6 +44,8 @@ class ConsumerPoisonTests {
 
 	static final Set<String> processedIds = ConcurrentHashMap.newKeySet();
 
+	static final Set<String> keyOrderedProcessedIds = ConcurrentHashMap.newKeySet();
+
 	/** First attempt time of each failing record, by topic-partition@offset. */
 	static final Map<String, Long> firstAttemptAt = new ConcurrentHashMap<>();
 
@@ -51,6 +53,7 @@ class ConsumerPoisonTests {
 	void clear() {
 		processedAt.clear();
 		processedIds.clear();
+		keyOrderedProcessedIds.clear();
 		firstAttemptAt.clear();
 	}
 
@@ -110,6 +113,77 @@ class ConsumerPoisonTests {
 		}
 	}
 
+	/**
+	 * An 800 KB malformed record and a record just under the broker's limit that fails: both reach the dead-letter
+	 * topic (the first with exception headers cut to their bounds, the second without its value, naming where it is),
+	 * and the records behind them are processed, with PARTITION and KEY ordering. Before, the malformed record's dead
+	 * letter was 1,064,477 bytes (the parser's message quoted the input three times), could never be published, and
+	 * the partition stopped for good.
+	 */
+	@Test
+	void anOversizedMalformedRecordReachesTheDeadLetterTopicAndThePartitionMovesOn() throws Exception {
+		String topic = KafkaTestSupport.newTopic("consumer-oversized", 1);
+		KafkaTestSupport.createTopic(KafkaTestSupport.bootstrapServers(), topic + ".DLT", 1, 1);
+		String malformed;
+		String tooLarge;
+		int largeSize;
+		List<String> good = new ArrayList<>();
+		Map<String, Object> large = Map.of(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 2_000_000);
+		try (KafkaProducer<String, byte[]> producer = producer(KafkaTestSupport.bootstrapServers(), large)) {
+			good.add(send(producer, topic, "k", "{\"orderId\":\"o-1\",\"amount\":1}".getBytes()));
+			malformed = send(producer, topic, "k",
+					("{\"orderId\":\"" + "s3cr3t".repeat(800_000 / 6) + "\",\"amount\":").getBytes());
+			good.add(send(producer, topic, "k", "{\"orderId\":\"o-2\",\"amount\":2}".getBytes()));
+			byte[] largeValue = ("{\"orderId\":\"fail-" + "x".repeat(1_046_000) + "\",\"amount\":1}").getBytes();
+			largeSize = largeValue.length;
+			tooLarge = send(producer, topic, "j", largeValue);
+			good.add(send(producer, topic, "j", "{\"orderId\":\"o-3\",\"amount\":3}".getBytes()));
+		}
+		try (ConfigurableApplicationContext context = ConsumerTestApplication.start(KafkaTestSupport.bootstrapServers(),
+				List.of(PoisonListener.class, KeyOrderedPoisonListener.class), "test.topic=" + topic,
+				"test.group=oversized-partition", "spring.kafka.consumer.properties[max.partition.fetch.bytes]=2000000")) {
+			await().atMost(Duration.ofMinutes(2)).until(() -> processedIds.containsAll(good)
+					&& keyOrderedProcessedIds.containsAll(good));
+			try (TopicWatcher deadLetters = TopicWatcher.watch(KafkaTestSupport.bootstrapServers(), topic + ".DLT")) {
+				deadLetters.awaitIds(Set.of(malformed, tooLarge), Duration.ofSeconds(60));
+				await().atMost(Duration.ofSeconds(60)).until(() -> deadLetters.records().size() >= 4);
+				List<ConsumerRecord<String, byte[]>> dead = deadLetters.records();
+				long largestHeaders = 0;
+				for (ConsumerRecord<String, byte[]> record : dead) {
+					int message = record.headers().lastHeader(KafkaHeaders.DLT_EXCEPTION_MESSAGE).value().length;
+					int trace = record.headers().lastHeader(KafkaHeaders.DLT_EXCEPTION_STACKTRACE).value().length;
+					largestHeaders = Math.max(largestHeaders, message + trace);
+					assertThat(message).as("exception message header").isLessThanOrEqualTo(4_096);
+					assertThat(trace).as("stack trace header").isLessThanOrEqualTo(16_384);
+					assertThat(new String(record.headers().lastHeader(KafkaHeaders.DLT_EXCEPTION_MESSAGE).value(),
+							StandardCharsets.UTF_8)).doesNotContain("s3cr3t");
+				}
+				List<ConsumerRecord<String, byte[]>> omitted = dead.stream()
+					.filter((record) -> tooLarge.equals(RkHeaders.id(record.headers())))
+					.toList();
+				List<ConsumerRecord<String, byte[]>> malformedLetters = dead.stream()
+					.filter((record) -> malformed.equals(RkHeaders.id(record.headers())))
+					.toList();
+				System.out.printf("oversized poison: %d dead letters (2 records x 2 groups), largest exception headers "
+						+ "%d bytes, malformed value kept (%d bytes), the large one's value omitted: %s; good records "
+						+ "processed: %d of %d (PARTITION), %d of %d (KEY)%n", dead.size(), largestHeaders,
+						malformedLetters.get(0).value().length,
+						RkHeaders.text(omitted.get(0).headers(), BoundedDeadLetterRecoverer.VALUE_OMITTED),
+						good.stream().filter(processedIds::contains).count(), good.size(),
+						good.stream().filter(keyOrderedProcessedIds::contains).count(), good.size());
+				assertThat(malformedLetters).hasSize(2).allSatisfy((record) -> assertThat(record.value().length)
+					.as("the malformed value, kept").isGreaterThan(800_000));
+				assertThat(omitted).hasSize(2).allSatisfy((record) -> {
+					assertThat(record.value()).as("published without its value").isEmpty();
+					assertThat(RkHeaders.text(record.headers(), BoundedDeadLetterRecoverer.VALUE_OMITTED))
+						.isEqualTo(Integer.toString(largeSize));
+					assertThat(RkHeaders.text(record.headers(), BoundedDeadLetterRecoverer.ORIGIN))
+						.isEqualTo(topic + "-0@3");
+				});
+			}
+		}
+	}
+
 	@Test
 	void aDeadLetterThatCannotBeWrittenLeavesTheRecordUncommittedAndRetried() throws Exception {
 		try (ForkedKafka kafka = ForkedKafka.start(1, Map.of("auto.create.topics.enable", "false"))) {
@@ -147,7 +221,11 @@ class ConsumerPoisonTests {
 	}
 
 	private static KafkaProducer<String, byte[]> producer(String bootstrapServers) {
-		Map<String, Object> config = new HashMap<>();
+		return producer(bootstrapServers, Map.of());
+	}
+
+	private static KafkaProducer<String, byte[]> producer(String bootstrapServers, Map<String, Object> more) {
+		Map<String, Object> config = new HashMap<>(more);
 		config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
 		config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
 		config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
@@ -163,6 +241,29 @@ class ConsumerPoisonTests {
 	}
 
 	record Order(String orderId, long amount) {
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class KeyOrderedPoisonListener {
+
+		@Bean
+		KeyOrderedPoisonBean keyOrderedPoisonBean() {
+			return new KeyOrderedPoisonBean();
+		}
+
+	}
+
+	public static class KeyOrderedPoisonBean {
+
+		@ReliableListener(id = "poison-key-ordered", topics = "${test.topic}", groupId = "poison-key-ordered",
+				ordering = io.github.reliablekafka.dispatch.Ordering.KEY, workers = 4)
+		public void on(Order order, ConsumerRecord<String, byte[]> record) {
+			if (order.orderId().startsWith("fail-")) {
+				throw new IllegalStateException("handler fails on a record of " + record.value().length + " bytes");
+			}
+			keyOrderedProcessedIds.add(RkHeaders.id(record.headers()));
+		}
+
 	}
 
 	@Configuration(proxyBeanMethods = false)

@@ -76,15 +76,19 @@ public final class ReliableKafkaConsumerAutoConfiguration {
 			ObjectProvider<DelayedRedelivery> redelivery, ObjectProvider<CommonErrorHandler> errorHandlers,
 			ObjectProvider<RecordMessageConverter> converters) {
 		ReliableKafkaConsumerProperties.Retry retry = properties.getRetry();
-		ReliableListenerSettings settings = new ReliableListenerSettings(
-				new RetryBackoff(retry.getMaxAttempts(), retry.getInitialInterval(), retry.getMultiplier(),
-						retry.getMaxInterval()),
-				retry.getNonRetryable(), properties.getDeadLetter().getSuffix(), properties.getNullPayload());
 		Object userMaxBlock = producerFactory.getConfigurationProperties().get(ProducerConfig.MAX_BLOCK_MS_CONFIG);
 		long maxBlock = Math.min((userMaxBlock != null) ? Long.parseLong(userMaxBlock.toString().trim()) : 60_000,
 				DEAD_LETTER_MAX_BLOCK_MS);
 		DefaultKafkaProducerFactory<String, byte[]> deadLetterFactory = BytesProducerFactory.from(producerFactory,
 				"-dlt", Map.of(ProducerConfig.MAX_BLOCK_MS_CONFIG, maxBlock));
+		ReliableKafkaConsumerProperties.DeadLetter deadLetter = properties.getDeadLetter();
+		ReliableListenerSettings settings = new ReliableListenerSettings(
+				new RetryBackoff(retry.getMaxAttempts(), retry.getInitialInterval(), retry.getMultiplier(),
+						retry.getMaxInterval()),
+				retry.getNonRetryable(), deadLetter.getSuffix(), properties.getNullPayload(),
+				(int) Math.min(Integer.MAX_VALUE, deadLetter.getMaxExceptionMessage().toBytes()),
+				(int) Math.min(Integer.MAX_VALUE, deadLetter.getMaxStackTrace().toBytes()),
+				BytesProducerFactory.maxRequestSize(deadLetterFactory));
 		KafkaTemplate<String, byte[]> deadLetters = new KafkaTemplate<>(deadLetterFactory);
 		deadLetters.setProducerListener(new ProducerListener<>() {
 			// outcomes are logged by the error handler

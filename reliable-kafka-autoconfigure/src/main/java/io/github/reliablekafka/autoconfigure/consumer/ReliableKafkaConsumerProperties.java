@@ -131,12 +131,38 @@ public class ReliableKafkaConsumerProperties {
 		 */
 		private String suffix = ".DLT";
 
+		/**
+		 * Longest exception message a dead letter's header keeps; a longer one is cut.
+		 */
+		private DataSize maxExceptionMessage = DataSize.ofKilobytes(4);
+
+		/**
+		 * Longest stack trace a dead letter's header keeps; a longer one is cut.
+		 */
+		private DataSize maxStackTrace = DataSize.ofKilobytes(16);
+
 		public String getSuffix() {
 			return this.suffix;
 		}
 
 		public void setSuffix(String suffix) {
 			this.suffix = suffix;
+		}
+
+		public DataSize getMaxExceptionMessage() {
+			return this.maxExceptionMessage;
+		}
+
+		public void setMaxExceptionMessage(DataSize maxExceptionMessage) {
+			this.maxExceptionMessage = maxExceptionMessage;
+		}
+
+		public DataSize getMaxStackTrace() {
+			return this.maxStackTrace;
+		}
+
+		public void setMaxStackTrace(DataSize maxStackTrace) {
+			this.maxStackTrace = maxStackTrace;
 		}
 
 	}

@@ -1,0 +1,143 @@
+package io.github.reliablekafka.consumer;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+
+import io.github.reliablekafka.support.LogText;
+import io.github.reliablekafka.support.RkHeaders;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import org.springframework.kafka.core.KafkaOperations;
+import org.springframework.kafka.listener.DeadLetterPublishingRecoverer;
+
+/**
+ * Publishes dead letters that always fit: spring-kafka's recoverer, with the exception's message and stack trace cut
+ * to a bound in the headers (a parser's message can quote tens of kilobytes of the input, and a dead letter over
+ * {@code max.request.size} could never be published: its record would be retried forever and its partition stop),
+ * and a record still too large without its value: an empty value and headers that say where the original is
+ * ({@code rk-dlt-value-omitted} with its size, {@code rk-dlt-origin} as {@code topic-partition@offset}, and spring-kafka's
+ * {@code kafka_dlt-original-*}), so that an operator can fetch it.
+ */
+final class BoundedDeadLetterRecoverer extends DeadLetterPublishingRecoverer {
+
+	/** The header that says a dead letter was published without its value, and the value's size in bytes. */
+	static final String VALUE_OMITTED = "rk-dlt-value-omitted";
+
+	/** The header that names the original record, {@code topic-partition@offset}. */
+	static final String ORIGIN = "rk-dlt-origin";
+
+	/** Room for the record batch's own overhead within max.request.size. */
+	private static final int BATCH_OVERHEAD = 1_024;
+
+	private static final Logger logger = LoggerFactory.getLogger(ReliableListener.class);
+
+	private final DeadLetterLimits limits;
+
+	BoundedDeadLetterRecoverer(KafkaOperations<String, byte[]> template, String suffix, DeadLetterLimits limits) {
+		super(template, (record, ex) -> new TopicPartition(record.topic() + suffix, -1));
+		this.limits = limits;
+		setFailIfSendResultIsError(true);
+		setExceptionHeadersCreator(this::exceptionHeaders);
+	}
+
+	private void exceptionHeaders(Headers headers, Exception exception, boolean isKey, HeaderNames names) {
+		HeaderNames.ExceptionInfo info = names.getExceptionInfo();
+		String fqcn = isKey ? info.getKeyExceptionFqcn() : info.getExceptionFqcn();
+		String message = isKey ? info.getKeyExceptionMessage() : info.getExceptionMessage();
+		String stackTrace = isKey ? info.getKeyExceptionStacktrace() : info.getExceptionStacktrace();
+		Throwable root = rootCause(exception);
+		replace(headers, fqcn, exception.getClass().getName());
+		if (!isKey && exception.getCause() != null) {
+			replace(headers, info.getExceptionCauseFqcn(), root.getClass().getName());
+		}
+		String text = exception.getMessage();
+		if (root != exception && root.getMessage() != null) {
+			text = ((text != null) ? text + "; " : "") + root.getMessage();
+		}
+		replace(headers, message, cut((text != null) ? text : "", this.limits.maxExceptionMessageBytes()));
+		StringWriter trace = new StringWriter();
+		exception.printStackTrace(new PrintWriter(trace));
+		replace(headers, stackTrace, cut(trace.toString(), this.limits.maxStackTraceBytes()));
+	}
+
+	@Override
+	protected ProducerRecord<Object, Object> createProducerRecord(ConsumerRecord<?, ?> record,
+			TopicPartition topicPartition, Headers headers, byte @Nullable [] key, byte @Nullable [] value) {
+		ProducerRecord<Object, Object> letter = super.createProducerRecord(record, topicPartition, headers, key, value);
+		int size = size(letter);
+		if (size + BATCH_OVERHEAD <= this.limits.maxRecordBytes() || !(letter.value() instanceof byte[] bytes)) {
+			return letter;
+		}
+		Headers kept = letter.headers();
+		String origin = record.topic() + "-" + record.partition() + "@" + record.offset();
+		RkHeaders.set(kept, VALUE_OMITTED, Integer.toString(bytes.length));
+		RkHeaders.set(kept, ORIGIN, origin);
+		logger.warn("Dead letter of {} (rk-id={}) is published without its value: with its {} bytes it would be {} "
+				+ "bytes, over max.request.size={}; fetch the value from {}", origin,
+				LogText.of(RkHeaders.id(record.headers())), bytes.length, size, this.limits.maxRecordBytes(), origin);
+		return new ProducerRecord<>(letter.topic(), letter.partition(), letter.timestamp(), letter.key(), new byte[0],
+				kept);
+	}
+
+	private static int size(ProducerRecord<Object, Object> record) {
+		int size = sizeOf(record.key()) + sizeOf(record.value());
+		for (Header header : record.headers()) {
+			size += header.key().length() + ((header.value() != null) ? header.value().length : 0) + 8;
+		}
+		return size + 64;
+	}
+
+	private static int sizeOf(@Nullable Object part) {
+		if (part instanceof byte[] bytes) {
+			return bytes.length;
+		}
+		return (part != null) ? part.toString().getBytes(StandardCharsets.UTF_8).length : 0;
+	}
+
+	private static void replace(Headers headers, String name, String value) {
+		headers.remove(name);
+		headers.add(name, value.getBytes(StandardCharsets.UTF_8));
+	}
+
+	/** Cut a text to at most {@code maxBytes} UTF-8 bytes, saying so. */
+	static String cut(String text, int maxBytes) {
+		byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+		if (bytes.length <= maxBytes) {
+			return text;
+		}
+		String suffix = "... (" + bytes.length + " bytes, cut)";
+		int keep = Math.max(0, maxBytes - suffix.length());
+		String head = new String(bytes, 0, keep, StandardCharsets.UTF_8);
+		if (!head.isEmpty() && head.charAt(head.length() - 1) == '\uFFFD') {
+			head = head.substring(0, head.length() - 1); // a character cut in half
+		}
+		return head + suffix;
+	}
+
+	private static Throwable rootCause(Throwable ex) {
+		Throwable cause = ex;
+		while (cause.getCause() != null && cause.getCause() != cause) {
+			cause = cause.getCause();
+		}
+		return cause;
+	}
+
+	/**
+	 * The bounds of a dead letter.
+	 *
+	 * @param maxExceptionMessageBytes the longest exception message kept in its header
+	 * @param maxStackTraceBytes the longest stack trace kept in its header
+	 * @param maxRecordBytes the largest record the dead-letter producer sends (its {@code max.request.size})
+	 */
+	record DeadLetterLimits(int maxExceptionMessageBytes, int maxStackTraceBytes, int maxRecordBytes) {
+	}
+
+}
