@@ -58,11 +58,17 @@ final class BoundedDeadLetterRecoverer extends DeadLetterPublishingRecoverer {
 		if (!isKey && exception.getCause() != null) {
 			replace(headers, info.getExceptionCauseFqcn(), root.getClass().getName());
 		}
-		String text = exception.getMessage();
-		if (root != exception && root.getMessage() != null) {
-			text = ((text != null) ? text + "; " : "") + root.getMessage();
+		// the messages of the exception and of each cause, once each: the listener's own reason is rarely outermost
+		StringBuilder text = new StringBuilder();
+		java.util.Set<String> seen = new java.util.HashSet<>();
+		for (Throwable cause = exception; cause != null && text.length() < this.limits.maxExceptionMessageBytes();
+				cause = (cause.getCause() != cause) ? cause.getCause() : null) {
+			String each = cause.getMessage();
+			if (each != null && seen.add(each)) {
+				text.append((text.length() > 0) ? "; " : "").append(each);
+			}
 		}
-		replace(headers, message, cut((text != null) ? text : "", this.limits.maxExceptionMessageBytes()));
+		replace(headers, message, cut(text.toString(), this.limits.maxExceptionMessageBytes()));
 		StringWriter trace = new StringWriter();
 		exception.printStackTrace(new PrintWriter(trace));
 		replace(headers, stackTrace, cut(trace.toString(), this.limits.maxStackTraceBytes()));

@@ -2,6 +2,7 @@ package io.github.reliablekafka.consumer;
 
 import io.github.reliablekafka.delay.DelayedRedelivery;
 import io.github.reliablekafka.delay.RetryLaterException;
+import io.github.reliablekafka.support.LogText;
 import io.github.reliablekafka.support.RkHeaders;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -50,16 +51,22 @@ final class RetryLaterMessageListener implements AcknowledgingConsumerAwareMessa
 				throw ex;
 			}
 			int attempts = DelayedRedelivery.attempts(record);
+			if (attempts < 0) {
+				throw new NonRetryableException("Listener '" + this.listener + "' asked for record "
+						+ PayloadMessageConverter.position(record) + " (rk-id="
+						+ LogText.of(RkHeaders.id(record.headers())) + ") to come back later, but its "
+						+ RkHeaders.ATTEMPT + " header is not a count of attempts: " + later.getMessage(), later);
+			}
 			if (attempts >= this.redelivery.maxAttempts()) {
 				throw new NonRetryableException("Listener '" + this.listener + "' asked for record "
-						+ PayloadMessageConverter.position(record) + " (rk-id=" + RkHeaders.id(record.headers())
+						+ PayloadMessageConverter.position(record) + " (rk-id=" + LogText.of(RkHeaders.id(record.headers()))
 						+ ") to come back later " + attempts + " times already (reliable.kafka.delay.max-attempts="
 						+ this.redelivery.maxAttempts() + "): " + later.getMessage(), later);
 			}
 			try {
 				int attempt = this.redelivery.redeliver(record, later.getDelay());
 				logger.info("Listener '{}' retries record {} (rk-id={}) in {} (attempt {} of {}): {}", this.listener,
-						PayloadMessageConverter.position(record), RkHeaders.id(record.headers()), later.getDelay(),
+						PayloadMessageConverter.position(record), LogText.of(RkHeaders.id(record.headers())), later.getDelay(),
 						attempt, this.redelivery.maxAttempts(), later.getMessage());
 			}
 			catch (InterruptedException interrupted) {

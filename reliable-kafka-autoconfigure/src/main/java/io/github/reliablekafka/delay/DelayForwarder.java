@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -12,7 +13,10 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
 
+import io.github.reliablekafka.support.LogText;
+import io.github.reliablekafka.support.KafkaErrors;
 import io.github.reliablekafka.support.LogText;
 import io.github.reliablekafka.support.RkHeaders;
 import org.apache.kafka.clients.consumer.Consumer;
@@ -57,6 +61,8 @@ public final class DelayForwarder implements SmartLifecycle {
 
 	private static final long RETRY_MILLIS = 1_000;
 
+	private static final long MAX_RETRY_MILLIS = 60_000;
+
 	private final DelayTiers tiers;
 
 	private final ConsumerFactory<String, byte[]> consumerFactory;
@@ -70,6 +76,13 @@ public final class DelayForwarder implements SmartLifecycle {
 	private final String deadLetterTopic;
 
 	private final Map<TopicPartition, Long> resumeAt = new HashMap<>();
+
+	/** Per partition, offsets forwarded after an earlier record of the partition failed (not committed yet). */
+	private final Map<TopicPartition, Set<Long>> forwardedAhead = new HashMap<>();
+
+	private final Map<TopicPartition, Integer> failuresInARow = new HashMap<>();
+
+	private final DelayPlans plans;
 
 	private final AtomicLong forwarded = new AtomicLong();
 
@@ -89,9 +102,14 @@ public final class DelayForwarder implements SmartLifecycle {
 	 * @param kafka sends forwarded records
 	 * @param sendTimeout how long to wait for Kafka to confirm a forward
 	 * @param deadLetterTopic where records without a readable plan go
+	 * @param allowedTargets the topics a plan may name (whole names as regular expressions); empty for any topic
+	 * that is not a delay topic
+	 * @param maxDelay how far ahead a plan may be due
 	 */
 	public DelayForwarder(DelayTiers tiers, ConsumerFactory<String, byte[]> consumerFactory, String groupId,
-			KafkaOperations<String, byte[]> kafka, Duration sendTimeout, String deadLetterTopic) {
+			KafkaOperations<String, byte[]> kafka, Duration sendTimeout, String deadLetterTopic,
+			List<Pattern> allowedTargets, Duration maxDelay) {
+		this.plans = new DelayPlans(tiers, deadLetterTopic, allowedTargets, maxDelay);
 		this.tiers = tiers;
 		this.consumerFactory = consumerFactory;
 		this.groupId = groupId;
@@ -193,6 +211,8 @@ public final class DelayForwarder implements SmartLifecycle {
 			finally {
 				this.consumer = null;
 				this.resumeAt.clear();
+				this.forwardedAhead.clear(); // a new consumer starts from the committed offsets: some may come again
+				this.failuresInARow.clear();
 			}
 		}
 	}
@@ -223,38 +243,81 @@ public final class DelayForwarder implements SmartLifecycle {
 			throws InterruptedException {
 		long now = System.currentTimeMillis();
 		Map<TopicPartition, List<Forward>> sends = new HashMap<>();
+		Map<TopicPartition, Long> skippedTo = new HashMap<>();
 		for (TopicPartition partition : records.partitions()) {
 			List<Forward> partitionSends = new ArrayList<>();
+			Set<Long> ahead = this.forwardedAhead.getOrDefault(partition, Set.of());
 			for (ConsumerRecord<String, byte[]> record : records.records(partition)) {
-				ProducerRecord<String, byte[]> next = next(record, now);
-				if (next == null) {
-					hold(tierConsumer, partition, record);
+				if (ahead.contains(record.offset())) {
+					// forwarded after an earlier record of the partition failed: never sent twice
+					if (partitionSends.isEmpty()) {
+						skippedTo.put(partition, record.offset() + 1);
+						this.forwardedAhead.get(partition).remove(record.offset());
+					}
+					else {
+						partitionSends.add(new Forward(record, null, CompletableFuture.completedFuture(null)));
+					}
+					continue;
+				}
+				DelayPlans.Decision decision = this.plans.decide(record, now);
+				if (decision.send() == null) {
+					hold(tierConsumer, partition, record, decision.leavesAt());
 					break;
 				}
-				partitionSends.add(new Forward(record, next, this.kafka.send(next)));
+				if (decision.refused() != null) {
+					logger.error("Delay topic record {}-{}@{} (rk-id={}) is refused: {}; it goes to {}", record.topic(),
+							record.partition(), record.offset(), LogText.of(RkHeaders.id(record.headers())),
+							decision.refused(), this.deadLetterTopic);
+				}
+				partitionSends.add(new Forward(record, decision.send(), send(decision.send())));
 			}
 			sends.put(partition, partitionSends);
 		}
 		Map<TopicPartition, OffsetAndMetadata> commits = new HashMap<>();
+		skippedTo.forEach((partition, offset) -> commits.put(partition, new OffsetAndMetadata(offset)));
 		for (Map.Entry<TopicPartition, List<Forward>> entry : sends.entrySet()) {
+			TopicPartition partition = entry.getKey();
+			Forward failed = null;
 			for (Forward forward : entry.getValue()) {
-				Throwable failure = await(forward.result);
-				if (failure != null) {
+				Throwable failure = (forward.next != null) ? await(forward.result) : null;
+				if (failure != null && forward.next != null && KafkaErrors.isPermanent(failure)
+						&& !this.plans.isDeadLetter(forward.next.topic())) {
+					// refused for good (not authorised, invalid): set aside with the reason, never retried
+					String reason = "Kafka refused it for good: " + KafkaErrors.describe(failure);
+					logger.error("Delay topic record {}-{}@{} (rk-id={}) could not be forwarded to {}: {}; it goes to {}",
+							forward.record.topic(), forward.record.partition(), forward.record.offset(),
+							LogText.of(RkHeaders.id(forward.record.headers())), forward.next.topic(),
+							KafkaErrors.describe(failure), this.deadLetterTopic);
+					failure = await(send(this.plans.deadLetter(forward.record, reason)));
+				}
+				if (failed == null && failure == null) {
+					commits.put(partition, new OffsetAndMetadata(forward.record.offset() + 1));
+					count(forward);
+					this.forwardedAhead.computeIfAbsent(partition, (key) -> new HashSet<>()).remove(forward.record.offset());
+				}
+				else if (failed == null) {
+					failed = forward;
+					long backoff = backOff(partition);
 					logger.warn("Delay forwarder could not send {}-{}@{} (rk-id={}) to {}; it tries again from there in "
-							+ "{} ms: {}", forward.record.topic(), forward.record.partition(), forward.record.offset(),
-							LogText.of(RkHeaders.id(forward.record.headers())), forward.next.topic(), RETRY_MILLIS,
-							failure.toString());
-					tierConsumer.seek(entry.getKey(), forward.record.offset());
-					tierConsumer.pause(List.of(entry.getKey()));
-					this.resumeAt.put(entry.getKey(), System.currentTimeMillis() + RETRY_MILLIS);
-					break;
+							+ "{} ms, without sending the partition's later records twice: {}", forward.record.topic(),
+							forward.record.partition(), forward.record.offset(),
+							LogText.of(RkHeaders.id(forward.record.headers())), forward.next.topic(), backoff,
+							KafkaErrors.describe(failure));
+					tierConsumer.seek(partition, forward.record.offset());
+					tierConsumer.pause(List.of(partition));
+					this.resumeAt.put(partition, System.currentTimeMillis() + backoff);
 				}
-				commits.put(entry.getKey(), new OffsetAndMetadata(forward.record.offset() + 1));
-				if (forward.next.topic().equals(RkHeaders.text(forward.record.headers(), RkHeaders.TARGET_TOPIC))) {
-					this.forwarded.incrementAndGet();
+				else if (failure == null && forward.next != null) {
+					// delivered after the failed one: remembered, so that the retry from there does not send it again
+					this.forwardedAhead.computeIfAbsent(partition, (key) -> new HashSet<>()).add(forward.record.offset());
+					count(forward);
 				}
-				else if (!forward.next.topic().equals(this.deadLetterTopic)) {
-					this.hops.incrementAndGet();
+			}
+			if (failed == null) {
+				this.failuresInARow.remove(partition);
+				Set<Long> ahead = this.forwardedAhead.get(partition);
+				if (ahead != null && ahead.isEmpty()) {
+					this.forwardedAhead.remove(partition);
 				}
 			}
 		}
@@ -263,43 +326,35 @@ public final class DelayForwarder implements SmartLifecycle {
 		}
 	}
 
-	/**
-	 * Where a record goes now: its target when due, the next tier when it left its tier early, the dead-letter topic
-	 * when it has no readable plan; {@code null} while it has to stay in its tier.
-	 */
-	private @Nullable ProducerRecord<String, byte[]> next(ConsumerRecord<String, byte[]> record, long now) {
-		String target = RkHeaders.text(record.headers(), RkHeaders.TARGET_TOPIC);
-		String dueText = RkHeaders.text(record.headers(), RkHeaders.DUE_AT);
-		long dueAt;
+	private CompletableFuture<SendResult<String, byte[]>> send(ProducerRecord<String, byte[]> record) {
 		try {
-			dueAt = (dueText != null) ? Long.parseLong(dueText.trim()) : -1;
+			return this.kafka.send(record);
 		}
-		catch (NumberFormatException ex) {
-			dueAt = -1;
+		catch (RuntimeException ex) { // a send refused before it left (metadata not available in max.block.ms)
+			return CompletableFuture.failedFuture(ex);
 		}
-		if (target == null || target.isBlank() || dueAt < 0) {
-			logger.error("Delay topic record {}-{}@{} (rk-id={}) has no readable {} / {} header; it goes to {}",
-					record.topic(), record.partition(), record.offset(), LogText.of(RkHeaders.id(record.headers())),
-					RkHeaders.TARGET_TOPIC, RkHeaders.DUE_AT, this.deadLetterTopic);
-			return new ProducerRecord<>(this.deadLetterTopic, null, record.key(), record.value(),
-					new RecordHeaders(record.headers().toArray()));
+	}
+
+	private void count(Forward forward) {
+		if (forward.next == null) {
+			return;
 		}
-		long tier = this.tiers.tierOf(record.topic());
-		long leavesAt = DelayTiers.leavesAt(Math.max(tier, 0), record.timestamp(), dueAt);
-		if (leavesAt > now) {
-			return null;
+		if (forward.next.topic().equals(RkHeaders.text(forward.record.headers(), RkHeaders.TARGET_TOPIC))) {
+			this.forwarded.incrementAndGet();
 		}
-		if (dueAt <= now) {
-			return new ProducerRecord<>(target, null, record.key(), record.value(),
-					new RecordHeaders(record.headers().toArray()));
+		else if (!this.plans.isDeadLetter(forward.next.topic())) {
+			this.hops.incrementAndGet();
 		}
-		return this.tiers.hop(target, record.key(), record.value(), record.headers(), dueAt, now);
+	}
+
+	/** The wait before a partition's failed forward is tried again: 1 s, twice as long each time, at most 60 s. */
+	private long backOff(TopicPartition partition) {
+		int failures = this.failuresInARow.merge(partition, 1, Integer::sum);
+		return Math.min(RETRY_MILLIS << Math.min(failures - 1, 6), MAX_RETRY_MILLIS);
 	}
 
 	private void hold(Consumer<String, byte[]> tierConsumer, TopicPartition partition,
-			ConsumerRecord<String, byte[]> head) {
-		long dueAt = Long.parseLong(RkHeaders.text(head.headers(), RkHeaders.DUE_AT).trim());
-		long leavesAt = DelayTiers.leavesAt(Math.max(this.tiers.tierOf(head.topic()), 0), head.timestamp(), dueAt);
+			ConsumerRecord<String, byte[]> head, long leavesAt) {
 		tierConsumer.seek(partition, head.offset());
 		tierConsumer.pause(List.of(partition));
 		this.resumeAt.put(partition, leavesAt);
@@ -328,7 +383,8 @@ public final class DelayForwarder implements SmartLifecycle {
 		}
 	}
 
-	private record Forward(ConsumerRecord<String, byte[]> record, ProducerRecord<String, byte[]> next,
+	/** A record sent on; {@code next} is {@code null} for one forwarded before and skipped now. */
+	private record Forward(ConsumerRecord<String, byte[]> record, @Nullable ProducerRecord<String, byte[]> next,
 			CompletableFuture<SendResult<String, byte[]>> result) {
 	}
 
@@ -338,6 +394,8 @@ public final class DelayForwarder implements SmartLifecycle {
 		@Override
 		public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
 			partitions.forEach(DelayForwarder.this.resumeAt::remove);
+			partitions.forEach(DelayForwarder.this.forwardedAhead::remove);
+			partitions.forEach(DelayForwarder.this.failuresInARow::remove);
 		}
 
 		@Override

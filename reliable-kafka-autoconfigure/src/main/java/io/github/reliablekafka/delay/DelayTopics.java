@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 
 import io.github.reliablekafka.producer.DelayedDelivery;
 import io.github.reliablekafka.support.SharedAdmin;
@@ -65,6 +66,8 @@ public final class DelayTopics implements DelayedDelivery, SmartLifecycle {
 
 	private final Duration timeout;
 
+	private final DelayPlans plans;
+
 	private final ThrottledLog lookFailures = new ThrottledLog(logger, "Could not look for the delay tier topics",
 			Duration.ofMinutes(5));
 
@@ -85,9 +88,14 @@ public final class DelayTopics implements DelayedDelivery, SmartLifecycle {
 	 * @param forwarder the forwarder to start once the topics exist, or {@code null} when this application runs none
 	 * @param createAtStartup whether to create the topics at startup rather than on first use
 	 * @param timeout how long one look or creation may take
+	 * @param allowedTargets the topics a delayed record may go to (whole names as regular expressions); empty for
+	 * any topic that is not a delay topic
+	 * @param maxDelay the longest delay
 	 */
 	public DelayTopics(DelayTiers tiers, String deadLetterTopic, SharedAdmin admin, int partitions,
-			short replicationFactor, @Nullable DelayForwarder forwarder, boolean createAtStartup, Duration timeout) {
+			short replicationFactor, @Nullable DelayForwarder forwarder, boolean createAtStartup, Duration timeout,
+			List<Pattern> allowedTargets, Duration maxDelay) {
+		this.plans = new DelayPlans(tiers, deadLetterTopic, allowedTargets, maxDelay);
 		this.tiers = tiers;
 		this.deadLetterTopic = deadLetterTopic;
 		this.admin = admin;
@@ -126,10 +134,18 @@ public final class DelayTopics implements DelayedDelivery, SmartLifecycle {
 
 	/**
 	 * Plan a delayed record: the topics are created first if they do not exist yet.
+	 * @throws IllegalArgumentException when the target is a delay topic, not allowed, or the delay too long
 	 * @throws IllegalStateException when they could not be created
 	 */
 	@Override
 	public ProducerRecord<String, byte[]> schedule(ProducerRecord<String, byte[]> record, long dueAt) {
+		String refused = this.plans.refusal(record.topic());
+		if (refused == null) {
+			refused = this.plans.refusal(dueAt, System.currentTimeMillis());
+		}
+		if (refused != null) {
+			throw new IllegalArgumentException("Cannot delay a record for topic " + record.topic() + ": " + refused);
+		}
 		ensureCreated();
 		return this.tiers.schedule(record, dueAt);
 	}

@@ -54,15 +54,20 @@ public final class DelayedRedelivery {
 	/**
 	 * Return how many times a record already came back later.
 	 * @param record the record
-	 * @return its {@code rk-attempt} header, 0 when absent or unreadable
+	 * @return its {@code rk-attempt} header, 0 when absent, {@code -1} when it is not a count (negative, or not a
+	 * number): a header anyone could have written, which must not give a record endless trips
 	 */
 	public static int attempts(ConsumerRecord<?, ?> record) {
 		String value = RkHeaders.text(record.headers(), RkHeaders.ATTEMPT);
+		if (value == null) {
+			return 0;
+		}
 		try {
-			return (value != null) ? Integer.parseInt(value.trim()) : 0;
+			int attempts = Integer.parseInt(value.trim());
+			return (attempts >= 0) ? attempts : -1;
 		}
 		catch (NumberFormatException ex) {
-			return 0;
+			return -1;
 		}
 	}
 
@@ -76,7 +81,7 @@ public final class DelayedRedelivery {
 	 * @throws InterruptedException when interrupted while waiting
 	 */
 	public int redeliver(ConsumerRecord<String, byte[]> record, Duration delay) throws InterruptedException {
-		int attempt = attempts(record) + 1;
+		int attempt = Math.max(attempts(record), 0) + 1;
 		RecordHeaders headers = new RecordHeaders(record.headers().toArray());
 		RkHeaders.set(headers, RkHeaders.ATTEMPT, Integer.toString(attempt));
 		this.topics.ensureCreated();

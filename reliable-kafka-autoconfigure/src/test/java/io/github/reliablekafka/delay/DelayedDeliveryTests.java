@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -17,13 +18,20 @@ import java.util.concurrent.TimeUnit;
 import io.github.reliablekafka.consumer.ReliableListener;
 import io.github.reliablekafka.producer.ReliableKafkaTemplate;
 import io.github.reliablekafka.producer.ScheduledMessage;
+import io.github.reliablekafka.support.MessageIds;
 import io.github.reliablekafka.support.RkHeaders;
 import io.github.reliablekafka.testing.KafkaTestSupport;
 import io.github.reliablekafka.testing.TopicWatcher;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterEach;
@@ -133,6 +141,126 @@ class DelayedDeliveryTests {
 			assertThat(deadLetters).hasSize(1);
 			assertThat(new String(deadLetters.get(0).value(), StandardCharsets.UTF_8)).isEqualTo("no plan");
 		}
+	}
+
+	/**
+	 * Anyone who can write to a tier topic can write a plan: plans that target a delay topic (a loop), a topic outside
+	 * the allowed ones, a name Kafka cannot have, or a due time ten years ahead or unreadable go to the delay
+	 * dead-letter topic with their reason; a record stamped an hour ahead is not held for that hour; nothing reaches
+	 * a topic it may not, and the good plans are delivered once. (Before, a plan targeting a tier with due time 0 was
+	 * forwarded 2,766 times in 4 s, and any topic the forwarder's credentials reached could be written.)
+	 */
+	@Test
+	void forgedPlansGoToTheDelayDeadLetterTopicAndNothingEscapes() throws Exception {
+		String prefix = prefix();
+		String target = KafkaTestSupport.newTopic("delay-allowed", 1);
+		String foreign = KafkaTestSupport.newTopic("delay-foreign", 1);
+		ConfigurableApplicationContext context = start(prefix, List.of(),
+				"reliable.kafka.delay.allowed-targets=delay-allowed-.*");
+		String good = context.getBean(ReliableKafkaTemplate.class)
+			.sendDelayed(target, "k", "good", Duration.ofSeconds(1))
+			.get(30, TimeUnit.SECONDS)
+			.messageId();
+		awaitTierLeaders(context);
+		long now = System.currentTimeMillis();
+		Map<String, String> forged = new LinkedHashMap<>();
+		String stampedAhead;
+		try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
+				ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaTestSupport.bootstrapServers()), new StringSerializer(),
+				new ByteArraySerializer())) {
+			forged.put(plan(producer, prefix + "1s", now, prefix + "5s", "0"), "a delay topic");
+			forged.put(plan(producer, prefix + "1s", now, prefix + "dlt", "0"), "a delay topic");
+			forged.put(plan(producer, prefix + "1s", now, foreign, "0"), "not in reliable.kafka.delay.allowed-targets");
+			forged.put(plan(producer, prefix + "1s", now, "bad topic!", "0"), "not a topic name");
+			forged.put(plan(producer, prefix + "1s", now, target, Long.toString(now + Duration.ofDays(3650).toMillis())),
+					"beyond reliable.kafka.delay.max-delay");
+			forged.put(plan(producer, prefix + "1s", now, target, "soon"), "no readable");
+			stampedAhead = plan(producer, prefix + "1s", now + 3_600_000, target, Long.toString(now + 1_000));
+			producer.flush();
+		}
+		try (TopicWatcher delivered = TopicWatcher.watch(KafkaTestSupport.bootstrapServers(), target);
+				TopicWatcher dead = TopicWatcher.watch(KafkaTestSupport.bootstrapServers(), prefix + "dlt");
+				TopicWatcher escaped = TopicWatcher.watch(KafkaTestSupport.bootstrapServers(), foreign)) {
+			delivered.awaitIds(Set.of(good, stampedAhead), Duration.ofSeconds(30));
+			List<ConsumerRecord<String, byte[]>> deadLetters = dead.awaitIds(forged.keySet(), Duration.ofSeconds(30));
+			Thread.sleep(3_000);
+			List<ConsumerRecord<String, byte[]>> all = delivered.records();
+			System.out.printf("forged plans: %d refused into %s, %d delivered to the allowed target (2 expected), %d "
+					+ "written to the foreign topic%n", dead.records().size(), prefix + "dlt", all.size(),
+					escaped.records().size());
+			for (ConsumerRecord<String, byte[]> letter : deadLetters) {
+				assertThat(RkHeaders.text(letter.headers(), DelayPlans.REFUSED))
+					.contains(forged.get(RkHeaders.id(letter.headers())));
+			}
+			assertThat(dead.records()).as("each forged plan refused once").hasSize(forged.size());
+			assertThat(all).as("the good plans, once each").hasSize(2);
+			assertThat(escaped.records()).as("written outside the allowed topics").isEmpty();
+		}
+	}
+
+	/**
+	 * A forward that fails (the target has fewer in-sync replicas than it demands) is tried again, backing off, and
+	 * the records behind it in its partition that were forwarded meanwhile are not sent again. (Before, every retry
+	 * sent them again: 5 records 6 times each in 5.5 s.)
+	 */
+	@Test
+	void aFailedForwardSendsNothingLaterInItsPartitionTwice() throws Exception {
+		String prefix = prefix();
+		String stuck = KafkaTestSupport.newTopic("delay-stuck", 1);
+		String healthy = KafkaTestSupport.newTopic("delay-healthy", 1);
+		try (Admin admin = KafkaTestSupport.admin(KafkaTestSupport.bootstrapServers())) {
+			setMinInsync(admin, stuck, "2"); // one broker: every write fails with NotEnoughReplicas
+		}
+		ConfigurableApplicationContext context = start(prefix, List.of(), "reliable.kafka.delay.partitions=1",
+				"spring.kafka.producer.properties[delivery.timeout.ms]=3000",
+				"spring.kafka.producer.properties[request.timeout.ms]=2000",
+				"spring.kafka.producer.properties[linger.ms]=0");
+		ReliableKafkaTemplate template = context.getBean(ReliableKafkaTemplate.class);
+		Map<String, Long> due = new LinkedHashMap<>();
+		ScheduledMessage first = template.sendDelayed(stuck, "k", "stuck", Duration.ofSeconds(1)).get(30, TimeUnit.SECONDS);
+		for (int i = 0; i < 5; i++) {
+			ScheduledMessage next = template.sendDelayed(healthy, "k" + i, "next-" + i, Duration.ofSeconds(1))
+				.get(30, TimeUnit.SECONDS);
+			due.put(next.messageId(), next.dueAt().toEpochMilli());
+		}
+		try (TopicWatcher watcher = TopicWatcher.watch(KafkaTestSupport.bootstrapServers(), healthy)) {
+			watcher.awaitIds(due.keySet(), Duration.ofSeconds(30));
+			Thread.sleep(8_000); // the stuck forward fails and is retried a few times meanwhile
+			try (Admin admin = KafkaTestSupport.admin(KafkaTestSupport.bootstrapServers())) {
+				setMinInsync(admin, stuck, "1");
+			}
+			try (TopicWatcher stuckWatcher = TopicWatcher.watch(KafkaTestSupport.bootstrapServers(), stuck)) {
+				stuckWatcher.awaitIds(Set.of(first.messageId()), Duration.ofSeconds(90));
+			}
+			Thread.sleep(1_000);
+			List<ConsumerRecord<String, byte[]>> records = watcher.records();
+			long distinct = records.stream().map((record) -> RkHeaders.id(record.headers())).distinct().count();
+			System.out.printf("a forward failing for 8 s: the %d records behind it in its partition were delivered %d "
+					+ "times in all (%d distinct); the stuck one arrived once its topic accepted writes%n", due.size(),
+					records.size(), distinct);
+			assertThat(distinct).isEqualTo(due.size());
+			assertThat(records).as("sent once each").hasSize(due.size());
+		}
+	}
+
+	private static void setMinInsync(Admin admin, String topic, String value) throws Exception {
+		admin.incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.TOPIC, topic),
+				List.of(new AlterConfigOp(new ConfigEntry(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, value),
+						AlterConfigOp.OpType.SET))))
+			.all()
+			.get(30, TimeUnit.SECONDS);
+	}
+
+	/** Write a record with a plan of one's own straight to a tier topic; returns its rk-id. */
+	private static String plan(KafkaProducer<String, byte[]> producer, String tier, long timestamp, String target,
+			String dueAt) {
+		String id = MessageIds.next();
+		RecordHeaders headers = new RecordHeaders();
+		RkHeaders.set(headers, RkHeaders.ID, id);
+		RkHeaders.set(headers, RkHeaders.TARGET_TOPIC, target);
+		RkHeaders.set(headers, RkHeaders.DUE_AT, dueAt);
+		producer.send(new ProducerRecord<>(tier, 0, timestamp, "k", "forged".getBytes(StandardCharsets.UTF_8), headers));
+		return id;
 	}
 
 	/**

@@ -3,6 +3,7 @@ package io.github.reliablekafka.autoconfigure.delay;
 import java.util.Map;
 
 import io.github.reliablekafka.producer.BytesProducerFactory;
+import org.apache.kafka.clients.producer.ProducerConfig;
 
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.kafka.core.DefaultKafkaProducerFactory;
@@ -12,7 +13,7 @@ import org.springframework.kafka.support.ProducerListener;
 
 /**
  * The producer that writes to the tier topics and forwards due records: the application's producer settings
- * ({@code acks=all} and idempotence by the library's defaults), not transactional. A bean of its own type, so that it
+ * ({@code acks=all} and idempotence by the library's defaults), not transactional, {@code max.block.ms} at most 5 s. A bean of its own type, so that it
  * never competes with the application's {@code KafkaTemplate}.
  */
 public final class DelaySender implements DisposableBean {
@@ -21,8 +22,15 @@ public final class DelaySender implements DisposableBean {
 
 	private final KafkaTemplate<String, byte[]> template;
 
+	/** A missing target must not hold the forwarder's one thread for the default 60 s per try. */
+	private static final long MAX_BLOCK_MS = 5_000;
+
 	DelaySender(ProducerFactory<?, ?> producerFactory) {
-		this.factory = BytesProducerFactory.from(producerFactory, "-delay", Map.of());
+		Object userMaxBlock = producerFactory.getConfigurationProperties().get(ProducerConfig.MAX_BLOCK_MS_CONFIG);
+		long maxBlock = Math.min((userMaxBlock != null) ? Long.parseLong(userMaxBlock.toString().trim()) : 60_000,
+				MAX_BLOCK_MS);
+		this.factory = BytesProducerFactory.from(producerFactory, "-delay",
+				Map.of(ProducerConfig.MAX_BLOCK_MS_CONFIG, maxBlock));
 		this.template = new KafkaTemplate<>(this.factory);
 		this.template.setProducerListener(new ProducerListener<>() {
 			// outcomes are handled by the forwarder and the redelivery

@@ -1,13 +1,17 @@
 package io.github.reliablekafka.autoconfigure.delay;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 
 import io.github.reliablekafka.consumer.BytesConsumerFactory;
 import io.github.reliablekafka.delay.DelayForwarder;
 import io.github.reliablekafka.delay.DelayTiers;
 import io.github.reliablekafka.delay.DelayTopics;
 import io.github.reliablekafka.delay.DelayedRedelivery;
+import io.github.reliablekafka.support.ReliableKafkaConfigurationException;
 import io.github.reliablekafka.support.SharedAdmin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 
@@ -20,6 +24,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
 import org.springframework.context.annotation.Bean;
+import org.springframework.core.env.Environment;
 import org.springframework.kafka.core.ConsumerFactory;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.kafka.core.ProducerFactory;
@@ -43,9 +48,9 @@ public final class ReliableKafkaDelayAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
-	DelayTiers reliableKafkaDelayTiers(ReliableKafkaDelayProperties properties) {
+	DelayTiers reliableKafkaDelayTiers(ReliableKafkaDelayProperties properties, Environment environment) {
 		try {
-			return new DelayTiers(properties.getTiers(), properties.getTopicPrefix());
+			return new DelayTiers(properties.getTiers(), topicPrefix(properties, environment));
 		}
 		catch (IllegalArgumentException ex) {
 			throw new IllegalStateException(ex.getMessage(), ex);
@@ -60,16 +65,18 @@ public final class ReliableKafkaDelayAutoConfiguration {
 	@Bean
 	@ConditionalOnMissingBean
 	DelayTopics reliableKafkaDelayTopics(DelayTiers tiers, DelaySender sender, SharedAdmin admin,
-			ObjectProvider<ConsumerFactory<?, ?>> consumerFactory, ReliableKafkaDelayProperties properties) {
+			ObjectProvider<ConsumerFactory<?, ?>> consumerFactory, ReliableKafkaDelayProperties properties,
+			Environment environment) {
 		if (properties.getPartitions() < 1) {
 			throw new IllegalStateException("reliable.kafka.delay.partitions must be at least 1, not "
 					+ properties.getPartitions());
 		}
 		ConsumerFactory<?, ?> consumers = consumerFactory.getIfUnique();
 		DelayForwarder forwarder = (properties.getForwarder().isEnabled() && consumers != null)
-				? forwarder(tiers, sender, consumers, properties) : null;
-		return new DelayTopics(tiers, deadLetterTopic(properties), admin, properties.getPartitions(),
-				properties.getReplicationFactor(), forwarder, properties.isCreateTopicsAtStartup(), TOPICS_TIMEOUT);
+				? forwarder(tiers, sender, consumers, properties, environment) : null;
+		return new DelayTopics(tiers, deadLetterTopic(properties, environment), admin, properties.getPartitions(),
+				properties.getReplicationFactor(), forwarder, properties.isCreateTopicsAtStartup(), TOPICS_TIMEOUT,
+				allowedTargets(properties), maxDelay(properties));
 	}
 
 	@Bean
@@ -86,17 +93,57 @@ public final class ReliableKafkaDelayAutoConfiguration {
 	}
 
 	private static DelayForwarder forwarder(DelayTiers tiers, DelaySender sender, ConsumerFactory<?, ?> consumerFactory,
-			ReliableKafkaDelayProperties properties) {
+			ReliableKafkaDelayProperties properties, Environment environment) {
 		// a short fetch wait: a partition resumed when its head is due is fetched at once, not after another
 		// partition's long poll
 		Map<String, Object> overrides = Map.of(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100,
 				ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-		return new DelayForwarder(tiers, BytesConsumerFactory.from(consumerFactory, overrides), properties.getGroupId(),
-				sender.template(), properties.getForwarder().getSendTimeout(), deadLetterTopic(properties));
+		return new DelayForwarder(tiers, BytesConsumerFactory.from(consumerFactory, overrides),
+				perApplication(properties.getGroupId(), environment), sender.template(),
+				properties.getForwarder().getSendTimeout(), deadLetterTopic(properties, environment),
+				allowedTargets(properties), maxDelay(properties));
 	}
 
-	private static String deadLetterTopic(ReliableKafkaDelayProperties properties) {
-		return properties.getTopicPrefix() + "dlt";
+	private static String deadLetterTopic(ReliableKafkaDelayProperties properties, Environment environment) {
+		return topicPrefix(properties, environment) + "dlt";
+	}
+
+	private static String topicPrefix(ReliableKafkaDelayProperties properties, Environment environment) {
+		return perApplication(properties.getTopicPrefix(), environment);
+	}
+
+	/**
+	 * Resolve a name with {@code ${spring.application.name}} in it: the application's name, in the characters a topic
+	 * name may have; without one, the part is left out ({@code rk-delay-${spring.application.name}-} becomes
+	 * {@code rk-delay-}).
+	 */
+	static String perApplication(String name, Environment environment) {
+		String application = environment.getProperty("spring.application.name");
+		String part = (application != null && !application.isBlank())
+				? application.trim().replaceAll("[^a-zA-Z0-9._-]", "-") : "";
+		String resolved = environment.resolvePlaceholders(name.replace("${spring.application.name}", part));
+		resolved = resolved.replaceAll("-{2,}", "-");
+		return (part.isEmpty() && resolved.endsWith("-") && !name.endsWith("-"))
+				? resolved.substring(0, resolved.length() - 1) : resolved;
+	}
+
+	private static List<Pattern> allowedTargets(ReliableKafkaDelayProperties properties) {
+		try {
+			return properties.getAllowedTargets().stream().map(Pattern::compile).toList();
+		}
+		catch (PatternSyntaxException ex) {
+			throw new ReliableKafkaConfigurationException("reliable.kafka.delay.allowed-targets has a pattern that is "
+					+ "not a regular expression: " + ex.getMessage(), "Correct the pattern (a Java regular expression "
+							+ "matching whole topic names, such as orders\\..*).", ex);
+		}
+	}
+
+	private static Duration maxDelay(ReliableKafkaDelayProperties properties) {
+		if (properties.getMaxDelay() == null || properties.getMaxDelay().isNegative() || properties.getMaxDelay().isZero()) {
+			throw new ReliableKafkaConfigurationException("reliable.kafka.delay.max-delay must be positive, was "
+					+ properties.getMaxDelay() + ".", "Set it to the longest delay the application uses, such as 30d.");
+		}
+		return properties.getMaxDelay();
 	}
 
 }

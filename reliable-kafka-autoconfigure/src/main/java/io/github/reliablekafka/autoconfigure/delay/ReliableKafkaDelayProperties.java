@@ -34,10 +34,11 @@ public class ReliableKafkaDelayProperties {
 			Duration.ofHours(2)));
 
 	/**
-	 * Prefix of the tier topic names; a tier's name follows it (rk-delay-5s, rk-delay-1m, rk-delay-2h). Records
-	 * whose plan cannot be read go to the topic named prefix + "dlt".
+	 * Prefix of the tier topic names; a tier's name follows it (rk-delay-orders-5s, rk-delay-orders-1m). Records whose
+	 * plan is refused go to the topic named prefix + "dlt". Per application by default; without
+	 * spring.application.name it is rk-delay-.
 	 */
-	private String topicPrefix = "rk-delay-";
+	private String topicPrefix = "rk-delay-${spring.application.name}-";
 
 	/**
 	 * Partitions of each tier topic created by the library. More partitions let more application instances forward.
@@ -57,10 +58,22 @@ public class ReliableKafkaDelayProperties {
 	private int maxAttempts = 10;
 
 	/**
-	 * Consumer group of the forwarders that consume the tier topics; every application sharing the tier topics may
-	 * share it.
+	 * Consumer group of the forwarders that consume the tier topics. Per application by default; without
+	 * spring.application.name it is rk-delay-forwarder.
 	 */
-	private String groupId = "rk-delay-forwarder";
+	private String groupId = "rk-delay-forwarder-${spring.application.name}";
+
+	/**
+	 * Topics a delayed record may go to, as regular expressions matching whole names; empty for any topic that is not
+	 * a delay topic. A plan for another topic goes to the delay dead-letter topic.
+	 */
+	private List<String> allowedTargets = new ArrayList<>();
+
+	/**
+	 * Longest delay: sendDelayed refuses a longer one, and the forwarder sends a record due further ahead to the delay
+	 * dead-letter topic.
+	 */
+	private Duration maxDelay = Duration.ofDays(30);
 
 	private final Forwarder forwarder = new Forwarder();
 
@@ -126,6 +139,22 @@ public class ReliableKafkaDelayProperties {
 
 	public void setGroupId(String groupId) {
 		this.groupId = groupId;
+	}
+
+	public List<String> getAllowedTargets() {
+		return this.allowedTargets;
+	}
+
+	public void setAllowedTargets(List<String> allowedTargets) {
+		this.allowedTargets = allowedTargets;
+	}
+
+	public Duration getMaxDelay() {
+		return this.maxDelay;
+	}
+
+	public void setMaxDelay(Duration maxDelay) {
+		this.maxDelay = maxDelay;
 	}
 
 	public Forwarder getForwarder() {
