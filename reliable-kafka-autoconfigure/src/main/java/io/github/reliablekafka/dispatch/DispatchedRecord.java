@@ -28,6 +28,9 @@ final class DispatchedRecord {
 
 	volatile boolean finished;
 
+	/** Whether its bytes still count in the dispatcher's bytes in flight (from admission until below the frontier). */
+	boolean counted = true;
+
 	DispatchedRecord(ConsumerRecord<String, byte[]> record, Acknowledgment acknowledgment,
 			@Nullable Map<String, String> mdc, @Nullable Observation observation, int bytes) {
 		this.record = record;

@@ -56,7 +56,8 @@ import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
  * partitions.
  *
  * <p>
- * <b>Back-pressure:</b> a partition with more than {@code max-in-flight-per-partition} records, or a container with
+ * <b>Back-pressure:</b> a partition holding more than {@code max-in-flight-per-partition} records (queued, running, or
+ * finished behind one that is not: they are held until the frontier passes them), or a container with
  * more than {@code max-in-flight-bytes}, dispatched and unfinished is paused through the container (the consumer
  * keeps polling, so it stays in its group) and resumed below half of those bounds. The bounds can be exceeded by at
  * most one poll ({@code max.poll.records}).
@@ -400,7 +401,7 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 			}
 			boolean resume;
 			synchronized (each) {
-				resume = each.paused && each.owned && each.inFlight <= this.settings.maxInFlightPerPartition() / 2;
+				resume = each.paused && each.owned && each.held() <= this.settings.maxInFlightPerPartition() / 2;
 				if (resume) {
 					each.paused = false;
 				}

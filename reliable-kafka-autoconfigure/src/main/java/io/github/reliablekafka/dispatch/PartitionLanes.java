@@ -141,7 +141,7 @@ final class PartitionLanes {
 			}
 		}
 		long bytes = this.bytesInFlight.addAndGet(task.bytes);
-		if (!this.paused && (this.inFlight >= maxInFlight || bytes >= maxBytes)) {
+		if (!this.paused && (held() >= maxInFlight || bytes >= maxBytes)) {
 			this.paused = true;
 			result |= PAUSE;
 		}
@@ -220,7 +220,6 @@ final class PartitionLanes {
 			return; // the partition was given up: its records were accounted for then
 		}
 		this.inFlight--;
-		this.bytesInFlight.addAndGet(-task.bytes);
 		if (done) {
 			task.finished = true;
 			this.finishedBeyondFrontier++;
@@ -228,6 +227,7 @@ final class PartitionLanes {
 			while (!this.order.isEmpty() && this.order.peekFirst().finished) {
 				newFrontier = this.order.pollFirst();
 				this.finishedBeyondFrontier--;
+				release(newFrontier); // a finished record counts until the frontier passes it: it is held until then
 			}
 			if (newFrontier != null) {
 				this.frontier = newFrontier.record.offset();
@@ -238,9 +238,31 @@ final class PartitionLanes {
 				}
 			}
 		}
+		else {
+			release(task);
+		}
 		if (this.inFlight == 0) {
 			notifyAll();
 		}
+	}
+
+	/** Take a record's bytes out of the bytes in flight, once. Call holding the lock. */
+	private void release(DispatchedRecord task) {
+		if (task.counted) {
+			task.counted = false;
+			this.bytesInFlight.addAndGet(-task.bytes);
+		}
+	}
+
+	/**
+	 * Return how many of the partition's records the dispatcher holds: queued, running, and finished but waiting
+	 * behind an unfinished one (they stay until the frontier passes them). The bound on records in flight counts
+	 * them all, so a record that never finishes pauses its partition instead of letting finished records pile up.
+	 * Call holding the lock.
+	 * @return the records held
+	 */
+	int held() {
+		return this.order.size();
 	}
 
 	// --- drain, replay, revocation ----------------------------------------------------------------------------------
@@ -269,14 +291,12 @@ final class PartitionLanes {
 		acknowledgePending(System.nanoTime()); // on the consumer thread: committed right after this
 		int dropped = this.inFlight;
 		this.owned = false; // from now on, results for it are ignored and its lanes stop
-		long bytes = 0;
+		for (DispatchedRecord task : this.order) {
+			release(task); // queued, running (their results are ignored from now on) or finished behind the frontier
+		}
 		for (Lane lane : this.lanes) {
-			for (DispatchedRecord task : lane.queue) {
-				bytes += task.bytes;
-			}
 			lane.queue.clear();
 		}
-		this.bytesInFlight.addAndGet(-bytes);
 		return dropped;
 	}
 

@@ -87,7 +87,10 @@ class KeyOrderedDispatcherTests {
 			records.add(new ProducerRecord<>(topic, 0, (i % 100 == 0) ? "slow" : "k" + (i % 97), String.valueOf(i)));
 		}
 		send(records);
-		ConfigurableApplicationContext context = start(topic, "test.work-max-ms=1");
+		// a bound above the 3,001 records: the records finished behind the blocked one count against it until the
+		// frontier passes them (aStuckKeyPausesItsPartitionInsteadOfPilingUpTheFinishedRecordsBehindIt)
+		ConfigurableApplicationContext context = start(topic, "test.work-max-ms=1",
+				"reliable.kafka.consumer.dispatch.max-in-flight-per-partition=5000");
 		Deliveries deliveries = context.getBean(Deliveries.class);
 		long start = System.nanoTime();
 		int others = (int) records.stream().filter((r) -> lane(r.key(), 16) != lane("slow", 16)).count();
@@ -116,6 +119,46 @@ class KeyOrderedDispatcherTests {
 		assertThat(slowLaterFirst).as("the blocked key's later records waited behind it").isGreaterThan(slowFirstDone);
 		assertThat(orderViolations(deliveries)).isZero();
 		await().atMost(Duration.ofSeconds(30)).until(() -> committed(topic, 0, "group-" + topic) == 3_001);
+	}
+
+	/**
+	 * A record that does not finish, with 50,000 records of other keys behind it: the records that finish behind it
+	 * wait for the frontier, and they count against max-in-flight-per-partition and the bytes bound, so the partition
+	 * is paused instead of piling them up (before, one stuck partition held 57,678 finished records while 1.86 MB was
+	 * counted).
+	 */
+	@Test
+	void aStuckKeyPausesItsPartitionInsteadOfPilingUpTheFinishedRecordsBehindIt() throws Exception {
+		String topic = KafkaTestSupport.newTopic("dispatch-stuck", 1);
+		List<ProducerRecord<String, String>> records = new ArrayList<>();
+		records.add(new ProducerRecord<>(topic, 0, "stuck", "0:block-12000"));
+		for (int i = 1; i <= 50_000; i++) {
+			records.add(new ProducerRecord<>(topic, 0, "k" + (i % 997), String.valueOf(i)));
+		}
+		send(records);
+		ConfigurableApplicationContext context = start(topic);
+		Deliveries deliveries = context.getBean(Deliveries.class);
+		KeyOrderedDispatcher dispatcher = dispatcher(context);
+		TopicPartition partition = new TopicPartition(topic, 0);
+		int maxHeld = 0;
+		long maxBytes = 0;
+		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(8);
+		while (System.nanoTime() < deadline) {
+			maxHeld = Math.max(maxHeld, dispatcher.inFlight() + dispatcher.commitGap(partition));
+			maxBytes = Math.max(maxBytes, dispatcher.inFlightBytes());
+			Thread.sleep(20);
+		}
+		boolean paused = dispatcher.isPaused(partition);
+		int processedWhileStuck = deliveries.total.get();
+		await().atMost(Duration.ofSeconds(120)).until(() -> deliveries.total.get() >= 50_001);
+		await().atMost(Duration.ofSeconds(30)).until(() -> committed(topic, 0, "group-" + topic) == 50_001);
+		System.out.printf("a key stuck for 12 s with 50,000 records behind it: at most %d records held (bound 1,000 + one "
+				+ "poll of 500), %d bytes counted, paused while stuck: %s, %d processed while stuck, then all %d, order "
+				+ "violations=%d%n", maxHeld, maxBytes, paused, processedWhileStuck, deliveries.total.get(),
+				orderViolations(deliveries));
+		assertThat(maxHeld).as("records held: queued, running and finished behind the stuck one").isLessThanOrEqualTo(1_500);
+		assertThat(paused).isTrue();
+		assertThat(orderViolations(deliveries)).isZero();
 	}
 
 	@Test

@@ -184,8 +184,8 @@ public class ReliableKafkaConsumerProperties {
 		private int maxThreads = 256;
 
 		/**
-		 * Records of one partition dispatched and not finished before the partition is paused (it resumes below
-		 * half).
+		 * Records of one partition held (dispatched and not yet below the commit frontier: queued, running, or
+		 * finished behind an unfinished one) before the partition is paused (it resumes below half).
 		 */
 		private int maxInFlightPerPartition = 1000;
 
