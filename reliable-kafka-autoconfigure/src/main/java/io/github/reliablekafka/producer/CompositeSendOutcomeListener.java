@@ -39,6 +39,11 @@ final class CompositeSendOutcomeListener implements SendOutcomeListener {
 	}
 
 	@Override
+	public void onInDoubt(ProducerRecord<String, byte[]> record, int attempts, Throwable cause) {
+		each((listener) -> listener.onInDoubt(record, attempts, cause));
+	}
+
+	@Override
 	public void onOrderBreak(ProducerRecord<String, byte[]> record, RecordMetadata metadata) {
 		each((listener) -> listener.onOrderBreak(record, metadata));
 	}

@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 import io.github.reliablekafka.support.KafkaErrors;
+import io.github.reliablekafka.support.LogText;
 import io.github.reliablekafka.support.PayloadCodec;
 import io.github.reliablekafka.support.RetryBackoff;
 import io.github.reliablekafka.support.RkHeaders;
@@ -206,6 +207,12 @@ final class DirectReliableKafkaTemplate implements ReliableKafkaTemplate, Dispos
 	@Override
 	public void succeeded(PendingSend send, SendResult<String, byte[]> result, boolean orderBroken) {
 		try {
+			if (send.maybeWritten && send.attempts > 1) {
+				logger.warn("rk-id={} to topic {} was written at {}-{}@{} on attempt {} after an attempt whose outcome was "
+						+ "unknown: the topic may hold it twice, under the same rk-id (idempotency guards skip the second)",
+						send.messageId, send.record.topic(), result.getRecordMetadata().topic(),
+						result.getRecordMetadata().partition(), result.getRecordMetadata().offset(), send.attempts);
+			}
 			if (orderBroken) {
 				this.listener.onOrderBreak(send.record, result.getRecordMetadata());
 			}
@@ -228,16 +235,30 @@ final class DirectReliableKafkaTemplate implements ReliableKafkaTemplate, Dispos
 				: this.closed ? "the template closed before it was confirmed"
 						: "no attempt succeeded (reliable.kafka.producer.retry.max-attempts=" + this.retry.maxAttempts()
 								+ ")";
-		complete(send, new ReliableSendException("Send of rk-id=" + send.messageId + " key=" + send.record.key()
-				+ " to topic " + send.record.topic() + " failed after " + send.attempts + " attempt(s), " + reason
-				+ ": " + KafkaErrors.describe(cause), send.messageId, send.record.topic(), send.record.key(),
-				send.attempts, KafkaErrors.unwrap(cause)), true);
+		String what = "Send of rk-id=" + send.messageId + " key=" + LogText.of(send.record.key()) + " to topic "
+				+ send.record.topic();
+		if (send.maybeWritten) {
+			complete(send, new ReliableSendInDoubtException(what + " is IN DOUBT after " + send.attempts
+					+ " attempt(s), " + reason + ": an attempt failed after the record reached the broker, so it may "
+					+ "be on the topic; do not send it again under a new rk-id (look for rk-id=" + send.messageId
+					+ "): " + KafkaErrors.describe(cause), send.messageId, send.record.topic(), send.record.key(),
+					send.attempts, KafkaErrors.unwrap(cause)), true);
+			return;
+		}
+		complete(send, new ReliableSendException(what + " failed after " + send.attempts + " attempt(s), " + reason
+				+ "; it was not written: " + KafkaErrors.describe(cause), send.messageId, send.record.topic(),
+				send.record.key(), send.attempts, KafkaErrors.unwrap(cause)), true);
 	}
 
 	private void complete(PendingSend send, ReliableSendException failure, boolean holdsPermit) {
 		try {
-			this.listener.onFailure(send.record, send.attempts,
-					(failure.getCause() != null) ? failure.getCause() : failure);
+			Throwable cause = (failure.getCause() != null) ? failure.getCause() : failure;
+			if (failure instanceof ReliableSendInDoubtException) {
+				this.listener.onInDoubt(send.record, send.attempts, cause);
+			}
+			else {
+				this.listener.onFailure(send.record, send.attempts, cause);
+			}
 		}
 		finally { // whatever a listener throws, the send ends and its slot is free
 			if (holdsPermit) {

@@ -43,6 +43,15 @@ public final class LoggingSendOutcomeListener implements SendOutcomeListener {
 	}
 
 	@Override
+	public void onInDoubt(ProducerRecord<String, byte[]> record, int attempts, Throwable cause) {
+		logger.error("Send of rk-id={} key={} to topic {} is IN DOUBT after {} attempt(s): an attempt failed after the "
+				+ "record reached the broker, so it may be on the topic; do not send it again under a new rk-id: {}",
+				LogText.of(RkHeaders.id(record.headers())), LogText.of(record.key()), record.topic(), attempts,
+				KafkaErrors.describe(cause));
+		logger.debug("Cause of the send in doubt of rk-id={}", LogText.of(RkHeaders.id(record.headers())), cause);
+	}
+
+	@Override
 	public void onOrderBreak(ProducerRecord<String, byte[]> record, RecordMetadata metadata) {
 		logger.error("Order of key {} on topic {} broken: rk-id={} was acknowledged at {}-{}@{} while an earlier record "
 				+ "of the key awaits a retry", LogText.of(record.key()), record.topic(), LogText.of(RkHeaders.id(record.headers())),

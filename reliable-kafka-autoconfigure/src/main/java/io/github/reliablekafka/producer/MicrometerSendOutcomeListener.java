@@ -13,9 +13,9 @@ import org.apache.kafka.clients.producer.RecordMetadata;
  * Counts send outcomes.
  *
  * <ul>
- * <li>{@code reliable.kafka.producer.sends} (counter), tags {@code result=success|retry|failure} and
- * {@code topic}: one {@code success} or {@code failure} per message, one {@code retry} per failed attempt that is
- * tried again.</li>
+ * <li>{@code reliable.kafka.producer.sends} (counter), tags {@code result=success|retry|failure|in-doubt} and
+ * {@code topic}: one {@code success}, {@code failure} (not written) or {@code in-doubt} (may be on the topic) per
+ * message, one {@code retry} per failed attempt that is tried again.</li>
  * <li>{@code reliable.kafka.producer.order.breaks} (counter), tag {@code topic}: records acknowledged ahead of an
  * earlier record of their key.</li>
  * </ul>
@@ -52,6 +52,11 @@ public final class MicrometerSendOutcomeListener implements SendOutcomeListener 
 	@Override
 	public void onFailure(ProducerRecord<String, byte[]> record, int attempts, Throwable cause) {
 		sends("failure", record.topic()).increment();
+	}
+
+	@Override
+	public void onInDoubt(ProducerRecord<String, byte[]> record, int attempts, Throwable cause) {
+		sends("in-doubt", record.topic()).increment();
 	}
 
 	@Override

@@ -182,7 +182,9 @@ final class OrderedSender {
 		Verdict verdict = (claimed != null) ? claimed : this.topics.claim(topic, null);
 		CompletableFuture<SendResult<String, byte[]>> sent;
 		Throwable timeout = null;
+		send.attemptUnsent = false;
 		if (verdict == Verdict.WAIT) {
+			send.attemptUnsent = true;
 			sent = CompletableFuture.failedFuture(this.topics.cause(topic));
 		}
 		else {
@@ -191,6 +193,7 @@ final class OrderedSender {
 				sent = this.kafka.send(send.record);
 			}
 			catch (RuntimeException ex) {
+				send.attemptUnsent = true; // refused before it left the client: metadata, size, serialization
 				sent = CompletableFuture.failedFuture(ex);
 				Throwable cause = KafkaErrors.unwrap(ex);
 				if (cause instanceof org.apache.kafka.common.errors.TimeoutException) {
@@ -216,6 +219,9 @@ final class OrderedSender {
 		boolean orderBroken = false;
 		boolean retrying = false;
 		List<PendingSend> abandoned = new ArrayList<>();
+		if (failure != null && !send.attemptUnsent && !KafkaErrors.isPermanent(failure)) {
+			send.maybeWritten = true; // it had left the client: the broker may have written it before the failure
+		}
 		synchronized (lane) {
 			lane.inFlight--;
 			if (failure == null) {

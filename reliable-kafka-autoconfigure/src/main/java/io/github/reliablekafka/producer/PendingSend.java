@@ -25,6 +25,15 @@ final class PendingSend {
 
 	@Nullable Throwable lastFailure;
 
+	/** Whether the current attempt failed before the record left the client (nothing can have been written). */
+	boolean attemptUnsent;
+
+	/**
+	 * Whether an attempt failed after the record was handed to the broker (a delivery time-out, a broken
+	 * connection): a copy may be on the topic, whatever the later attempts did.
+	 */
+	boolean maybeWritten;
+
 	PendingSend(ProducerRecord<String, byte[]> record, String messageId) {
 		this.record = record;
 		this.messageId = messageId;

@@ -47,6 +47,16 @@ public interface SendOutcomeListener {
 	}
 
 	/**
+	 * A record's final outcome is not known: every attempt failed, but one failed after the record had reached the
+	 * broker, so it may be on the topic. Its future fails with {@link ReliableSendInDoubtException}.
+	 * @param record the record
+	 * @param attempts how many attempts were made
+	 * @param cause the last failure
+	 */
+	default void onInDoubt(ProducerRecord<String, byte[]> record, int attempts, Throwable cause) {
+	}
+
+	/**
 	 * A record was acknowledged while an earlier record with the same key was still waiting for a retry: the key's
 	 * order is broken at this record.
 	 * @param record the record acknowledged ahead of an earlier one

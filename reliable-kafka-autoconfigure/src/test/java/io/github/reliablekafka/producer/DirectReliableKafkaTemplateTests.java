@@ -164,6 +164,7 @@ class DirectReliableKafkaTemplateTests {
 
 	@Test
 	void retriesStopAfterMaxAttemptsWithAClearError() {
+		// each attempt fails after the client took the record (its delivery time-out): it may be on the topic
 		CompletableFuture<SendResult<String, byte[]>> send = this.template.send("t", "k", "x");
 		for (int attempt = 1; attempt <= 3; attempt++) {
 			int expected = attempt;
@@ -172,12 +173,25 @@ class DirectReliableKafkaTemplateTests {
 		}
 		assertThatExceptionOfType(Exception.class).isThrownBy(send::join)
 			.havingCause()
-			.isInstanceOf(ReliableSendException.class)
-			.withMessageContaining("failed after 3 attempt(s)")
+			.isInstanceOf(ReliableSendInDoubtException.class)
+			.withMessageContaining("IN DOUBT after 3 attempt(s)")
 			.withMessageContaining("max-attempts=3")
 			.satisfies((ex) -> assertThat(((ReliableSendException) ex).getAttempts()).isEqualTo(3));
 		assertThat(this.listener.attemptFailures).hasSize(2);
+		assertThat(this.listener.inDoubt).containsExactly("x");
+		assertThat(this.listener.failures).as("'not delivered' is said only when no copy can exist").isEmpty();
+	}
+
+	@Test
+	void aSendRefusedBeforeItLeftTheClientIsNotDeliveredNotInDoubt() {
+		this.producer.metadataDown(Duration.ofMillis(50)); // send() itself fails: the record never left the client
+		CompletableFuture<SendResult<String, byte[]>> send = this.template.send("t", "k", "x");
+		assertThatExceptionOfType(Exception.class).isThrownBy(send::join)
+			.havingCause()
+			.isExactlyInstanceOf(ReliableSendException.class)
+			.withMessageContaining("it was not written");
 		assertThat(this.listener.failures).containsExactly("x");
+		assertThat(this.listener.inDoubt).isEmpty();
 	}
 
 	@Test
@@ -395,6 +409,13 @@ class DirectReliableKafkaTemplateTests {
 		final List<String> failures = new CopyOnWriteArrayList<>();
 
 		final List<String> orderBreaks = new CopyOnWriteArrayList<>();
+
+		final List<String> inDoubt = new CopyOnWriteArrayList<>();
+
+		@Override
+		public void onInDoubt(ProducerRecord<String, byte[]> record, int attempts, Throwable cause) {
+			this.inDoubt.add(value(record));
+		}
 
 		@Override
 		public void onSuccess(ProducerRecord<String, byte[]> record, RecordMetadata metadata, int attempt) {
