@@ -49,8 +49,10 @@ public interface ReliableKafkaTemplate {
 	 * @param topic the topic, not blank
 	 * @param key the key, which picks the partition and the order; {@code null} for no key
 	 * @param payload the payload
-	 * @return a future that completes with the result once Kafka acknowledged the record, or exceptionally with a
-	 * {@link ReliableSendException} once every attempt failed; it knows the message's id at once
+	 * @return a future that completes with the result once Kafka acknowledged the record, or exceptionally once every
+	 * attempt failed: with a {@link ReliableSendException} when no copy can exist, with a
+	 * {@link ReliableSendInDoubtException} when one may (an attempt failed after the record reached the broker); it
+	 * knows the message's id at once
 	 * @throws IllegalArgumentException when the topic is blank or the record exceeds {@code max.request.size}
 	 * @throws io.github.reliablekafka.support.PayloadCodecException when the payload cannot be serialized
 	 * @throws IllegalStateException when the template was closed
