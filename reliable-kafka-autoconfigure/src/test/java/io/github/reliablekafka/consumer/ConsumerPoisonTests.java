@@ -146,7 +146,7 @@ class ConsumerPoisonTests {
 					&& keyOrderedProcessedIds.containsAll(good));
 			try (TopicWatcher deadLetters = TopicWatcher.watch(KafkaTestSupport.bootstrapServers(), topic + ".DLT")) {
 				deadLetters.awaitIds(Set.of(malformed, tooLarge), Duration.ofSeconds(60));
-				await().atMost(Duration.ofSeconds(60)).until(() -> deadLetters.records().size() >= 4);
+				await().atMost(Duration.ofSeconds(60)).until(() -> deadLetters.readFor(Duration.ofMillis(200)).size() >= 4);
 				List<ConsumerRecord<String, byte[]>> dead = deadLetters.records();
 				long largestHeaders = 0;
 				for (ConsumerRecord<String, byte[]> record : dead) {
