@@ -134,11 +134,11 @@ final class ReliableErrorHandlers {
 		@Override
 		public void recovered(ConsumerRecord<?, ?> record, Exception ex) {
 			this.outcomes.record(this.listener, "dead-lettered");
-			logger.error("Listener '{}' sent record {} (rk-id={} key={}) to dead-letter topic {}{}, {}: {}", this.listener,
+			logger.error("Listener '{}' sent record {} (rk-id={} key={}) to dead-letter topic {}{}, {}: {}{}", this.listener,
 					PayloadMessageConverter.position(record), LogText.of(RkHeaders.id(record.headers())),
 					LogText.of(record.key()), record.topic(), this.settings.deadLetterSuffix(),
 					isRetryable(ex) ? "after " + this.settings.retry().maxAttempts() + " attempt(s)" : "without retry (poison)",
-					KafkaErrors.describe(rootCause(ex)));
+					KafkaErrors.describe(rootCause(ex)), payload(record));
 		}
 
 		@Override
@@ -147,6 +147,17 @@ final class ReliableErrorHandlers {
 					+ "not committed and will be retried.", this.listener, PayloadMessageConverter.position(record),
 					LogText.of(RkHeaders.id(record.headers())), record.topic(), this.settings.deadLetterSuffix(),
 					KafkaErrors.describe(rootCause(failure)));
+		}
+
+		/** The start of the record's value for the log line, when the application asked for it. */
+		private String payload(ConsumerRecord<?, ?> record) {
+			if (!this.settings.logPayload()) {
+				return "";
+			}
+			Object value = record.value();
+			String text = (value instanceof byte[] bytes) ? new String(bytes, 0, Math.min(bytes.length, 800),
+					java.nio.charset.StandardCharsets.UTF_8) : String.valueOf(value);
+			return "; value starts " + LogText.of(text);
 		}
 
 		boolean isRetryable(Throwable ex) {

@@ -393,10 +393,11 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 	 * @param maxStackTraceBytes the longest stack trace a dead letter's header keeps
 	 * @param maxDeadLetterBytes the largest dead letter the dead-letter producer sends (its {@code max.request.size});
 	 * a larger one goes without its value
+	 * @param logPayload whether a dead-lettered record's log line shows the start of its value
 	 */
 	public record ReliableListenerSettings(RetryBackoff retry, List<Class<? extends Throwable>> nonRetryable,
 			String deadLetterSuffix, NullPayload nullPayload, int maxExceptionMessageBytes, int maxStackTraceBytes,
-			int maxDeadLetterBytes) {
+			int maxDeadLetterBytes, boolean logPayload) {
 	}
 
 }

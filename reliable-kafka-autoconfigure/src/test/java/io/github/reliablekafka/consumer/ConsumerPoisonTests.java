@@ -37,6 +37,7 @@ import static org.awaitility.Awaitility.await;
 /**
  * Poison never blocks a partition, and a record is never both undelivered and committed.
  */
+@org.junit.jupiter.api.extension.ExtendWith(org.springframework.boot.test.system.OutputCaptureExtension.class)
 class ConsumerPoisonTests {
 
 	/** Processing time of each good record, by topic-partition@offset. */
@@ -181,6 +182,25 @@ class ConsumerPoisonTests {
 						.isEqualTo(topic + "-0@3");
 				});
 			}
+		}
+	}
+
+	@Test
+	void aDeadLetteredRecordsValueIsLoggedOnlyWhenTheApplicationAsksForIt(
+			org.springframework.boot.test.system.CapturedOutput output) throws Exception {
+		String topic = KafkaTestSupport.newTopic("consumer-log-payload", 1);
+		KafkaTestSupport.createTopic(KafkaTestSupport.bootstrapServers(), topic + ".DLT", 1, 1);
+		String bad;
+		try (KafkaProducer<String, byte[]> producer = producer(KafkaTestSupport.bootstrapServers())) {
+			bad = send(producer, topic, "k", "{\"orderId\": \"visible-when-asked".getBytes());
+		}
+		try (ConfigurableApplicationContext context = ConsumerTestApplication.start(KafkaTestSupport.bootstrapServers(),
+				List.of(PoisonListener.class), "test.topic=" + topic, "test.group=log-payload-" + topic,
+				"reliable.kafka.consumer.dead-letter.log-payload=true");
+				TopicWatcher deadLetters = TopicWatcher.watch(KafkaTestSupport.bootstrapServers(), topic + ".DLT")) {
+			deadLetters.awaitIds(Set.of(bad), Duration.ofSeconds(30));
+			await().atMost(Duration.ofSeconds(5))
+				.until(() -> output.toString().contains("value starts {\"orderId\": \"visible-when-asked"));
 		}
 	}
 

@@ -41,10 +41,13 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
 import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration;
 import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -63,12 +66,13 @@ import static org.awaitility.Awaitility.await;
  * foreign topic. Every good record is processed once per listener (0 skipped), every bad one is in the dead-letter
  * topic with bounded headers, and nothing is written to a topic the library may not write to.
  */
+@ExtendWith(OutputCaptureExtension.class)
 class HostileInputTests {
 
 	static final Map<String, Set<String>> processed = new ConcurrentHashMap<>();
 
 	@Test
-	void hostileInputStopsNoPartitionEscapesNoTopicAndSkipsNoLegitimateRecord() throws Exception {
+	void hostileInputStopsNoPartitionEscapesNoTopicAndSkipsNoLegitimateRecord(CapturedOutput output) throws Exception {
 		String topic = KafkaTestSupport.newTopic("hostile", 2);
 		String foreign = KafkaTestSupport.newTopic("hostile-foreign", 1);
 		KafkaTestSupport.createTopic(KafkaTestSupport.bootstrapServers(), topic + ".DLT", 2, 1);
@@ -118,6 +122,9 @@ class HostileInputTests {
 							}
 						}
 					}
+					// a bad record is logged with its key: the key's CR/LF must not start a forged log line
+					bad.put(send(producer, topic, "evil\r\nINFO forged log line", "{\"orderId\": \"o".getBytes(),
+							MessageIds.next(), null), "malformed JSON, CR/LF in key");
 					bad.put(send(producer, topic, "k0",
 							("{\"orderId\":\"" + "s3cr3t".repeat(800_000 / 6) + "\",\"amount\":").getBytes(),
 							MessageIds.next(), null), "malformed 800 KB");
@@ -174,6 +181,9 @@ class HostileInputTests {
 					assertThat(largestHeaders).isLessThanOrEqualTo(4_096 + 16_384);
 					assertThat(escaped.records()).as("written to a topic outside the allowed ones").isEmpty();
 					assertThat(newTopics).as("topics the library wrote to").isEmpty();
+					assertThat(output.toString()).as("payload text in the log").doesNotContain("s3cr3t")
+						.as("a key's CR/LF, escaped").contains("key=evil\\r\\nINFO forged log line")
+						.doesNotContain("evil\r\nINFO forged log line");
 				}
 			}
 			finally {

@@ -88,7 +88,7 @@ public final class ReliableKafkaConsumerAutoConfiguration {
 				retry.getNonRetryable(), deadLetter.getSuffix(), properties.getNullPayload(),
 				(int) Math.min(Integer.MAX_VALUE, deadLetter.getMaxExceptionMessage().toBytes()),
 				(int) Math.min(Integer.MAX_VALUE, deadLetter.getMaxStackTrace().toBytes()),
-				BytesProducerFactory.maxRequestSize(deadLetterFactory));
+				BytesProducerFactory.maxRequestSize(deadLetterFactory), deadLetter.isLogPayload());
 		KafkaTemplate<String, byte[]> deadLetters = new KafkaTemplate<>(deadLetterFactory);
 		deadLetters.setProducerListener(new ProducerListener<>() {
 			// outcomes are logged by the error handler

@@ -141,6 +141,12 @@ public class ReliableKafkaConsumerProperties {
 		 */
 		private DataSize maxStackTrace = DataSize.ofKilobytes(16);
 
+		/**
+		 * Whether the ERROR line of a dead-lettered record shows the start of its value (200 characters at most,
+		 * control characters escaped). Off by default: a payload can hold personal data.
+		 */
+		private boolean logPayload = false;
+
 		public String getSuffix() {
 			return this.suffix;
 		}
@@ -155,6 +161,14 @@ public class ReliableKafkaConsumerProperties {
 
 		public void setMaxExceptionMessage(DataSize maxExceptionMessage) {
 			this.maxExceptionMessage = maxExceptionMessage;
+		}
+
+		public boolean isLogPayload() {
+			return this.logPayload;
+		}
+
+		public void setLogPayload(boolean logPayload) {
+			this.logPayload = logPayload;
 		}
 
 		public DataSize getMaxStackTrace() {
