@@ -53,10 +53,9 @@ final class BoundedDeadLetterRecoverer extends DeadLetterPublishingRecoverer {
 		String fqcn = isKey ? info.getKeyExceptionFqcn() : info.getExceptionFqcn();
 		String message = isKey ? info.getKeyExceptionMessage() : info.getExceptionMessage();
 		String stackTrace = isKey ? info.getKeyExceptionStacktrace() : info.getExceptionStacktrace();
-		Throwable root = rootCause(exception);
 		replace(headers, fqcn, exception.getClass().getName());
-		if (!isKey && exception.getCause() != null) {
-			replace(headers, info.getExceptionCauseFqcn(), root.getClass().getName());
+		if (!isKey && exception.getCause() != null) { // as spring-kafka does: the direct cause
+			replace(headers, info.getExceptionCauseFqcn(), exception.getCause().getClass().getName());
 		}
 		// the messages of the exception and of each cause, once each: the listener's own reason is rarely outermost
 		StringBuilder text = new StringBuilder();
@@ -126,14 +125,6 @@ final class BoundedDeadLetterRecoverer extends DeadLetterPublishingRecoverer {
 			head = head.substring(0, head.length() - 1); // a character cut in half
 		}
 		return head + suffix;
-	}
-
-	private static Throwable rootCause(Throwable ex) {
-		Throwable cause = ex;
-		while (cause.getCause() != null && cause.getCause() != cause) {
-			cause = cause.getCause();
-		}
-		return cause;
 	}
 
 	/**
