@@ -15,11 +15,14 @@ import io.github.reliablekafka.support.SharedAdmin;
 import io.github.reliablekafka.support.ThrottledLog;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.TopicExistsException;
-import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -212,24 +215,36 @@ public final class DelayTopics implements DelayedDelivery, SmartLifecycle {
 		}
 	}
 
-	/** A new topic's partitions get their leaders a moment after it is created; a send before then can fail. */
+	/**
+	 * A new topic's partitions get their leaders a moment after it is created, and the leader serves a partition a
+	 * moment after the metadata names it. A send in between fails with NOT_LEADER_OR_FOLLOWER, and when a later batch
+	 * of the same idempotent producer lands first, the failed one is refused as out of sequence until the delivery
+	 * time-out: the first delayed sends of an application would end in doubt two minutes later. So wait until every
+	 * partition has a leader that answers for it (a ListOffsets request goes to the leader itself).
+	 */
 	private void awaitLeaders(Admin admin, List<String> names) throws Exception {
 		long deadline = System.nanoTime() + this.timeout.toNanos();
 		while (System.nanoTime() < deadline) {
 			try {
 				Map<String, TopicDescription> described = get(admin.describeTopics(names).allTopicNames());
-				boolean led = described.values().stream()
-					.allMatch((topic) -> topic.partitions().stream().allMatch((partition) -> partition.leader() != null
-							&& !partition.leader().isEmpty()));
+				Map<TopicPartition, OffsetSpec> partitions = new HashMap<>();
+				boolean led = true;
+				for (TopicDescription topic : described.values()) {
+					for (TopicPartitionInfo partition : topic.partitions()) {
+						led = led && partition.leader() != null && !partition.leader().isEmpty();
+						partitions.put(new TopicPartition(topic.name(), partition.partition()), OffsetSpec.latest());
+					}
+				}
 				if (led) {
+					get(admin.listOffsets(partitions).all());
 					return;
 				}
 			}
 			catch (ExecutionException ex) {
-				if (!(ex.getCause() instanceof UnknownTopicOrPartitionException)) {
+				if (!(ex.getCause() instanceof RetriableException)) {
 					throw ex;
 				}
-				// created, not yet known to the broker that answered
+				// created, not yet known to (or served by) the broker that answered
 			}
 			Thread.sleep(100);
 		}
