@@ -22,7 +22,6 @@ import io.github.reliablekafka.support.PartitionSeeker;
 import io.github.reliablekafka.support.PayloadCodec;
 import io.github.reliablekafka.support.ReliableKafkaConfigurationException;
 import io.github.reliablekafka.support.RetryBackoff;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,9 +48,9 @@ import org.springframework.kafka.listener.RecordInterceptor;
  * dead-letter topic) and a record interceptor (null payloads, outcome counts) that know the listener's id.
  *
  * <p>
- * <b>Fail fast:</b> a configuration that would commit before the work is done ({@code enable.auto.commit=true})
- * or make rebalances likely ({@code session.timeout.ms} below three heartbeats) stops the application at startup
- * with a message that says what to change.
+ * <b>Fail fast:</b> each listener's method ({@link ListenerMethodCheck}) and consumer configuration
+ * ({@link ConsumerConfigCheck}) are checked as its container is created; what would weaken a guarantee stops the
+ * application at startup with a message that says what to change.
  */
 public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListenerContainerFactory<String, byte[]>
 		implements DisposableBean {
@@ -163,27 +162,26 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 		String listener = listenerId(instance, endpoint);
 		Method method = (endpoint instanceof MethodKafkaListenerEndpoint<?, ?> methodEndpoint) ? methodEndpoint.getMethod()
 				: null;
+		ReliableListener annotation = (method != null)
+				? AnnotatedElementUtils.findMergedAnnotation(method, ReliableListener.class) : null;
 		if (method != null) {
-			ReliableListener annotation = AnnotatedElementUtils.findMergedAnnotation(method, ReliableListener.class);
 			boolean batch = Boolean.TRUE.equals(endpoint.getBatchListener())
 					|| (endpoint.getBatchListener() == null && Boolean.TRUE.equals(isBatchListener()));
 			ListenerMethodCheck.check(method, batch, (annotation != null) ? annotation.idempotencyKey() : "");
 		}
-		Map<String, Object> effective = effectiveConsumerConfig(instance);
-		checkCommitDiscipline(listener, effective);
-		checkRebalanceTimeouts(listener, effective);
+		ConsumerConfigCheck.check(listener, effectiveConsumerConfig(instance), this.settings.retry().totalDelay());
 		instance.setCommonErrorHandler(errorHandler(listener));
 		String[] listened = instance.getContainerProperties().getTopics();
 		if (listened != null) {
 			this.topics.addAll(List.of(listened));
 		}
-		guard(instance, endpoint, listener);
+		guard(instance, method, annotation, listener);
 		retryLater(instance, listener);
 		RecordInterceptor<String, byte[]> interceptor = new ReliableRecordInterceptor(listener,
 				this.settings.nullPayload(), this.outcomes);
 		RecordInterceptor<String, byte[]> interceptors = (this.applicationInterceptor != null)
 				? new CompositeRecordInterceptor<>(this.applicationInterceptor, interceptor) : interceptor;
-		DispatchSettings dispatch = dispatchSettings(endpoint, listener);
+		DispatchSettings dispatch = dispatchSettings(annotation, listener);
 		if (dispatch != null) {
 			dispatch(instance, listener, dispatch, interceptors);
 		}
@@ -197,11 +195,7 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 	 * The dispatch settings of a listener with {@link Ordering#KEY} or {@link Ordering#NONE}; {@code null} for
 	 * {@link Ordering#PARTITION}.
 	 */
-	private @Nullable DispatchSettings dispatchSettings(KafkaListenerEndpoint endpoint, String listener) {
-		Method method = (endpoint instanceof MethodKafkaListenerEndpoint<?, ?> methodEndpoint) ? methodEndpoint.getMethod()
-				: null;
-		ReliableListener annotation = (method != null)
-				? AnnotatedElementUtils.findMergedAnnotation(method, ReliableListener.class) : null;
+	private @Nullable DispatchSettings dispatchSettings(@Nullable ReliableListener annotation, String listener) {
 		if (annotation == null || annotation.ordering() == Ordering.PARTITION) {
 			return null;
 		}
@@ -263,17 +257,13 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 	 * strategy, scoped to its consumer group.
 	 */
 	@SuppressWarnings("unchecked")
-	private void guard(ConcurrentMessageListenerContainer<String, byte[]> instance, KafkaListenerEndpoint endpoint,
-			String listener) {
+	private void guard(ConcurrentMessageListenerContainer<String, byte[]> instance, @Nullable Method method,
+			@Nullable ReliableListener annotation, String listener) {
 		IdempotencyGuard guard = (this.idempotency != null) ? this.idempotency.guard() : null;
 		Object messageListener = instance.getContainerProperties().getMessageListener();
 		if (guard == null || !(messageListener instanceof AcknowledgingConsumerAwareMessageListener<?, ?> delegate)) {
 			return;
 		}
-		Method method = (endpoint instanceof MethodKafkaListenerEndpoint<?, ?> methodEndpoint) ? methodEndpoint.getMethod()
-				: null;
-		ReliableListener annotation = (method != null)
-				? AnnotatedElementUtils.findMergedAnnotation(method, ReliableListener.class) : null;
 		String expression = (annotation != null) ? annotation.idempotencyKey() : "";
 		IdempotencyKeyResolver keys = new IdempotencyKeyResolver(this.idempotency.keyStrategy(), expression,
 				(method != null) ? ListenerMethods.payloadType(method) : null, this.codec);
@@ -330,48 +320,6 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 		Properties overrides = instance.getContainerProperties().getKafkaConsumerProperties();
 		overrides.stringPropertyNames().forEach((name) -> effective.put(name, overrides.getProperty(name)));
 		return effective;
-	}
-
-	private static void checkCommitDiscipline(String listener, Map<String, Object> config) {
-		Object autoCommit = config.get(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG);
-		if (autoCommit != null && Boolean.parseBoolean(autoCommit.toString().trim())) {
-			throw new ReliableKafkaConfigurationException("Reliable listener '" + listener + "' is configured with "
-					+ "enable.auto.commit=true: the consumer would commit offsets before the work is done and lose "
-					+ "records on a crash.", "Remove the setting (spring.kafka.consumer.enable-auto-commit, or "
-							+ "enable.auto.commit in the listener's properties); reliable listeners commit after the "
-							+ "listener returns.");
-		}
-	}
-
-	/**
-	 * With the classic group protocol, a session shorter than three heartbeats is expelled from its group by one
-	 * late heartbeat. With the consumer protocol (KIP-848) both are broker settings and nothing is checked here.
-	 */
-	private void checkRebalanceTimeouts(String listener, Map<String, Object> config) {
-		if ("consumer".equalsIgnoreCase(String.valueOf(config.get(ConsumerConfig.GROUP_PROTOCOL_CONFIG)).trim())) {
-			return;
-		}
-		long session = millis(config, ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 45_000);
-		long heartbeat = millis(config, ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 3_000);
-		if (session < 3 * heartbeat) {
-			throw new ReliableKafkaConfigurationException("Reliable listener '" + listener + "' has session.timeout.ms="
-					+ session + " below 3 x heartbeat.interval.ms=" + heartbeat + ": one late heartbeat would expel the "
-					+ "consumer and start a rebalance.", "Set session.timeout.ms to at least " + (3 * heartbeat)
-							+ " (spring.kafka.consumer.properties.session.timeout.ms), or lower heartbeat.interval.ms.");
-		}
-		long maxPollInterval = millis(config, ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 300_000);
-		Duration worstCase = this.settings.retry().totalDelay();
-		if (worstCase.toMillis() >= maxPollInterval) {
-			logger.warn("Reliable listener '{}': retrying one record can wait {} ms in all "
-					+ "(reliable.kafka.consumer.retry.*), not less than max.poll.interval.ms={}; a record that keeps "
-					+ "failing can make the consumer leave its group. Lower the retries or raise max.poll.interval.ms.",
-					listener, worstCase.toMillis(), maxPollInterval);
-		}
-	}
-
-	private static long millis(Map<String, Object> config, String key, long defaultValue) {
-		Object value = config.get(key);
-		return (value != null) ? Long.parseLong(value.toString().trim()) : defaultValue;
 	}
 
 	@Override
