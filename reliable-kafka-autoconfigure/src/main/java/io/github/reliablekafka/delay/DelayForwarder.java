@@ -4,10 +4,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -27,7 +25,6 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,13 +42,15 @@ import org.springframework.kafka.support.SendResult;
  * not due, the forwarder seeks back to it and pauses that partition until then (no busy polling; the consumer keeps
  * polling, so it stays in its group). A due record goes to its {@code rk-target-topic} with its key, value and
  * headers (its {@code rk-id} too), or, when it is still early, to the next tier. Offsets are committed only after
- * Kafka confirmed every forward before them; a forward that fails is tried again a second later from that record
- * on. A crash between a forward and its commit forwards the record again (a duplicate with the same {@code rk-id},
+ * Kafka confirmed every forward before them; a forward that fails is tried again from that record on, after a
+ * back-off, without sending the partition's later records twice ({@link ForwarderPartitions}); one Kafka refuses for
+ * good goes to the dead-letter topic. A crash between a forward and its commit forwards the record again (a duplicate with the same {@code rk-id},
  * which idempotency guards skip), never loses or hastens it. Times are compared with this machine's clock.
  *
  * <p>
- * Records without a readable plan ({@code rk-due-at}, {@code rk-target-topic}) cannot be forwarded: they go to the
- * dead-letter topic {@code <topic-prefix>dlt}, logged at ERROR.
+ * Plans are not trusted: one {@link DelayPlans} refuses (unreadable, a delay topic or a topic outside the allowed
+ * ones as target, due too far ahead) goes to the dead-letter topic {@code <topic-prefix>dlt} with the reason, logged at
+ * ERROR.
  */
 public final class DelayForwarder implements SmartLifecycle {
 
@@ -60,8 +59,6 @@ public final class DelayForwarder implements SmartLifecycle {
 	private static final long MAX_POLL_WAIT_MILLIS = 1_000;
 
 	private static final long RETRY_MILLIS = 1_000;
-
-	private static final long MAX_RETRY_MILLIS = 60_000;
 
 	private final DelayTiers tiers;
 
@@ -75,12 +72,7 @@ public final class DelayForwarder implements SmartLifecycle {
 
 	private final String deadLetterTopic;
 
-	private final Map<TopicPartition, Long> resumeAt = new HashMap<>();
-
-	/** Per partition, offsets forwarded after an earlier record of the partition failed (not committed yet). */
-	private final Map<TopicPartition, Set<Long>> forwardedAhead = new HashMap<>();
-
-	private final Map<TopicPartition, Integer> failuresInARow = new HashMap<>();
+	private final ForwarderPartitions partitions = new ForwarderPartitions();
 
 	private final DelayPlans plans;
 
@@ -210,30 +202,19 @@ public final class DelayForwarder implements SmartLifecycle {
 			}
 			finally {
 				this.consumer = null;
-				this.resumeAt.clear();
-				this.forwardedAhead.clear(); // a new consumer starts from the committed offsets: some may come again
-				this.failuresInARow.clear();
+				this.partitions.clear();
 			}
 		}
 	}
 
 	private void pollOnce(Consumer<String, byte[]> tierConsumer) throws InterruptedException {
 		long now = System.currentTimeMillis();
-		long wait = MAX_POLL_WAIT_MILLIS;
-		List<TopicPartition> due = new ArrayList<>();
-		for (Map.Entry<TopicPartition, Long> entry : this.resumeAt.entrySet()) {
-			if (entry.getValue() <= now) {
-				due.add(entry.getKey());
-			}
-			else {
-				wait = Math.min(wait, entry.getValue() - now);
-			}
-		}
+		List<TopicPartition> due = this.partitions.takeDue(now);
 		if (!due.isEmpty()) {
-			due.forEach(this.resumeAt::remove);
 			tierConsumer.resume(due);
 		}
-		ConsumerRecords<String, byte[]> records = tierConsumer.poll(Duration.ofMillis(wait));
+		ConsumerRecords<String, byte[]> records = tierConsumer
+			.poll(Duration.ofMillis(this.partitions.pollWait(now, MAX_POLL_WAIT_MILLIS)));
 		if (!records.isEmpty()) {
 			forward(tierConsumer, records);
 		}
@@ -246,13 +227,12 @@ public final class DelayForwarder implements SmartLifecycle {
 		Map<TopicPartition, Long> skippedTo = new HashMap<>();
 		for (TopicPartition partition : records.partitions()) {
 			List<Forward> partitionSends = new ArrayList<>();
-			Set<Long> ahead = this.forwardedAhead.getOrDefault(partition, Set.of());
 			for (ConsumerRecord<String, byte[]> record : records.records(partition)) {
-				if (ahead.contains(record.offset())) {
+				if (this.partitions.forwardedAhead(partition, record.offset())) {
 					// forwarded after an earlier record of the partition failed: never sent twice
 					if (partitionSends.isEmpty()) {
 						skippedTo.put(partition, record.offset() + 1);
-						this.forwardedAhead.get(partition).remove(record.offset());
+						this.partitions.committed(partition, record.offset());
 					}
 					else {
 						partitionSends.add(new Forward(record, null, CompletableFuture.completedFuture(null)));
@@ -293,11 +273,11 @@ public final class DelayForwarder implements SmartLifecycle {
 				if (failed == null && failure == null) {
 					commits.put(partition, new OffsetAndMetadata(forward.record.offset() + 1));
 					count(forward);
-					this.forwardedAhead.computeIfAbsent(partition, (key) -> new HashSet<>()).remove(forward.record.offset());
+					this.partitions.committed(partition, forward.record.offset());
 				}
 				else if (failed == null) {
 					failed = forward;
-					long backoff = backOff(partition);
+					long backoff = this.partitions.failed(partition);
 					logger.warn("Delay forwarder could not send {}-{}@{} (rk-id={}) to {}; it tries again from there in "
 							+ "{} ms, without sending the partition's later records twice: {}", forward.record.topic(),
 							forward.record.partition(), forward.record.offset(),
@@ -305,20 +285,16 @@ public final class DelayForwarder implements SmartLifecycle {
 							KafkaErrors.describe(failure));
 					tierConsumer.seek(partition, forward.record.offset());
 					tierConsumer.pause(List.of(partition));
-					this.resumeAt.put(partition, System.currentTimeMillis() + backoff);
+					this.partitions.pauseUntil(partition, System.currentTimeMillis() + backoff);
 				}
 				else if (failure == null && forward.next != null) {
 					// delivered after the failed one: remembered, so that the retry from there does not send it again
-					this.forwardedAhead.computeIfAbsent(partition, (key) -> new HashSet<>()).add(forward.record.offset());
+					this.partitions.forwardedAfterAFailure(partition, forward.record.offset());
 					count(forward);
 				}
 			}
 			if (failed == null) {
-				this.failuresInARow.remove(partition);
-				Set<Long> ahead = this.forwardedAhead.get(partition);
-				if (ahead != null && ahead.isEmpty()) {
-					this.forwardedAhead.remove(partition);
-				}
+				this.partitions.succeeded(partition);
 			}
 		}
 		if (!commits.isEmpty()) {
@@ -347,17 +323,11 @@ public final class DelayForwarder implements SmartLifecycle {
 		}
 	}
 
-	/** The wait before a partition's failed forward is tried again: 1 s, twice as long each time, at most 60 s. */
-	private long backOff(TopicPartition partition) {
-		int failures = this.failuresInARow.merge(partition, 1, Integer::sum);
-		return Math.min(RETRY_MILLIS << Math.min(failures - 1, 6), MAX_RETRY_MILLIS);
-	}
-
 	private void hold(Consumer<String, byte[]> tierConsumer, TopicPartition partition,
 			ConsumerRecord<String, byte[]> head, long leavesAt) {
 		tierConsumer.seek(partition, head.offset());
 		tierConsumer.pause(List.of(partition));
-		this.resumeAt.put(partition, leavesAt);
+		this.partitions.pauseUntil(partition, leavesAt);
 	}
 
 	private @Nullable Throwable await(CompletableFuture<SendResult<String, byte[]>> result)
@@ -392,16 +362,13 @@ public final class DelayForwarder implements SmartLifecycle {
 	private final class Rebalance implements ConsumerRebalanceListener {
 
 		@Override
-		public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-			partitions.forEach(DelayForwarder.this.resumeAt::remove);
-			partitions.forEach(DelayForwarder.this.forwardedAhead::remove);
-			partitions.forEach(DelayForwarder.this.failuresInARow::remove);
+		public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
+			DelayForwarder.this.partitions.forget(revoked);
 		}
 
 		@Override
-		public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-			Set<TopicPartition> paused = Set.copyOf(partitions);
-			DelayForwarder.this.resumeAt.keySet().removeIf(paused::contains);
+		public void onPartitionsAssigned(Collection<TopicPartition> assigned) {
+			DelayForwarder.this.partitions.assigned(assigned);
 		}
 
 	}
