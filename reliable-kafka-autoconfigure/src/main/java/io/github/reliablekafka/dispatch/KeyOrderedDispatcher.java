@@ -68,6 +68,11 @@ import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
  * has not finished is dropped (it is redelivered to the new owner, whose idempotency guard skips what already ran).
  * Results arriving later for a partition this consumer no longer owns are ignored. A lost partition (its commit is
  * impossible) is dropped at once.
+ *
+ * <p>
+ * <b>Why over 400 lines:</b> it is one job, moving a partition's records from the consumer thread to the workers and
+ * their results back to a committed frontier, and both sides lock the same {@link PartitionLanes} state; the
+ * frontier, in-flight and pause rules are to move into {@code PartitionLanes} itself, as a change of its own.
  */
 public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMessageListener<String, byte[]>,
 		ConsumerAwareRebalanceListener, ConsumerSeekAware, PartitionSeeker {

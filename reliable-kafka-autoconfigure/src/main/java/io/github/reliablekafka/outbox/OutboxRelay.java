@@ -50,6 +50,12 @@ import org.springframework.kafka.support.SendResult;
  * <b>Fencing:</b> every update of a leased row names this instance's tokens (owner and writer): once a lease ran out
  * and another instance claimed the row, this instance can neither mark nor re-send it. A row is never sent once its
  * lease is within a third of its end.
+ *
+ * <p>
+ * <b>Why over 400 lines:</b> it is one job, the relay thread's loop, and its parts (intake of claims and admissions,
+ * sending and outcomes, lease renewal, the drain on stop) read and write the same thread-confined scheduling state
+ * (lanes, paused topics, pending marks, back-off). Splitting them along ownership (intake, publishing, loop) is
+ * planned as a change of its own, with no change in behaviour, rather than mixed into fixes.
  */
 public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 
