@@ -43,6 +43,8 @@ import org.springframework.kafka.core.ProducerFactory;
 @EnableConfigurationProperties(ReliableKafkaDelayProperties.class)
 public final class ReliableKafkaDelayAutoConfiguration {
 
+	private static final String APPLICATION_NAME = "${spring.application.name}";
+
 	/** How long looking for or creating the tier topics may take. */
 	private static final Duration TOPICS_TIMEOUT = Duration.ofSeconds(10);
 
@@ -114,17 +116,20 @@ public final class ReliableKafkaDelayAutoConfiguration {
 
 	/**
 	 * Resolve a name with {@code ${spring.application.name}} in it: the application's name, in the characters a topic
-	 * name may have; without one, the part is left out ({@code rk-delay-${spring.application.name}-} becomes
-	 * {@code rk-delay-}).
+	 * name may have; without one, the part is left out with the dash next to it ({@code rk-delay-${spring.application.name}-}
+	 * becomes {@code rk-delay-}, {@code rk-delay-forwarder-${spring.application.name}} becomes {@code rk-delay-forwarder}).
 	 */
 	static String perApplication(String name, Environment environment) {
 		String application = environment.getProperty("spring.application.name");
-		String part = (application != null && !application.isBlank())
-				? application.trim().replaceAll("[^a-zA-Z0-9._-]", "-") : "";
-		String resolved = environment.resolvePlaceholders(name.replace("${spring.application.name}", part));
-		resolved = resolved.replaceAll("-{2,}", "-");
-		return (part.isEmpty() && resolved.endsWith("-") && !name.endsWith("-"))
-				? resolved.substring(0, resolved.length() - 1) : resolved;
+		String named;
+		if (application != null && !application.isBlank()) {
+			named = name.replace(APPLICATION_NAME, application.trim().replaceAll("[^a-zA-Z0-9._-]", "-"));
+		}
+		else {
+			named = name.replace("-" + APPLICATION_NAME, "").replace(APPLICATION_NAME + "-", "").replace(APPLICATION_NAME,
+					"");
+		}
+		return environment.resolvePlaceholders(named);
 	}
 
 	private static List<Pattern> allowedTargets(ReliableKafkaDelayProperties properties) {
