@@ -6,6 +6,8 @@ import java.util.Map;
 
 import org.slf4j.Logger;
 
+import org.springframework.core.NestedExceptionUtils;
+
 /**
  * Logs a failure that repeats (a background task's while Kafka, the database or Redis is unreachable) once per cause
  * per interval, with how often it happened since: the first occurrence at once, then at most one line per interval
@@ -121,10 +123,7 @@ public final class ThrottledLog {
 	 * @return the description
 	 */
 	public static String describe(Throwable failure) {
-		Throwable root = failure;
-		while (root.getCause() != null && root.getCause() != root) {
-			root = root.getCause();
-		}
+		Throwable root = NestedExceptionUtils.getMostSpecificCause(failure);
 		String message = (root.getMessage() != null) ? root.getMessage().strip() : "";
 		int newline = message.indexOf('\n');
 		if (newline >= 0) {
