@@ -1,5 +1,6 @@
 package io.github.reliablekafka.consumer;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -126,8 +127,9 @@ final class ReliableErrorHandlers {
 				this.outcomes.record(this.listener, "retried");
 				logger.warn("Listener '{}' failed on record {} (rk-id={} key={}), attempt {} of {}; retrying in {} ms: {}",
 						this.listener, PayloadMessageConverter.position(record),
-						LogText.of(RkHeaders.id(record.headers())), LogText.of(record.key()), deliveryAttempt, this.settings.retry().maxAttempts(),
-						this.settings.retry().delayAfter(deliveryAttempt).toMillis(), KafkaErrors.describe(rootCause(ex)));
+						LogText.of(RkHeaders.id(record.headers())), LogText.of(record.key()), deliveryAttempt,
+						this.settings.retry().maxAttempts(), this.settings.retry().delayAfter(deliveryAttempt).toMillis(),
+						KafkaErrors.describe(rootCause(ex)));
 			}
 		}
 
@@ -156,7 +158,7 @@ final class ReliableErrorHandlers {
 			}
 			Object value = record.value();
 			String text = (value instanceof byte[] bytes) ? new String(bytes, 0, Math.min(bytes.length, 800),
-					java.nio.charset.StandardCharsets.UTF_8) : String.valueOf(value);
+					StandardCharsets.UTF_8) : String.valueOf(value);
 			return "; value starts " + LogText.of(text);
 		}
 

@@ -44,8 +44,8 @@ import org.springframework.kafka.support.SendResult;
  * headers (its {@code rk-id} too), or, when it is still early, to the next tier. Offsets are committed only after
  * Kafka confirmed every forward before them; a forward that fails is tried again from that record on, after a
  * back-off, without sending the partition's later records twice ({@link ForwarderPartitions}); one Kafka refuses for
- * good goes to the dead-letter topic. A crash between a forward and its commit forwards the record again (a duplicate with the same {@code rk-id},
- * which idempotency guards skip), never loses or hastens it. Times are compared with this machine's clock.
+ * good goes to the dead-letter topic. A crash between a forward and its commit forwards the record again (a
+ * duplicate with the same {@code rk-id}, which idempotency guards skip), never loses or hastens it. Times are compared with this machine's clock.
  *
  * <p>
  * Plans are not trusted: one {@link DelayPlans} refuses (unreadable, a delay topic or a topic outside the allowed

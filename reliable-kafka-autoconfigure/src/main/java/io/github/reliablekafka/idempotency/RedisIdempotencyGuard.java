@@ -111,8 +111,8 @@ final class RedisIdempotencyGuard implements IdempotencyGuard {
 		}
 		catch (DataAccessException ex) {
 			logger.error("Record with idempotency key {} of group {} was processed but Redis could not mark it DONE; "
-					+ "a redelivery after its claim ends ({}) would run it again: {}", LogText.of(key), LogText.of(group), this.lease,
-					ex.getMessage());
+					+ "a redelivery after its claim ends ({}) would run it again: {}", LogText.of(key), LogText.of(group),
+					this.lease, ex.getMessage());
 		}
 		return Outcome.PROCESSED;
 	}

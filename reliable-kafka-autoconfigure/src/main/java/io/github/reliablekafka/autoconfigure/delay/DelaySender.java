@@ -13,8 +13,8 @@ import org.springframework.kafka.support.ProducerListener;
 
 /**
  * The producer that writes to the tier topics and forwards due records: the application's producer settings
- * ({@code acks=all} and idempotence by the library's defaults), not transactional, {@code max.block.ms} at most 5 s. A bean of its own type, so that it
- * never competes with the application's {@code KafkaTemplate}.
+ * ({@code acks=all} and idempotence by the library's defaults), not transactional, {@code max.block.ms} at most
+ * 5 s. A bean of its own type, so that it never competes with the application's {@code KafkaTemplate}.
  */
 public final class DelaySender implements DisposableBean {
 
