@@ -2,12 +2,17 @@ package io.github.reliablekafka.smoke;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 import io.github.reliablekafka.testing.ChildJvm;
 import io.github.reliablekafka.testing.KafkaTestSupport;
 import io.github.reliablekafka.testing.TestDatabase;
 import io.github.reliablekafka.testing.TestServices;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.GroupListing;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -28,6 +33,36 @@ class FirstRunSmokeTests {
 	@Test
 	void aStarterOnlyApplicationStartsAndDeliversAMessage() {
 		deliversOneMessageCleanly("starter-only", List.of());
+	}
+
+	/**
+	 * The delay tiers with their defaults, which every other test replaces with a prefix of its own: created on the
+	 * first delayed send, named after the application ({@code spring.application.name=smoke}), forwarded by a group of
+	 * its own, the message delivered once due, and nothing logged at WARN.
+	 */
+	@Test
+	void aStarterOnlyApplicationDelaysAMessageThroughTopicsNamedAfterIt() throws Exception {
+		String topic = KafkaTestSupport.newTopic("smoke-delayed", 1);
+		try (ChildJvm app = SmokeApplications.of("starter-only", "--spring.kafka.bootstrap-servers="
+				+ KafkaTestSupport.bootstrapServers(), "--smoke.topic=" + topic, "--smoke.send=false",
+				"--smoke.delay=2s").start(); Admin admin = KafkaTestSupport.admin(KafkaTestSupport.bootstrapServers())) {
+			String scheduled = app.awaitLine("SMOKE SCHEDULED", STARTUP);
+			long dueAt = Long.parseLong(scheduled.substring(scheduled.lastIndexOf(' ') + 1).trim());
+			String received = app.awaitLine("SMOKE RECEIVED 'delayed'", STARTUP);
+			long receivedAt = System.currentTimeMillis();
+			Set<String> topics = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+			Set<String> groups = new HashSet<>();
+			admin.listGroups().all().get(30, TimeUnit.SECONDS).stream().map(GroupListing::groupId).forEach(groups::add);
+			System.out.printf("delayed on defaults: %s, received %d ms after its due time; delay topics %s; forwarder "
+					+ "group present: %s%n", received, receivedAt - dueAt,
+					topics.stream().filter((name) -> name.startsWith("rk-delay")).sorted().toList(),
+					groups.contains("rk-delay-forwarder-smoke"));
+			assertThat(receivedAt).as("received at or after its due time").isGreaterThanOrEqualTo(dueAt);
+			assertThat(topics).contains("rk-delay-smoke-1s", "rk-delay-smoke-2h", "rk-delay-smoke-dlt")
+				.doesNotContain("rk-delay-1s");
+			assertThat(groups).contains("rk-delay-forwarder-smoke").doesNotContain("rk-delay-forwarder");
+			stopsCleanly("starter-only delayed", app);
+		}
 	}
 
 	@Test
@@ -108,16 +143,22 @@ class FirstRunSmokeTests {
 		try (ChildJvm app = SmokeApplications.of(module, args.toArray(String[]::new)).start()) {
 			String sent = app.awaitLine("SMOKE SENT", STARTUP);
 			String received = app.awaitLine("SMOKE RECEIVED", STARTUP);
-			long stopping = System.nanoTime();
-			int exit = app.terminate(Duration.ofSeconds(60));
-			long stopMillis = (System.nanoTime() - stopping) / 1_000_000;
-			List<String> problems = SmokeApplications.warningsAndErrors(app.lines());
-			System.out.printf("%s: %s; %s; stopped in %d ms (exit %d); %d log lines, %d WARN/ERROR%n", module, sent,
-					received, stopMillis, exit, app.lines().size(), problems.size());
-			problems.forEach((line) -> System.out.println("  " + line));
-			assertThat(problems).as("WARN and ERROR lines of %s (log: %s)", module, app.logFile()).isEmpty();
-			assertThat(stopMillis).as("time to stop on SIGTERM, ms").isLessThan(20_000);
+			System.out.printf("%s: %s; %s%n", module, sent, received);
+			stopsCleanly(module, app);
 		}
+	}
+
+	/** Stop an application with SIGTERM: promptly, and with no WARN or ERROR line in its whole log. */
+	private static void stopsCleanly(String name, ChildJvm app) {
+		long stopping = System.nanoTime();
+		int exit = app.terminate(Duration.ofSeconds(60));
+		long stopMillis = (System.nanoTime() - stopping) / 1_000_000;
+		List<String> problems = SmokeApplications.warningsAndErrors(app.lines());
+		System.out.printf("%s: stopped in %d ms (exit %d); %d log lines, %d WARN/ERROR%n", name, stopMillis, exit,
+				app.lines().size(), problems.size());
+		problems.forEach((line) -> System.out.println("  " + line));
+		assertThat(problems).as("WARN and ERROR lines of %s (log: %s)", name, app.logFile()).isEmpty();
+		assertThat(stopMillis).as("time to stop on SIGTERM, ms").isLessThan(20_000);
 	}
 
 }

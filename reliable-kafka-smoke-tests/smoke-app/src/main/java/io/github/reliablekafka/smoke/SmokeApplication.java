@@ -1,5 +1,7 @@
 package io.github.reliablekafka.smoke;
 
+import java.time.Duration;
+
 import io.github.reliablekafka.consumer.ReliableListener;
 import io.github.reliablekafka.producer.ReliableKafkaTemplate;
 
@@ -13,8 +15,9 @@ import org.springframework.messaging.handler.annotation.Header;
 
 /**
  * A first application, as a user writes it from the quick start: it sends one message with the
- * {@link ReliableKafkaTemplate} and receives it with a {@link ReliableListener}. It prints {@code SMOKE SENT} and
- * {@code SMOKE RECEIVED} lines for the test that started it; everything else it prints is the library's and Spring
+ * {@link ReliableKafkaTemplate} and receives it with a {@link ReliableListener}; with {@code smoke.delay} set, it
+ * also sends one with that delay. It prints {@code SMOKE SENT}, {@code SMOKE SCHEDULED} and {@code SMOKE RECEIVED}
+ * lines for the test that started it; everything else it prints is the library's and Spring
  * Boot's own logging.
  */
 @SpringBootApplication
@@ -26,12 +29,18 @@ public class SmokeApplication {
 
 	@Bean
 	ApplicationRunner sendOne(ReliableKafkaTemplate kafka, @Value("${smoke.topic}") String topic,
-			@Value("${smoke.send:true}") boolean send) {
+			@Value("${smoke.send:true}") boolean send, @Value("${smoke.delay:0s}") Duration delay) {
 		return (args) -> {
 			if (send) {
 				SendResult<String, byte[]> result = kafka.sendAndWait(topic, "k1", new Ping("first run"));
 				System.out.println("SMOKE SENT to " + result.getRecordMetadata().topic() + "-"
 						+ result.getRecordMetadata().partition() + "@" + result.getRecordMetadata().offset());
+			}
+			if (!delay.isZero()) {
+				System.out.println("SMOKE SCHEDULED for " + kafka.sendDelayed(topic, "k2", new Ping("delayed"), delay)
+					.get()
+					.dueAt()
+					.toEpochMilli());
 			}
 		};
 	}
