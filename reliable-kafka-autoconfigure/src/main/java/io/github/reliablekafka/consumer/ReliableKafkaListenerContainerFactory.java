@@ -40,6 +40,7 @@ import org.springframework.kafka.listener.ConsumerAwareRebalanceListener;
 import org.springframework.kafka.listener.ConsumerSeekAware;
 import org.springframework.kafka.listener.ContainerProperties;
 import org.springframework.kafka.listener.ContainerProperties.AckMode;
+import org.springframework.kafka.listener.ContainerProperties.AssignmentCommitOption;
 import org.springframework.kafka.listener.RecordInterceptor;
 
 /**
@@ -233,6 +234,10 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 			throw new IllegalStateException("Reliable listener '" + listener + "' with ordering=" + dispatch.ordering()
 					+ " needs its container's rebalance listener to be a ConsumerAwareRebalanceListener");
 		}
+		if (properties.getOffsetAndMetadataProvider() != null) {
+			throw new IllegalStateException("Reliable listener '" + listener + "' with ordering=" + dispatch.ordering()
+					+ " writes its own commit metadata; remove the container's OffsetAndMetadataProvider");
+		}
 		KeyOrderedDispatcher dispatcher = new KeyOrderedDispatcher(listener, dispatch, handler,
 				properties.getObservationRegistry(), this.dispatchObserver, existing);
 		dispatcher.bind(instance);
@@ -242,6 +247,16 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 		properties.setAsyncAcks(false);
 		properties.setMessageListener(dispatcher);
 		properties.setConsumerRebalanceListener(dispatcher);
+		properties.setOffsetAndMetadataProvider(dispatcher.commitMetadata());
+		// the dispatcher commits the position of a partition without a commit itself: every commit the container
+		// makes must be of an offset the dispatcher acknowledged
+		dispatcher.commitOnAssignment(properties.getAssignmentCommitOption() != AssignmentCommitOption.NEVER);
+		properties.setAssignmentCommitOption(AssignmentCommitOption.NEVER);
+		if (properties.getPollTimeout() > KeyOrderedDispatcher.MAX_POLL_TIMEOUT.toMillis()) {
+			// the consumer commits what the workers acknowledged when its poll returns; with every partition paused
+			// that is after the whole poll timeout (5 s by default)
+			properties.setPollTimeout(KeyOrderedDispatcher.MAX_POLL_TIMEOUT.toMillis());
+		}
 		long shutdown = dispatch.drainTimeout().toMillis() + 5_000;
 		if (properties.getShutdownTimeout() < shutdown) {
 			properties.setShutdownTimeout(shutdown);

@@ -18,7 +18,7 @@ public interface DispatchObserver {
 
 		@Override
 		public void partitionAssigned(String listener, TopicPartition partition,
-				ToDoubleFunction<TopicPartition> commitGap) {
+				ToDoubleFunction<TopicPartition> commitGap, ToDoubleFunction<TopicPartition> commitMap) {
 		}
 
 		@Override
@@ -35,12 +35,14 @@ public interface DispatchObserver {
 	void dispatcher(String listener, KeyOrderedDispatcher dispatcher);
 
 	/**
-	 * A partition was assigned: publish its commit gap.
+	 * A partition was assigned: publish its commit gap and commit map.
 	 * @param listener the listener id
 	 * @param partition the partition
 	 * @param commitGap records finished beyond the partition's commit frontier
+	 * @param commitMap offsets named as finished beyond the frontier in the metadata of the partition's latest commit
 	 */
-	void partitionAssigned(String listener, TopicPartition partition, ToDoubleFunction<TopicPartition> commitGap);
+	void partitionAssigned(String listener, TopicPartition partition, ToDoubleFunction<TopicPartition> commitGap,
+			ToDoubleFunction<TopicPartition> commitMap);
 
 	/**
 	 * A partition was revoked: remove its gauges.

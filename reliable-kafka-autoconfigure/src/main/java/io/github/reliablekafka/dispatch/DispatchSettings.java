@@ -12,8 +12,8 @@ import java.time.Duration;
  * @param maxInFlightPerPartition records of one partition dispatched and not finished before it is paused
  * @param maxInFlightBytes bytes (keys and values) of a container's records dispatched and not finished before the
  * partitions receiving more are paused
- * @param drainTimeout how long revoked partitions' records (and all records at shutdown) may take to finish before
- * the frontier is committed and the rest dropped
+ * @param drainTimeout how long the running records of revoked partitions (and of all partitions at shutdown) may
+ * take to finish before the frontier is committed and the rest dropped; records not started are not run
  * @param virtualThreads whether lanes run on virtual threads (JDK 21+; ignored before)
  * @param frontierWarning how old the record holding a partition's commit frontier back may get before it is logged
  */

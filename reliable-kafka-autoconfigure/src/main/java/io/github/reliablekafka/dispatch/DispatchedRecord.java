@@ -28,6 +28,9 @@ final class DispatchedRecord {
 
 	volatile boolean finished;
 
+	/** Whether its acknowledgement was used (each can be used once); guarded by its partition's lock. */
+	boolean acknowledged;
+
 	/** Whether its bytes still count in the dispatcher's bytes in flight (from admission until below the frontier). */
 	boolean counted = true;
 

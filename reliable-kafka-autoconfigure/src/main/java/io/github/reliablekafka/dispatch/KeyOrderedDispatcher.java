@@ -36,6 +36,7 @@ import org.springframework.kafka.listener.AcknowledgingConsumerAwareMessageListe
 import org.springframework.kafka.listener.ConsumerAwareRebalanceListener;
 import org.springframework.kafka.listener.ConsumerSeekAware;
 import org.springframework.kafka.listener.MessageListenerContainer;
+import org.springframework.kafka.listener.OffsetAndMetadataProvider;
 import org.springframework.kafka.listener.RecordInterceptor;
 import org.springframework.kafka.support.Acknowledgment;
 import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
@@ -63,11 +64,16 @@ import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
  * most one poll ({@code max.poll.records}).
  *
  * <p>
- * <b>Rebalance and shutdown:</b> a revoked partition stops being fed; its dispatched records get up to
- * {@code drain-timeout} to finish; its frontier is committed by the container before the partition is given up; what
- * has not finished is dropped (it is redelivered to the new owner, whose idempotency guard skips what already ran).
- * Results arriving later for a partition this consumer no longer owns are ignored. A lost partition (its commit is
- * impossible) is dropped at once.
+ * <b>Rebalance and shutdown:</b> a revoked partition stops being fed and starts nothing more; the records already
+ * running get up to {@code drain-timeout} to finish; then its frontier is committed with the records finished beyond
+ * it (see {@link FrontierCommits}), which its next owner skips; what never started is delivered to the next owner.
+ * Records still running after {@code drain-timeout} are given up with a WARN (redelivered; the idempotency guard skips
+ * what already ran). Results arriving later for a partition this consumer no longer owns are ignored. A lost
+ * partition (its commit is impossible) is dropped at once.
+ *
+ * <p>
+ * <b>Commits:</b> every commit the container makes for a partition names the records finished beyond its frontier
+ * in the commit's metadata, so that after a crash only what finished since the last commit comes again.
  *
  * <p>
  * <b>Why over 400 lines:</b> it is one job, moving a partition's records from the consumer thread to the workers and
@@ -78,6 +84,12 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 		ConsumerAwareRebalanceListener, ConsumerSeekAware, PartitionSeeker {
 
 	private static final Logger logger = LoggerFactory.getLogger(KeyOrderedDispatcher.class);
+
+	/**
+	 * The longest poll timeout of a dispatching container: its consumer commits the workers' acknowledgements when
+	 * its poll returns, so this bounds the time from a record's finishing to its commit (plus 20 ms of coalescing).
+	 */
+	public static final Duration MAX_POLL_TIMEOUT = Duration.ofMillis(200);
 
 	private static final int BATCH_PER_TURN = 64;
 
@@ -111,6 +123,11 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 	private final Map<TopicPartition, Long> lastFrontierWarning = new ConcurrentHashMap<>();
 
 	private final SeekCallbacks seekCallbacks = new SeekCallbacks();
+
+	private final FrontierCommits commits;
+
+	/** Per consumer thread, the commit offsets its partitions acknowledged and wait to see committed. */
+	private final Map<Thread, Map<Long, PartitionLanes>> claims = new ConcurrentHashMap<>();
 
 	/**
 	 * Workers to start for the current poll's records, per consumer thread (one entry per worker, naming its
@@ -153,6 +170,7 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 		this.observer = observer;
 		this.next = next;
 		this.pauses = new PauseControl(listener);
+		this.commits = new FrontierCommits(listener, this.partitions::values);
 		ExecutorService virtual = settings.virtualThreads() ? virtualThreadExecutor() : null;
 		if (virtual != null) {
 			this.lanes = virtual;
@@ -169,6 +187,25 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 		this.frontierChecks = checks.scheduleWithFixedDelay(this::checkFrontiers, period, period, TimeUnit.MILLISECONDS);
 		this.ackFlush = checks.scheduleWithFixedDelay(this::flushAcknowledgements, PartitionLanes.ACK_INTERVAL_NANOS,
 				PartitionLanes.ACK_INTERVAL_NANOS, TimeUnit.NANOSECONDS);
+	}
+
+	/**
+	 * Return what the container must use to build its commits: it adds the offsets finished beyond each partition's
+	 * frontier to the commit's metadata. Set it as the container's {@code OffsetAndMetadataProvider}.
+	 * @return the provider
+	 */
+	public OffsetAndMetadataProvider commitMetadata() {
+		return this.commits;
+	}
+
+	/**
+	 * Set whether a partition assigned without a committed offset gets its position committed, as spring-kafka's
+	 * default {@code AssignmentCommitOption} does; the container's own assignment commit must be off (set it to
+	 * {@code NEVER}), because the dispatcher recognises only the commits of offsets it acknowledged.
+	 * @param commit whether to commit
+	 */
+	public void commitOnAssignment(boolean commit) {
+		this.commits.commitOnAssignment(commit);
 	}
 
 	/**
@@ -315,6 +352,7 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 						+ state.inFlight + " record(s) in flight after " + timeout.toMillis() + " ms; not replayed");
 			}
 			state.acknowledgePending(System.nanoTime());
+			state.replayFrom(offset);
 			state.seekTarget = offset;
 		}
 		callback.seek(partition.topic(), partition.partition(), offset);
@@ -322,7 +360,8 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 
 	@Override
 	public void onPartitionsRevokedBeforeCommit(Consumer<?, ?> consumer, Collection<TopicPartition> revoked) {
-		give(revoked, true);
+		logger.info("{}: partitions revoked: {}", group(consumer), revoked);
+		give(consumer, revoked, true);
 		if (this.next != null) {
 			this.next.onPartitionsRevokedBeforeCommit(consumer, revoked);
 		}
@@ -330,6 +369,7 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 
 	@Override
 	public void onPartitionsRevokedAfterCommit(Consumer<?, ?> consumer, Collection<TopicPartition> revoked) {
+		this.commits.revocationCommitted();
 		if (this.next != null) {
 			this.next.onPartitionsRevokedAfterCommit(consumer, revoked);
 		}
@@ -337,7 +377,8 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 
 	@Override
 	public void onPartitionsLost(Consumer<?, ?> consumer, Collection<TopicPartition> lost) {
-		give(lost, false);
+		logger.info("{}: partitions lost: {}", group(consumer), lost);
+		give(consumer, lost, false);
 		if (this.next != null) {
 			this.next.onPartitionsLost(consumer, lost);
 		}
@@ -345,31 +386,42 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 
 	@Override
 	public void onPartitionsAssigned(Consumer<?, ?> consumer, Collection<TopicPartition> assigned) {
+		logger.info("{}: partitions assigned: {}", group(consumer), assigned);
 		this.pauses.refreshChildren();
+		List<PartitionLanes> states = new ArrayList<>(assigned.size());
 		for (TopicPartition partition : assigned) {
 			PartitionLanes state = this.partitions.computeIfAbsent(partition, this::newState);
+			states.add(state);
 			this.pauses.apply(state); // a pause request left from an earlier owner would otherwise stall it
 		}
+		this.commits.inherit(consumer, states);
 		if (this.next != null) {
 			this.next.onPartitionsAssigned(consumer, assigned);
 		}
 	}
 
 	/**
-	 * Give partitions up: stop feeding them, let their records finish within the drain timeout when
-	 * {@code drain}, and forget them. The frontier was acknowledged as it moved; the container commits it next.
+	 * Give partitions up: stop feeding them and starting their records; when {@code drain}, let the records already
+	 * running finish within the drain timeout and commit the frontier with the offsets finished beyond it (so the
+	 * next owner skips them); forget them. Records that never started are delivered to the next owner.
 	 */
-	private void give(Collection<TopicPartition> given, boolean drain) {
+	private void give(Consumer<?, ?> consumer, Collection<TopicPartition> given, boolean drain) {
 		scheduleDeferred(); // nothing this thread dispatched may wait unscheduled while it drains
-		long deadline = System.nanoTime() + (drain ? this.settings.drainTimeout().toNanos() : 0);
+		long started = System.nanoTime();
+		long deadline = started + (drain ? this.settings.drainTimeout().toNanos() : 0);
 		List<PartitionLanes> states = new ArrayList<>();
 		for (TopicPartition partition : given) {
 			PartitionLanes state = this.partitions.get(partition);
 			if (state != null) {
 				states.add(state);
+				synchronized (state) {
+					state.stop(); // first for every partition: their running records finish in parallel
+				}
 			}
 		}
-		for (PartitionLanes state : states) {
+		int[] abandoned = new int[states.size()];
+		for (int i = 0; i < states.size(); i++) {
+			PartitionLanes state = states.get(i);
 			synchronized (state) {
 				try {
 					state.awaitDrained(deadline);
@@ -377,19 +429,43 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 				catch (InterruptedException ex) {
 					Thread.currentThread().interrupt();
 				}
-				int dropped = state.abandon();
-				if (dropped > 0) {
-					logger.info("Listener '{}' gave up partition {} with {} record(s) unfinished after {} ms; "
-							+ "committed up to offset {}; they will be redelivered to the partition's next owner",
-							this.listener, state.partition, dropped, this.settings.drainTimeout().toMillis(),
-							state.committedUpTo());
-				}
+				abandoned[i] = state.abandon();
 			}
+		}
+		Set<TopicPartition> uncommitted = drain ? this.commits.commitGivenUp(consumer, states) : Set.of();
+		if (!drain) {
+			states.forEach(PartitionLanes::releaseClaims); // lost: no commit of it will succeed
+		}
+		long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+		for (int i = 0; i < states.size(); i++) {
+			PartitionLanes state = states.get(i);
+			logGivenUp(state, abandoned[i], drain && !uncommitted.contains(state.partition), tookMillis);
 			this.partitions.remove(state.partition, state);
 			this.observer.partitionRevoked(this.listener, state.partition);
 			this.lastFrontierWarning.remove(state.partition);
 			state.paused = false;
 			this.pauses.apply(state); // clears any pause request the container still holds for it
+		}
+	}
+
+	private void logGivenUp(PartitionLanes state, int abandoned, boolean committed, long tookMillis) {
+		int unfinished;
+		int finishedBeyond;
+		synchronized (state) {
+			unfinished = state.held() - state.finishedBeyondFrontier;
+			finishedBeyond = state.finishedBeyondFrontier;
+		}
+		String commit = committed ? "committed offset " + state.position() + " naming the " + finishedBeyond
+				+ " record(s) finished beyond it, which will not be delivered again"
+				: "not committed: what finished since its last commit will be delivered again";
+		if (abandoned > 0) {
+			logger.warn("Listener '{}' gave up partition {} after {} ms with {} record(s) still in flight, which may "
+					+ "have had effects and will be delivered again; {} unfinished record(s) in all will come to its "
+					+ "next owner; {}", this.listener, state.partition, tookMillis, abandoned, unfinished, commit);
+		}
+		else if (unfinished > 0 || finishedBeyond > 0 || state.skipped > 0) {
+			logger.info("Listener '{}' handed partition {} over in {} ms: {} record(s) not started will come to its "
+					+ "next owner; {}", this.listener, state.partition, tookMillis, unfinished, commit);
 		}
 	}
 
@@ -428,8 +504,9 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 		try {
 			while (state.turn(batch, processed >= BATCH_PER_TURN)) {
 				for (int i = 0; i < batch.count; i++) {
-					// a partition given up while this worker held its records: the rest are redelivered to its new owner
-					batch.done[i] = state.owned && !this.closed && process(state, batch.records[i]);
+					// a partition given up (or being given up) while this worker held its records: those it did not start
+					// are delivered to the partition's next owner
+					batch.done[i] = state.accepting() && !this.closed && process(state, batch.records[i]);
 				}
 				processed += batch.count;
 				resumeBelowBounds();
@@ -460,7 +537,7 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 		try {
 			while (true) {
 				try {
-					return this.handler.handle(task.record, () -> state.owned && !this.closed);
+					return this.handler.handle(task.record, () -> state.accepting() && !this.closed);
 				}
 				catch (InterruptedException ex) {
 					Thread.currentThread().interrupt();
@@ -471,7 +548,7 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 					// record, never commit past it
 					logger.error("Listener '{}': unexpected failure dispatching record {}-{}@{}; trying again in 1 s",
 							this.listener, task.record.topic(), task.record.partition(), task.record.offset(), ex);
-					if (!state.owned || this.closed) {
+					if (!state.accepting() || this.closed) {
 						return false;
 					}
 					try {
@@ -500,8 +577,9 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 	// --- helpers ----------------------------------------------------------------------------------------------------
 
 	private PartitionLanes newState(TopicPartition partition) {
-		PartitionLanes state = new PartitionLanes(partition, this.settings.workers(), this.bytesInFlight, this::run);
-		this.observer.partitionAssigned(this.listener, partition, (p) -> commitGap(p));
+		PartitionLanes state = new PartitionLanes(partition, this.settings.workers(), this.bytesInFlight, this::run,
+				this.claims.computeIfAbsent(Thread.currentThread(), (thread) -> new ConcurrentHashMap<>()));
+		this.observer.partitionAssigned(this.listener, partition, this::commitGap, this::commitMapSize);
 		return state;
 	}
 
@@ -524,6 +602,7 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 		for (PartitionLanes state : this.partitions.values()) {
 			synchronized (state) {
 				state.acknowledgePending(now);
+				state.acknowledgeBeyondFrontier(now);
 			}
 		}
 	}
@@ -605,6 +684,12 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 		}
 	}
 
+	/** Offsets named as finished beyond a partition's commit frontier in the metadata of its latest commit. */
+	public long commitMapSize(TopicPartition partition) {
+		PartitionLanes state = this.partitions.get(partition);
+		return (state != null) ? state.commitMapSize : 0;
+	}
+
 	/** Whether the dispatcher asked the container to pause a partition. */
 	public boolean isPaused(TopicPartition partition) {
 		PartitionLanes state = this.partitions.get(partition);
@@ -616,6 +701,7 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 	 */
 	public void close() {
 		this.closed = true;
+		this.claims.clear();
 		this.frontierChecks.cancel(false);
 		this.ackFlush.cancel(false);
 		this.lanes.shutdown();
@@ -627,6 +713,15 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
 			this.lanes.shutdownNow();
+		}
+	}
+
+	private static String group(Consumer<?, ?> consumer) {
+		try {
+			return consumer.groupMetadata().groupId();
+		}
+		catch (RuntimeException ex) {
+			return "(group unknown)";
 		}
 	}
 

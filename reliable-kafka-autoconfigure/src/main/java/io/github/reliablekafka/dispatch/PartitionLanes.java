@@ -1,6 +1,8 @@
 package io.github.reliablekafka.dispatch;
 
 import java.util.ArrayDeque;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -37,6 +39,12 @@ final class PartitionLanes {
 	/** Acknowledgements of a partition's frontier are coalesced to at most one per interval. */
 	static final long ACK_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
 
+	/**
+	 * While the frontier does not move, records finishing beyond it are committed (in the commit's metadata) at most
+	 * this long after they finished, plus one poll.
+	 */
+	static final long BEYOND_FRONTIER_ACK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
 	final TopicPartition partition;
 
 	final Lane[] lanes;
@@ -68,6 +76,9 @@ final class PartitionLanes {
 
 	private long lastAckNanos;
 
+	/** Records finished beyond the frontier since the last acknowledgement (see {@link #acknowledgeBeyondFrontier}). */
+	private int finishedSinceAck;
+
 	int inFlight;
 
 	int finishedBeyondFrontier;
@@ -77,6 +88,42 @@ final class PartitionLanes {
 	final Object pauseLock = new Object();
 
 	volatile boolean owned = true;
+
+	/** The partition is being given up: records not started yet will not start. */
+	volatile boolean stopping;
+
+	/** The consumer thread that owns the partition (the one the container asks for commit metadata on). */
+	final Thread consumer = Thread.currentThread();
+
+	/**
+	 * Offsets the partition's previous owner finished beyond the offset it committed, read from the commit's metadata:
+	 * skipped when polled, and named again in this owner's commits until they are polled. {@code null} when none.
+	 */
+	private @Nullable OffsetRuns inherited;
+
+	/** The offset committed when the partition was assigned, {@code -1} when not known. */
+	private long assignedAt = -1;
+
+	/** Records skipped this assignment because the previous owner had finished them. */
+	int skipped;
+
+	/** Offsets named as finished in the metadata of the partition's latest commit. */
+	volatile long commitMapSize;
+
+	/** Commit offsets acknowledged and not yet committed (see {@link #acknowledged}), oldest first. */
+	private final long[] acknowledged = new long[ACKNOWLEDGEMENTS_REMEMBERED];
+
+	private int acknowledgedCount;
+
+	/**
+	 * The commit offsets acknowledged and not committed yet by all partitions of this consumer: an offset belongs to
+	 * one partition at a time, so that the container's request for a commit's metadata, which names the offset only,
+	 * names one partition.
+	 */
+	private final Map<Long, PartitionLanes> claims;
+
+	/** Commit offsets remembered until the container commits them. */
+	private static final int ACKNOWLEDGEMENTS_REMEMBERED = 64;
 
 	/**
 	 * A replay was asked for: records are dropped until the consumer delivers {@link #seekTarget} (or an offset it
@@ -88,6 +135,17 @@ final class PartitionLanes {
 	long seekTarget = -1;
 
 	PartitionLanes(TopicPartition partition, int workers, AtomicLong bytesInFlight, Consumer<PartitionLanes> runner) {
+		this(partition, workers, bytesInFlight, runner, new ConcurrentHashMap<>());
+	}
+
+	/**
+	 * Create a partition's state.
+	 * @param claims the commit offsets acknowledged and not committed yet by the partitions of the same consumer,
+	 * shared by them (see {@link #acknowledge})
+	 */
+	PartitionLanes(TopicPartition partition, int workers, AtomicLong bytesInFlight, Consumer<PartitionLanes> runner,
+			Map<Long, PartitionLanes> claims) {
+		this.claims = claims;
 		this.partition = partition;
 		this.workers = workers;
 		this.bytesInFlight = bytesInFlight;
@@ -128,19 +186,36 @@ final class PartitionLanes {
 			return 0; // delivered again within the same assignment (a seek): the first one is in flight
 		}
 		this.highestDispatched = offset;
-		this.order.addLast(task);
-		this.inFlight++;
 		int result = QUEUED;
-		lane.queue.addLast(task);
-		if (!lane.served) {
-			lane.served = true;
-			this.ready.addLast(lane);
-			if (this.runners < this.workers) {
-				this.runners++;
-				result |= START_WORKER;
-			}
+		long bytes;
+		OffsetRuns finishedBefore = this.inherited;
+		if (finishedBefore != null && finishedBefore.contains(offset)) {
+			// the previous owner finished it: it counts as finished here, without running again
+			task.finished = true;
+			task.counted = false;
+			this.order.addLast(task);
+			this.finishedBeyondFrontier++;
+			this.skipped++;
+			advanceFrontier();
+			bytes = this.bytesInFlight.get();
 		}
-		long bytes = this.bytesInFlight.addAndGet(task.bytes);
+		else {
+			this.order.addLast(task);
+			this.inFlight++;
+			lane.queue.addLast(task);
+			if (!lane.served) {
+				lane.served = true;
+				this.ready.addLast(lane);
+				if (this.runners < this.workers) {
+					this.runners++;
+					result |= START_WORKER;
+				}
+			}
+			bytes = this.bytesInFlight.addAndGet(task.bytes);
+		}
+		if (finishedBefore != null && offset >= finishedBefore.last()) {
+			this.inherited = null; // every offset it names was polled
+		}
 		if (!this.paused && (held() >= maxInFlight || bytes >= maxBytes)) {
 			this.paused = true;
 			result |= PAUSE;
@@ -175,7 +250,7 @@ final class PartitionLanes {
 		if (yield) {
 			return false;
 		}
-		while (this.owned && batch.count == 0) {
+		while (this.owned && !this.stopping && batch.count == 0) {
 			lane = this.ready.pollFirst();
 			if (lane == null) {
 				break;
@@ -223,26 +298,45 @@ final class PartitionLanes {
 		if (done) {
 			task.finished = true;
 			this.finishedBeyondFrontier++;
-			DispatchedRecord newFrontier = null;
-			while (!this.order.isEmpty() && this.order.peekFirst().finished) {
-				newFrontier = this.order.pollFirst();
-				this.finishedBeyondFrontier--;
-				release(newFrontier); // a finished record counts until the frontier passes it: it is held until then
-			}
-			if (newFrontier != null) {
-				this.frontier = newFrontier.record.offset();
-				this.pendingAck = newFrontier;
-				long now = System.nanoTime();
-				if (now - this.lastAckNanos >= ACK_INTERVAL_NANOS) {
-					acknowledgePending(now); // queued; the consumer thread commits it at its next loop
-				}
-			}
+			this.finishedSinceAck++;
+			advanceFrontier();
 		}
 		else {
 			release(task);
 		}
 		if (this.inFlight == 0) {
 			notifyAll();
+		}
+	}
+
+	/**
+	 * Move the frontier past every record finished without a gap, and acknowledge it unless it was acknowledged less
+	 * than {@link #ACK_INTERVAL_NANOS} ago. Call holding the lock.
+	 */
+	private void advanceFrontier() {
+		DispatchedRecord newFrontier = null;
+		DispatchedRecord unacknowledged = null;
+		while (!this.order.isEmpty() && this.order.peekFirst().finished) {
+			newFrontier = this.order.pollFirst();
+			this.finishedBeyondFrontier--;
+			release(newFrontier); // a finished record counts until the frontier passes it: it is held until then
+			if (!newFrontier.acknowledged) {
+				unacknowledged = newFrontier;
+			}
+		}
+		if (newFrontier != null) {
+			this.frontier = newFrontier.record.offset();
+			if (unacknowledged == null) {
+				// every record it passed was acknowledged beyond the frontier already: the next acknowledgement beyond
+				// the frontier carries the move
+				this.finishedSinceAck++;
+				return;
+			}
+			this.pendingAck = unacknowledged;
+			long now = System.nanoTime();
+			if (now - this.lastAckNanos >= ACK_INTERVAL_NANOS) {
+				acknowledgePending(now); // queued; the consumer thread commits it at its next loop
+			}
 		}
 	}
 
@@ -284,6 +378,28 @@ final class PartitionLanes {
 	}
 
 	/**
+	 * Start giving the partition up: no record that has not started will start, and those queued on its lanes leave
+	 * the flight (they stay unfinished, for the next owner). Call holding the lock.
+	 * @return how many queued records were dropped
+	 */
+	int stop() {
+		this.stopping = true;
+		int dropped = 0;
+		for (Lane lane : this.lanes) {
+			for (DispatchedRecord task : lane.queue) {
+				this.inFlight--;
+				release(task);
+				dropped++;
+			}
+			lane.queue.clear();
+		}
+		if (this.inFlight == 0) {
+			notifyAll();
+		}
+		return dropped;
+	}
+
+	/**
 	 * Give the partition up: acknowledge its frontier, stop its lanes and forget what is queued. Call holding the lock.
 	 * @return how many records were still in flight (they will be redelivered to the next owner)
 	 */
@@ -303,15 +419,143 @@ final class PartitionLanes {
 	/** Acknowledge the frontier's record if it moved since the last acknowledgement; call holding the lock. */
 	void acknowledgePending(long now) {
 		DispatchedRecord pending = this.pendingAck;
-		if (pending != null && this.owned) {
+		if (pending != null && this.owned && acknowledge(pending, now)) {
 			this.pendingAck = null;
-			this.lastAckNanos = now;
-			pending.acknowledgment.acknowledge();
 		}
 	}
 
-	String committedUpTo() {
-		return (this.frontier < 0) ? "(none this assignment)" : String.valueOf(this.frontier + 1);
+	/**
+	 * Make the container commit the records finished beyond the frontier while the frontier does not move: when some
+	 * finished since the last acknowledgement and that is {@link #BEYOND_FRONTIER_ACK_NANOS} old, acknowledge the
+	 * newest finished record not acknowledged yet. Its commit is for the offset after it, which is beyond the
+	 * frontier; the container asks {@link FrontierCommits} for that commit's metadata, which commits the frontier
+	 * instead, with the records finished beyond it. Call holding the lock.
+	 * @param now {@link System#nanoTime()}
+	 */
+	void acknowledgeBeyondFrontier(long now) {
+		if (this.finishedSinceAck == 0 || !accepting() || now - this.lastAckNanos < BEYOND_FRONTIER_ACK_NANOS) {
+			return;
+		}
+		if (this.pendingAck != null) {
+			acknowledgePending(now);
+			return;
+		}
+		for (var records = this.order.descendingIterator(); records.hasNext();) {
+			DispatchedRecord task = records.next();
+			if (task.finished && !task.acknowledged) {
+				acknowledge(task, now);
+				return;
+			}
+		}
+	}
+
+	/**
+	 * Use a record's acknowledgement, remembering the offset the container will commit for it, unless
+	 * {@link #ACKNOWLEDGEMENTS_REMEMBERED} wait for their commit already (the consumer is busy or blocked; the
+	 * acknowledgement waits too, so that a commit is never asked for that this partition cannot recognise).
+	 * @return whether it was used
+	 */
+	private boolean acknowledge(DispatchedRecord task, long now) {
+		long offset = task.record.offset() + 1;
+		if (this.acknowledgedCount == this.acknowledged.length || this.claims.putIfAbsent(offset, this) != null) {
+			return false; // another partition of this consumer waits for the commit of the same offset: later
+		}
+		this.lastAckNanos = now;
+		this.finishedSinceAck = 0;
+		this.acknowledged[this.acknowledgedCount++] = offset;
+		task.acknowledged = true;
+		task.acknowledgment.acknowledge();
+		return true;
+	}
+
+	// --- commit metadata ------------------------------------------------------------------------------------------
+
+	/**
+	 * Take in what the commit found at assignment says: the offset committed and the offsets finished beyond it.
+	 * @param committed the committed offset, {@code -1} when none
+	 * @param finished the finished offsets its metadata names, or {@code null}
+	 */
+	synchronized void inherit(long committed, @Nullable OffsetRuns finished) {
+		this.assignedAt = committed;
+		this.inherited = (finished == null || finished.isEmpty()) ? null : finished;
+	}
+
+	/**
+	 * Whether the commit of {@code offset} is this partition's: it acknowledged the record before it and that was not
+	 * committed yet. That acknowledgement and the older ones are forgotten (their commits are superseded).
+	 * @param offset the offset the container commits
+	 * @return whether the commit is this partition's
+	 */
+	synchronized boolean committing(long offset) {
+		for (int i = 0; i < this.acknowledgedCount; i++) {
+			if (this.acknowledged[i] == offset) {
+				for (int j = 0; j <= i; j++) {
+					this.claims.remove(this.acknowledged[j], this);
+				}
+				int left = this.acknowledgedCount - i - 1;
+				System.arraycopy(this.acknowledged, i + 1, this.acknowledged, 0, left);
+				this.acknowledgedCount = left;
+				return true;
+			}
+		}
+		return false;
+	}
+
+	/** The partition is gone and its commits are done: its acknowledged offsets no longer belong to it. */
+	synchronized void releaseClaims() {
+		for (int i = 0; i < this.acknowledgedCount; i++) {
+			this.claims.remove(this.acknowledged[i], this);
+		}
+		this.acknowledgedCount = 0;
+	}
+
+	/**
+	 * The offsets known to be finished at or above {@code base}: everything up to the frontier, the records finished
+	 * beyond it, and the offsets the previous owner finished that were not polled yet.
+	 * @param base the offset committed
+	 * @return the entry of this partition in the commit's metadata
+	 */
+	synchronized CommitMetadata.Entry finishedFrom(long base) {
+		OffsetRuns finished = new OffsetRuns();
+		if (this.frontier >= base) {
+			finished.addRange(base, this.frontier);
+		}
+		for (DispatchedRecord task : this.order) {
+			if (task.finished && task.record.offset() >= base) {
+				finished.add(task.record.offset());
+			}
+		}
+		if (this.inherited != null) {
+			this.inherited.copyAbove(Math.max(this.highestDispatched, base - 1), finished);
+		}
+		return new CommitMetadata.Entry(this.partition, base, finished);
+	}
+
+	/**
+	 * The offset to commit for the partition: one past its frontier; before the frontier moved, the first record
+	 * dispatched, else the offset committed at assignment; {@code -1} when none is known.
+	 */
+	synchronized long position() {
+		if (this.frontier >= 0) {
+			return this.frontier + 1;
+		}
+		DispatchedRecord first = this.order.peekFirst();
+		return (first != null) ? first.record.offset() : this.assignedAt;
+	}
+
+	/**
+	 * A replay moves the partition to {@code offset}: what the previous owner finished no longer describes what comes
+	 * next, and the commits of acknowledgements made before the replay commit the replay's start instead. Call holding
+	 * the lock, with nothing in flight.
+	 */
+	void replayFrom(long offset) {
+		this.inherited = null;
+		this.frontier = offset - 1;
+	}
+
+	/** Whether records of the partition may start: it is owned and not being given up. */
+	boolean accepting() {
+		return this.owned && !this.stopping;
 	}
 
 	synchronized int maxLaneDepth() {

@@ -34,9 +34,9 @@ import org.springframework.jdbc.core.JdbcTemplate;
 /**
  * An application with one key-ordered reliable listener on {@code test.topic} ({@code test.workers} lanes). Record
  * values are {@code <seq>} (the record's place in its key's order) optionally followed by {@code :block-<ms>} or
- * {@code :fail}. The listener waits a random 0 to {@code test.work-max-ms} ms (or the block), remembers the
- * delivery, and, with {@code test.db.url}, inserts it into {@code dispatch_effects}, whose identity column gives the
- * order of processing across processes. Tests start it in the JVM; crash tests in a child JVM ({@link #main}).
+ * {@code :fail}. The listener waits a random {@code test.work-min-ms} (0) to {@code test.work-max-ms} ms (or the
+ * block), remembers the delivery, and, with {@code test.db.url}, inserts it into {@code dispatch_effects}, whose
+ * identity column gives the order of processing across processes. Tests start it in the JVM; crash tests in a child JVM ({@link #main}).
  */
 @Configuration(proxyBeanMethods = false)
 @ImportAutoConfiguration({ KafkaAutoConfiguration.class, ReliableKafkaProducerAutoConfiguration.class,
@@ -59,6 +59,7 @@ public class DispatchTestApplication {
 			jdbc = new JdbcTemplate(new HikariDataSource(config));
 		}
 		return new Deliveries(environment.getProperty("test.name", "main"), jdbc,
+				environment.getProperty("test.work-min-ms", Integer.class, 0),
 				environment.getProperty("test.work-max-ms", Integer.class, 0));
 	}
 
@@ -73,6 +74,8 @@ public class DispatchTestApplication {
 		final String name;
 
 		final @Nullable JdbcTemplate jdbc;
+
+		final int workMinMillis;
 
 		final int workMaxMillis;
 
@@ -97,10 +100,11 @@ public class DispatchTestApplication {
 
 		final Map<String, AtomicInteger> failures = new ConcurrentHashMap<>();
 
-		Deliveries(String name, @Nullable JdbcTemplate jdbc, int workMaxMillis) {
+		Deliveries(String name, @Nullable JdbcTemplate jdbc, int workMinMillis, int workMaxMillis) {
 			this.name = name;
 			this.jdbc = jdbc;
-			this.workMaxMillis = workMaxMillis;
+			this.workMinMillis = workMinMillis;
+			this.workMaxMillis = Math.max(workMinMillis, workMaxMillis);
 		}
 
 		void reset() {
@@ -149,7 +153,7 @@ public class DispatchTestApplication {
 					Thread.sleep(Long.parseLong(parts[1].substring("block-".length())));
 				}
 				else if (d.workMaxMillis > 0) {
-					Thread.sleep(ThreadLocalRandom.current().nextInt(d.workMaxMillis + 1));
+					Thread.sleep(ThreadLocalRandom.current().nextInt(d.workMinMillis, d.workMaxMillis + 1));
 				}
 				if (d.jdbc != null) {
 					d.jdbc.update("INSERT INTO dispatch_effects (record_key, seq, record_partition, record_offset, "

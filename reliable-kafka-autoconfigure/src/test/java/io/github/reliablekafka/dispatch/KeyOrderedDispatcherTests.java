@@ -282,27 +282,6 @@ class KeyOrderedDispatcherTests {
 	}
 
 	@Test
-	void aGracefulStopDrainsAndCommitsSoTheNextConsumerGetsNothingTwice() throws Exception {
-		String topic = KafkaTestSupport.newTopic("dispatch-stop", 2);
-		produce(topic, 200, 20_000, (key, seq) -> String.valueOf(seq));
-		ConfigurableApplicationContext first = start(topic, "test.work-max-ms=2", "test.name=first");
-		Deliveries firstDeliveries = first.getBean(Deliveries.class);
-		await().atMost(Duration.ofSeconds(60)).until(() -> firstDeliveries.total.get() >= 3_000);
-		first.close();
-		this.contexts.remove(first);
-		int byFirst = firstDeliveries.total.get();
-		ConfigurableApplicationContext second = start(topic, "test.work-max-ms=0", "test.name=second");
-		Deliveries secondDeliveries = second.getBean(Deliveries.class);
-		await().atMost(Duration.ofSeconds(90)).until(() -> firstDeliveries.total.get() + secondDeliveries.total.get() >= 20_000);
-		Thread.sleep(2_000);
-		long duplicates = secondDeliveries.offsets.stream().filter(firstDeliveries.offsets::contains).count();
-		System.out.printf("graceful stop: first consumer processed %d and stopped (drained, committed); the second "
-				+ "processed %d; redelivered=%d%n", byFirst, secondDeliveries.total.get(), duplicates);
-		assertThat(duplicates).isZero();
-		assertThat(byFirst + secondDeliveries.total.get()).isEqualTo(20_000);
-	}
-
-	@Test
 	void recordsRunOnTheLanesWithTheConsumerThreadsMdcAndTheGaugesArePublished() throws Exception {
 		String topic = KafkaTestSupport.newTopic("dispatch-gauges", 1);
 		produce(topic, 10, 100, (key, seq) -> String.valueOf(seq));

@@ -210,8 +210,9 @@ public class ReliableKafkaConsumerProperties {
 		private DataSize maxInFlightBytes = DataSize.ofMegabytes(64);
 
 		/**
-		 * How long the records of revoked partitions, and of all partitions at shutdown, may take to finish before
-		 * the contiguous frontier is committed and the rest is left to be redelivered.
+		 * How long the records already running of revoked partitions, and of all partitions at shutdown, may take to
+		 * finish before the frontier is committed (naming the records finished beyond it) and the rest is left to be
+		 * redelivered. Records not started are not run.
 		 */
 		private Duration drainTimeout = Duration.ofSeconds(10);
 
