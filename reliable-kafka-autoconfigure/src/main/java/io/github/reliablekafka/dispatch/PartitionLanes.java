@@ -21,6 +21,13 @@ import org.jspecify.annotations.Nullable;
  * a key's records run one at a time in offset order. A worker serves whichever lane is ready next, so the workers stay
  * busy even when the keys do not spread evenly over the lanes, and a key that blocks holds back only the few keys of
  * its own lane.
+ *
+ * <p>
+ * <b>Why over 400 lines:</b> it owns one partition's dispatch state and every rule that reads or changes it under its
+ * lock: admission, the workers' turns, the frontier and its acknowledgements, the records finished beyond it that
+ * commits name, and the hand-over at revocation. The rules stay with the lock on purpose (a rule split from its lock
+ * is a race waiting to happen); the parts that need no lock live apart ({@link OffsetRuns},
+ * {@link UncommittedOffsets}, {@link CommitMetadata}).
  */
 final class PartitionLanes {
 
@@ -110,20 +117,8 @@ final class PartitionLanes {
 	/** Offsets named as finished in the metadata of the partition's latest commit. */
 	volatile long commitMapSize;
 
-	/** Commit offsets acknowledged and not yet committed (see {@link #acknowledged}), oldest first. */
-	private final long[] acknowledged = new long[ACKNOWLEDGEMENTS_REMEMBERED];
-
-	private int acknowledgedCount;
-
-	/**
-	 * The commit offsets acknowledged and not committed yet by all partitions of this consumer: an offset belongs to
-	 * one partition at a time, so that the container's request for a commit's metadata, which names the offset only,
-	 * names one partition.
-	 */
-	private final Map<Long, PartitionLanes> claims;
-
-	/** Commit offsets remembered until the container commits them. */
-	private static final int ACKNOWLEDGEMENTS_REMEMBERED = 64;
+	/** Commit offsets acknowledged and not committed yet. */
+	private final UncommittedOffsets uncommitted;
 
 	/**
 	 * A replay was asked for: records are dropped until the consumer delivers {@link #seekTarget} (or an offset it
@@ -145,7 +140,7 @@ final class PartitionLanes {
 	 */
 	PartitionLanes(TopicPartition partition, int workers, AtomicLong bytesInFlight, Consumer<PartitionLanes> runner,
 			Map<Long, PartitionLanes> claims) {
-		this.claims = claims;
+		this.uncommitted = new UncommittedOffsets(this, claims);
 		this.partition = partition;
 		this.workers = workers;
 		this.bytesInFlight = bytesInFlight;
@@ -450,19 +445,17 @@ final class PartitionLanes {
 	}
 
 	/**
-	 * Use a record's acknowledgement, remembering the offset the container will commit for it, unless
-	 * {@link #ACKNOWLEDGEMENTS_REMEMBERED} wait for their commit already (the consumer is busy or blocked; the
-	 * acknowledgement waits too, so that a commit is never asked for that this partition cannot recognise).
+	 * Use a record's acknowledgement, remembering the offset the container will commit for it, unless that offset
+	 * cannot be claimed now (see {@link UncommittedOffsets#claim}; the acknowledgement waits, so that a commit is
+	 * never asked for that this partition cannot recognise).
 	 * @return whether it was used
 	 */
 	private boolean acknowledge(DispatchedRecord task, long now) {
-		long offset = task.record.offset() + 1;
-		if (this.acknowledgedCount == this.acknowledged.length || this.claims.putIfAbsent(offset, this) != null) {
-			return false; // another partition of this consumer waits for the commit of the same offset: later
+		if (!this.uncommitted.claim(task.record.offset() + 1)) {
+			return false;
 		}
 		this.lastAckNanos = now;
 		this.finishedSinceAck = 0;
-		this.acknowledged[this.acknowledgedCount++] = offset;
 		task.acknowledged = true;
 		task.acknowledgment.acknowledge();
 		return true;
@@ -487,26 +480,12 @@ final class PartitionLanes {
 	 * @return whether the commit is this partition's
 	 */
 	synchronized boolean committing(long offset) {
-		for (int i = 0; i < this.acknowledgedCount; i++) {
-			if (this.acknowledged[i] == offset) {
-				for (int j = 0; j <= i; j++) {
-					this.claims.remove(this.acknowledged[j], this);
-				}
-				int left = this.acknowledgedCount - i - 1;
-				System.arraycopy(this.acknowledged, i + 1, this.acknowledged, 0, left);
-				this.acknowledgedCount = left;
-				return true;
-			}
-		}
-		return false;
+		return this.uncommitted.committing(offset);
 	}
 
 	/** The partition is gone and its commits are done: its acknowledged offsets no longer belong to it. */
 	synchronized void releaseClaims() {
-		for (int i = 0; i < this.acknowledgedCount; i++) {
-			this.claims.remove(this.acknowledged[i], this);
-		}
-		this.acknowledgedCount = 0;
+		this.uncommitted.release();
 	}
 
 	/**
