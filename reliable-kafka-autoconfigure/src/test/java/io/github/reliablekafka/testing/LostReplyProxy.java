@@ -8,6 +8,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -162,7 +163,14 @@ public final class LostReplyProxy implements AutoCloseable {
 	 */
 	private final class Link {
 
-		private static final byte[] COMMIT = "COMMIT".getBytes(StandardCharsets.US_ASCII);
+		/**
+		 * A PostgreSQL Parse message that prepares {@code COMMIT} as a named statement: once the driver reuses a
+		 * statement (pgjdbc's {@code prepareThreshold}, 5 executions), later commits only bind that name.
+		 */
+		private static final Pattern PREPARED_COMMIT = Pattern.compile("(S_[0-9]+)\u0000COMMIT\u0000");
+
+		/** Names of the statements this connection prepared as {@code COMMIT}. */
+		private final Set<String> commitStatements = new HashSet<>();
 
 		private final Socket client;
 
@@ -198,11 +206,30 @@ public final class LostReplyProxy implements AutoCloseable {
 					&& LostReplyProxy.this.marker.compareAndSet(marker, null)) {
 				this.marked = true;
 			}
-			if (this.marked && (!LostReplyProxy.this.atCommit || contains(sent, sent.length, COMMIT))) {
+			boolean commit = isCommit(sent);
+			if (this.marked && (!LostReplyProxy.this.atCommit || commit)) {
 				this.marked = false;
 				this.dropReply = true;
 			}
 			return true;
+		}
+
+		/** Whether the request commits: it says {@code COMMIT}, or binds a statement prepared as {@code COMMIT}. */
+		private boolean isCommit(byte[] sent) {
+			String text = new String(sent, StandardCharsets.ISO_8859_1);
+			Matcher prepared = PREPARED_COMMIT.matcher(text);
+			while (prepared.find()) {
+				this.commitStatements.add(prepared.group(1));
+			}
+			if (text.contains("COMMIT")) {
+				return true;
+			}
+			for (String name : this.commitStatements) {
+				if (text.contains("\u0000" + name + "\u0000")) {
+					return true;
+				}
+			}
+			return false;
 		}
 
 		/** The server answered: pass it on, unless it answers the request whose reply is to be lost. */
