@@ -2,9 +2,7 @@ package io.github.reliablekafka.consumer;
 
 import java.util.function.BooleanSupplier;
 
-import io.github.reliablekafka.consumer.ReliableKafkaListenerContainerFactory.ReliableListenerSettings;
 import io.github.reliablekafka.dispatch.LaneHandler;
-import io.github.reliablekafka.idempotency.GuardUnavailableException;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.jspecify.annotations.Nullable;
 
@@ -27,18 +25,18 @@ final class DispatchedRecordHandler implements LaneHandler {
 
 	private final @Nullable RecordInterceptor<String, byte[]> interceptor;
 
-	private final ReliableListenerSettings settings;
+	private final RetryDecision decision;
 
 	private final DeadLetterPublishingRecoverer recoverer;
 
 	private final ReliableErrorHandlers.Outcomes outcomes;
 
 	DispatchedRecordHandler(AcknowledgingConsumerAwareMessageListener<String, byte[]> listener,
-			@Nullable RecordInterceptor<String, byte[]> interceptor, ReliableListenerSettings settings,
+			@Nullable RecordInterceptor<String, byte[]> interceptor, RetryDecision decision,
 			DeadLetterPublishingRecoverer recoverer, ReliableErrorHandlers.Outcomes outcomes) {
 		this.listener = listener;
 		this.interceptor = interceptor;
-		this.settings = settings;
+		this.decision = decision;
 		this.recoverer = recoverer;
 		this.outcomes = outcomes;
 	}
@@ -70,18 +68,17 @@ final class DispatchedRecordHandler implements LaneHandler {
 					this.interceptor.failure(record, ex, null);
 				}
 			}
-			if (ReliableErrorHandlers.causedBy(failure, GuardUnavailableException.class)) {
-				// the guard cannot decide yet (store unreachable, key claimed elsewhere): wait, never give up
+			if (this.decision.waitsForGuard(failure)) {
 				this.outcomes.failedDelivery(record, failure, ++guardWaits);
-				if (!sleep(Math.max(100, this.settings.retry().initialInterval().toMillis()), owned)) {
+				if (!sleep(this.decision.guardWaitMillis(), owned)) {
 					return false;
 				}
 				continue;
 			}
 			failed++;
 			this.outcomes.failedDelivery(record, failure, failed);
-			if (this.outcomes.isRetryable(failure) && this.settings.retry().canRetry(failed)) {
-				if (!sleep(this.settings.retry().delayAfter(failed).toMillis(), owned)) {
+			if (this.decision.retries(failure, failed)) {
+				if (!sleep(this.decision.delayAfter(failed), owned)) {
 					return false;
 				}
 				continue;
@@ -94,7 +91,7 @@ final class DispatchedRecordHandler implements LaneHandler {
 			catch (Exception deadLetterFailure) {
 				this.outcomes.recoveryFailed(record, failure, deadLetterFailure);
 				failed = 0;
-				if (!sleep(this.settings.retry().initialInterval().toMillis(), owned)) {
+				if (!sleep(this.decision.delayBeforeStartingOver(), owned)) {
 					return false;
 				}
 			}

@@ -1,15 +1,9 @@
 package io.github.reliablekafka.consumer;
 
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
 
 import io.github.reliablekafka.consumer.ReliableKafkaListenerContainerFactory.ReliableListenerSettings;
-import io.github.reliablekafka.idempotency.CrashLoopException;
-import io.github.reliablekafka.idempotency.GuardUnavailableException;
 import io.github.reliablekafka.support.KafkaErrors;
-import io.github.reliablekafka.support.PayloadCodecException;
-import io.github.reliablekafka.support.RetryBackoff;
 import io.github.reliablekafka.support.LogText;
 import io.github.reliablekafka.support.RkHeaders;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -22,12 +16,6 @@ import org.springframework.kafka.core.KafkaOperations;
 import org.springframework.kafka.listener.DeadLetterPublishingRecoverer;
 import org.springframework.kafka.listener.DefaultErrorHandler;
 import org.springframework.kafka.listener.RetryListener;
-import org.springframework.kafka.support.ExponentialBackOffWithMaxRetries;
-import org.springframework.kafka.support.converter.ConversionException;
-import org.springframework.kafka.support.serializer.DeserializationException;
-import org.springframework.messaging.converter.MessageConversionException;
-import org.springframework.messaging.handler.invocation.MethodArgumentResolutionException;
-import org.springframework.util.backoff.FixedBackOff;
 
 /**
  * Builds the error handler of one reliable listener: spring-kafka's {@link DefaultErrorHandler} with exponential
@@ -46,21 +34,12 @@ final class ReliableErrorHandlers {
 	static DefaultErrorHandler create(String listener, ReliableListenerSettings settings,
 			KafkaOperations<String, byte[]> deadLetterTemplate, ListenerOutcomes outcomes) {
 		DeadLetterPublishingRecoverer recoverer = recoverer(settings, deadLetterTemplate);
-		RetryBackoff retry = settings.retry();
-		ExponentialBackOffWithMaxRetries backOff = new ExponentialBackOffWithMaxRetries(retry.maxAttempts() - 1);
-		backOff.setInitialInterval(retry.initialInterval().toMillis());
-		backOff.setMultiplier(retry.multiplier());
-		backOff.setMaxInterval(retry.maxInterval().toMillis());
-		DefaultErrorHandler handler = new DefaultErrorHandler(recoverer, backOff);
-		List<Class<? extends Exception>> notRetryable = notRetryable(settings);
-		handler.addNotRetryableExceptions(notRetryable.toArray(Class[]::new));
+		RetryDecision decision = new RetryDecision(settings);
+		DefaultErrorHandler handler = new DefaultErrorHandler(recoverer, decision.backOff());
+		handler.addNotRetryableExceptions(decision.notRetryable().toArray(Class[]::new));
 		handler.setLogLevel(KafkaException.Level.DEBUG); // the retry listener logs each outcome once
-		// the guard cannot decide yet (store unreachable, key claimed elsewhere): wait, never give up or commit
-		FixedBackOff untilTheGuardDecides = new FixedBackOff(Math.max(100, retry.initialInterval().toMillis()),
-				FixedBackOff.UNLIMITED_ATTEMPTS);
-		handler.setBackOffFunction((record, ex) -> causedBy(ex, GuardUnavailableException.class) ? untilTheGuardDecides
-				: null);
-		handler.setRetryListeners(new Outcomes(listener, settings, notRetryable, outcomes));
+		handler.setBackOffFunction(decision::backOffFor);
+		handler.setRetryListeners(new Outcomes(listener, settings, decision, outcomes));
 		return handler;
 	}
 
@@ -71,29 +50,6 @@ final class ReliableErrorHandlers {
 						settings.maxStackTraceBytes(), settings.maxDeadLetterBytes()));
 	}
 
-	@SuppressWarnings("unchecked")
-	static List<Class<? extends Exception>> notRetryable(ReliableListenerSettings settings) {
-		List<Class<? extends Exception>> types = new ArrayList<>(List.of(NonRetryableException.class,
-				CrashLoopException.class,
-				PayloadCodecException.class, ConversionException.class, DeserializationException.class,
-				MessageConversionException.class, MethodArgumentResolutionException.class, ClassCastException.class));
-		for (Class<? extends Throwable> type : settings.nonRetryable()) {
-			if (Exception.class.isAssignableFrom(type)) {
-				types.add((Class<? extends Exception>) type);
-			}
-		}
-		return types;
-	}
-
-	static boolean causedBy(Throwable ex, Class<? extends Throwable> type) {
-		for (Throwable cause = ex; cause != null; cause = (cause.getCause() != cause) ? cause.getCause() : null) {
-			if (type.isInstance(cause)) {
-				return true;
-			}
-		}
-		return false;
-	}
-
 	/** Logs and counts what happens to each failing record. */
 	static final class Outcomes implements RetryListener {
 
@@ -101,21 +57,21 @@ final class ReliableErrorHandlers {
 
 		private final ReliableListenerSettings settings;
 
-		private final List<Class<? extends Exception>> notRetryable;
+		private final RetryDecision decision;
 
 		private final ListenerOutcomes outcomes;
 
-		Outcomes(String listener, ReliableListenerSettings settings, List<Class<? extends Exception>> notRetryable,
+		Outcomes(String listener, ReliableListenerSettings settings, RetryDecision decision,
 				ListenerOutcomes outcomes) {
 			this.listener = listener;
 			this.settings = settings;
-			this.notRetryable = notRetryable;
+			this.decision = decision;
 			this.outcomes = outcomes;
 		}
 
 		@Override
 		public void failedDelivery(ConsumerRecord<?, ?> record, Exception ex, int deliveryAttempt) {
-			if (causedBy(ex, GuardUnavailableException.class)) {
+			if (this.decision.waitsForGuard(ex)) {
 				if (deliveryAttempt == 1 || deliveryAttempt % 30 == 0) {
 					logger.warn("Listener '{}' is holding record {} (rk-id={}): {}", this.listener,
 							PayloadMessageConverter.position(record), LogText.of(RkHeaders.id(record.headers())),
@@ -163,14 +119,7 @@ final class ReliableErrorHandlers {
 		}
 
 		boolean isRetryable(Throwable ex) {
-			for (Throwable cause = ex; cause != null; cause = (cause.getCause() != cause) ? cause.getCause() : null) {
-				for (Class<? extends Exception> type : this.notRetryable) {
-					if (type.isInstance(cause)) {
-						return false;
-					}
-				}
-			}
-			return true;
+			return this.decision.isRetryable(ex);
 		}
 
 		private static Throwable rootCause(Throwable ex) {

@@ -223,10 +223,11 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 			throw new IllegalStateException("Reliable listener '" + listener + "' with ordering=" + dispatch.ordering()
 					+ " must be a record listener, not a batch listener");
 		}
-		ReliableErrorHandlers.Outcomes failures = new ReliableErrorHandlers.Outcomes(listener, this.settings,
-				ReliableErrorHandlers.notRetryable(this.settings), this.outcomes);
+		RetryDecision decision = new RetryDecision(this.settings);
+		ReliableErrorHandlers.Outcomes failures = new ReliableErrorHandlers.Outcomes(listener, this.settings, decision,
+				this.outcomes);
 		DispatchedRecordHandler handler = new DispatchedRecordHandler(
-				(AcknowledgingConsumerAwareMessageListener<String, byte[]>) delegate, interceptors, this.settings,
+				(AcknowledgingConsumerAwareMessageListener<String, byte[]>) delegate, interceptors, decision,
 				ReliableErrorHandlers.recoverer(this.settings, this.deadLetterTemplate), failures);
 		ConsumerAwareRebalanceListener existing = (properties
 			.getConsumerRebalanceListener() instanceof ConsumerAwareRebalanceListener aware) ? aware : null;
