@@ -13,7 +13,7 @@ public interface DispatchObserver {
 	DispatchObserver NONE = new DispatchObserver() {
 
 		@Override
-		public void dispatcher(String listener, KeyOrderedDispatcher dispatcher) {
+		public void dispatcher(String listener, DispatchMonitor dispatcher) {
 		}
 
 		@Override
@@ -30,9 +30,9 @@ public interface DispatchObserver {
 	/**
 	 * A dispatcher started: publish its container-wide gauges.
 	 * @param listener the listener id
-	 * @param dispatcher the dispatcher
+	 * @param dispatcher what its gauges read
 	 */
-	void dispatcher(String listener, KeyOrderedDispatcher dispatcher);
+	void dispatcher(String listener, DispatchMonitor dispatcher);
 
 	/**
 	 * A partition was assigned: publish its commit gap and commit map.

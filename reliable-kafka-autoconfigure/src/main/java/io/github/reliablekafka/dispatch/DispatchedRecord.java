@@ -34,6 +34,11 @@ final class DispatchedRecord {
 	/** Whether its bytes still count in the dispatcher's bytes in flight (from admission until below the frontier). */
 	boolean counted = true;
 
+	/** The bytes a record counts for in the bytes in flight: its key, its value and a fixed overhead. */
+	static int size(ConsumerRecord<String, byte[]> record) {
+		return Math.max(0, record.serializedKeySize()) + Math.max(0, record.serializedValueSize()) + 64;
+	}
+
 	DispatchedRecord(ConsumerRecord<String, byte[]> record, Acknowledgment acknowledgment,
 			@Nullable Map<String, String> mdc, @Nullable Observation observation, int bytes) {
 		this.record = record;

@@ -197,7 +197,8 @@ final class FrontierCommits implements OffsetAndMetadataProvider {
 			return woken(() -> consumer.position(partition, COMMITTED_TIMEOUT));
 		}
 		catch (RuntimeException ex) {
-			logger.warn("Listener '{}' could not read the position of {} ({})", this.listener, partition, ex.toString());
+			logger.warn("Listener '{}' could not read the position of {} ({})", this.listener, partition,
+					ex.toString());
 			return -1;
 		}
 	}

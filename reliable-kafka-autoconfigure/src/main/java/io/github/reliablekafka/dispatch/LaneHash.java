@@ -2,6 +2,7 @@ package io.github.reliablekafka.dispatch;
 
 import java.nio.charset.StandardCharsets;
 
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.utils.Utils;
 
 /**
@@ -10,6 +11,24 @@ import org.apache.kafka.common.utils.Utils;
 final class LaneHash {
 
 	private LaneHash() {
+	}
+
+	/**
+	 * The lane of a record: by its key with {@link Ordering#KEY}, else (no key, or {@link Ordering#NONE}) by its
+	 * offset, spreading the records over the lanes.
+	 * @param record the record
+	 * @param ordering the listener's ordering
+	 * @param lanes the lanes of its partition
+	 * @return the lane, from 0 to {@code lanes - 1}
+	 */
+	static int laneOf(ConsumerRecord<String, ?> record, Ordering ordering, int lanes) {
+		if (lanes == 1) {
+			return 0;
+		}
+		if (ordering == Ordering.KEY && record.key() != null) {
+			return laneOf(record.key(), lanes);
+		}
+		return (int) (record.offset() % lanes);
 	}
 
 	/**

@@ -35,16 +35,16 @@ public final class MicrometerDispatchObserver implements DispatchObserver {
 	}
 
 	@Override
-	public void dispatcher(String listener, KeyOrderedDispatcher dispatcher) {
-		Gauge.builder("reliable.kafka.dispatch.in-flight", dispatcher, KeyOrderedDispatcher::inFlight)
+	public void dispatcher(String listener, DispatchMonitor dispatcher) {
+		Gauge.builder("reliable.kafka.dispatch.in-flight", dispatcher, DispatchMonitor::inFlight)
 			.description("Records dispatched to worker lanes and not finished")
 			.tag("listener", listener)
 			.register(this.registry);
-		Gauge.builder("reliable.kafka.dispatch.lane.depth", dispatcher, KeyOrderedDispatcher::maxLaneDepth)
+		Gauge.builder("reliable.kafka.dispatch.lane.depth", dispatcher, DispatchMonitor::maxLaneDepth)
 			.description("Records waiting in the deepest worker lane")
 			.tag("listener", listener)
 			.register(this.registry);
-		Gauge.builder("reliable.kafka.dispatch.oldest.age", dispatcher, KeyOrderedDispatcher::oldestAgeSeconds)
+		Gauge.builder("reliable.kafka.dispatch.oldest.age", dispatcher, DispatchMonitor::oldestAgeSeconds)
 			.description("Seconds since the oldest unfinished record was dispatched")
 			.baseUnit("seconds")
 			.tag("listener", listener)

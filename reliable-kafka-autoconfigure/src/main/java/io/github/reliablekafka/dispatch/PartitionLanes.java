@@ -13,7 +13,7 @@ import org.jspecify.annotations.Nullable;
 /**
  * The dispatch state of one assigned partition: its lanes, the lanes that have records and wait for a worker, its
  * records in offset order until they are below the commit frontier, and its pause and ownership flags. Guarded by its
- * own monitor, except the volatile flags.
+ * own monitor (its pause wish by a lock of its own, see {@link #applyPauseWish}), except the volatile flags.
  *
  * <p>
  * A partition has {@code workers} workers and {@link #LANES_PER_WORKER} times as many lanes (one lane when
@@ -63,7 +63,7 @@ final class PartitionLanes {
 	private final ArrayDeque<Lane> ready = new ArrayDeque<>();
 
 	/** Workers started for this partition and not yet finished (running, or waiting for a thread). */
-	int runners;
+	private int runners;
 
 	/** A worker: serves ready lanes until none is left; several run at once. */
 	final Runnable runner;
@@ -72,11 +72,11 @@ final class PartitionLanes {
 	private final AtomicLong bytesInFlight;
 
 	/** Dispatched and not yet below the frontier, in offset order. */
-	final ArrayDeque<DispatchedRecord> order = new ArrayDeque<>();
+	private final ArrayDeque<DispatchedRecord> order = new ArrayDeque<>();
 
-	long highestDispatched = -1;
+	private long highestDispatched = -1;
 
-	long frontier = -1;
+	private long frontier = -1;
 
 	/** The frontier's record, not yet acknowledged (acknowledgements are coalesced). */
 	private @Nullable DispatchedRecord pendingAck;
@@ -86,13 +86,13 @@ final class PartitionLanes {
 	/** Records finished beyond the frontier since the last acknowledgement (see {@link #acknowledgeBeyondFrontier}). */
 	private int finishedSinceAck;
 
-	int inFlight;
+	private int inFlight;
 
-	int finishedBeyondFrontier;
+	private int finishedBeyondFrontier;
 
 	volatile boolean paused;
 
-	final Object pauseLock = new Object();
+	private final Object pauseLock = new Object();
 
 	volatile boolean owned = true;
 
@@ -112,7 +112,7 @@ final class PartitionLanes {
 	private long assignedAt = -1;
 
 	/** Records skipped this assignment because the previous owner had finished them. */
-	int skipped;
+	private int skipped;
 
 	/** Offsets named as finished in the metadata of the partition's latest commit. */
 	volatile long commitMapSize;
@@ -124,10 +124,10 @@ final class PartitionLanes {
 	 * A replay was asked for: records are dropped until the consumer delivers {@link #seekTarget} (or an offset it
 	 * already dispatched), which the seek brings.
 	 */
-	boolean replaying;
+	private boolean replaying;
 
 	/** The offset a replay seeks to, {@code -1} before the seek was handed to the consumer. */
-	long seekTarget = -1;
+	private long seekTarget = -1;
 
 	PartitionLanes(TopicPartition partition, int workers, AtomicLong bytesInFlight, Consumer<PartitionLanes> runner) {
 		this(partition, workers, bytesInFlight, runner, new ConcurrentHashMap<>());
@@ -160,7 +160,7 @@ final class PartitionLanes {
 		return (workers == 1) ? 1 : workers * LANES_PER_WORKER;
 	}
 
-	// --- consumer thread ----------------------------------------------------------------------------------------------
+	// --- consumer thread --------------------------------------------------------------------------------------------
 
 	/**
 	 * Take a polled record in: drop it when a replay's seek will deliver it again or it was dispatched already in this
@@ -218,7 +218,7 @@ final class PartitionLanes {
 		return result;
 	}
 
-	// --- workers ------------------------------------------------------------------------------------------------------
+	// --- workers ----------------------------------------------------------------------------------------------------
 
 	/**
 	 * One worker's turn at the partition's lock: account for the records of its batch (run, or given up when
@@ -350,7 +350,7 @@ final class PartitionLanes {
 	 * Call holding the lock.
 	 * @return the records held
 	 */
-	int held() {
+	private int held() {
 		return this.order.size();
 	}
 
@@ -361,7 +361,7 @@ final class PartitionLanes {
 	 * Call holding the lock.
 	 * @return whether none is in flight
 	 */
-	boolean awaitDrained(long deadline) throws InterruptedException {
+	private boolean awaitDrained(long deadline) throws InterruptedException {
 		while (this.inFlight > 0) {
 			long left = deadline - System.nanoTime();
 			if (left <= 0) {
@@ -374,10 +374,10 @@ final class PartitionLanes {
 
 	/**
 	 * Start giving the partition up: no record that has not started will start, and those queued on its lanes leave
-	 * the flight (they stay unfinished, for the next owner). Call holding the lock.
+	 * the flight (they stay unfinished, for the next owner).
 	 * @return how many queued records were dropped
 	 */
-	int stop() {
+	synchronized int stop() {
 		this.stopping = true;
 		int dropped = 0;
 		for (Lane lane : this.lanes) {
@@ -395,10 +395,25 @@ final class PartitionLanes {
 	}
 
 	/**
+	 * Hand the partition over: wait for its running records to finish, at most until {@code deadline}
+	 * ({@link System#nanoTime()}; now for a lost partition), then give it up. Call after {@link #stop}.
+	 * @return how many records were still in flight (they will be redelivered to the next owner)
+	 */
+	synchronized int drainAndGiveUp(long deadline) {
+		try {
+			awaitDrained(deadline);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+		return abandon();
+	}
+
+	/**
 	 * Give the partition up: acknowledge its frontier, stop its lanes and forget what is queued. Call holding the lock.
 	 * @return how many records were still in flight (they will be redelivered to the next owner)
 	 */
-	int abandon() {
+	private int abandon() {
 		acknowledgePending(System.nanoTime()); // on the consumer thread: committed right after this
 		int dropped = this.inFlight;
 		this.owned = false; // from now on, results for it are ignored and its lanes stop
@@ -409,6 +424,16 @@ final class PartitionLanes {
 			lane.queue.clear();
 		}
 		return dropped;
+	}
+
+	/**
+	 * Acknowledge what waits: the frontier's record if it moved since the last acknowledgement, and the records
+	 * finished beyond a frontier that stands still (see {@link #acknowledgeBeyondFrontier}). Called periodically.
+	 * @param now {@link System#nanoTime()}
+	 */
+	synchronized void flushAcknowledgements(long now) {
+		acknowledgePending(now);
+		acknowledgeBeyondFrontier(now);
 	}
 
 	/** Acknowledge the frontier's record if it moved since the last acknowledgement; call holding the lock. */
@@ -523,13 +548,76 @@ final class PartitionLanes {
 	}
 
 	/**
-	 * A replay moves the partition to {@code offset}: what the previous owner finished no longer describes what comes
-	 * next, and the commits of acknowledgements made before the replay commit the replay's start instead. Call holding
-	 * the lock, with nothing in flight.
+	 * Get ready to replay the partition from {@code offset}: drop what is polled from now on, wait for the records in
+	 * flight to finish (at most until {@code deadline}), acknowledge the frontier, and from then on take records in
+	 * again once the consumer delivers {@code offset} (the seek that follows brings it). What the previous owner
+	 * finished no longer describes what comes next, and the commits of acknowledgements made before the replay commit
+	 * the replay's start instead.
+	 * @param offset the offset replayed from
+	 * @param deadline {@link System#nanoTime()} by which the records in flight must have finished
+	 * @return {@code -1} when ready; else how many records are still in flight (nothing changed then)
 	 */
-	void replayFrom(long offset) {
+	synchronized int prepareReplay(long offset, long deadline) throws InterruptedException {
+		this.replaying = true;
+		this.seekTarget = -1;
+		if (!awaitDrained(deadline)) {
+			this.replaying = false;
+			return this.inFlight;
+		}
+		acknowledgePending(System.nanoTime());
 		this.inherited = null;
 		this.frontier = offset - 1;
+		this.seekTarget = offset;
+		return -1;
+	}
+
+	/**
+	 * Resume taking records in when paused and back below {@code maxHeld} records held.
+	 * @return whether the partition is to be resumed
+	 */
+	synchronized boolean resumeBelow(int maxHeld) {
+		if (this.paused && this.owned && held() <= maxHeld) {
+			this.paused = false;
+			return true;
+		}
+		return false;
+	}
+
+	/** Records dispatched and not finished (queued or running). */
+	synchronized int inFlight() {
+		return this.inFlight;
+	}
+
+	/** Records finished beyond the frontier, held until it passes them. */
+	synchronized int finishedBeyondFrontier() {
+		return this.finishedBeyondFrontier;
+	}
+
+	/** Records held and not finished: queued, running, or given up unfinished at a hand-over. */
+	synchronized int unfinished() {
+		return this.order.size() - this.finishedBeyondFrontier;
+	}
+
+	/** Records skipped this assignment because the previous owner had finished them. */
+	synchronized int skipped() {
+		return this.skipped;
+	}
+
+	/** The record holding the frontier back (the oldest held), or {@code null} when none is held. */
+	synchronized @Nullable DispatchedRecord frontierRecord() {
+		return this.order.peekFirst();
+	}
+
+	/**
+	 * Apply the partition's latest pause wish ({@link #paused}) under its pause lock, so that a pause (from the
+	 * consumer thread) and a resume (from a worker) racing each other are applied in order and cannot leave the
+	 * partition paused with nobody to resume it.
+	 * @param apply applies the wish to the containers
+	 */
+	void applyPauseWish(java.util.function.Consumer<Boolean> apply) {
+		synchronized (this.pauseLock) {
+			apply.accept(this.paused);
+		}
 	}
 
 	/** Whether records of the partition may start: it is owned and not being given up. */

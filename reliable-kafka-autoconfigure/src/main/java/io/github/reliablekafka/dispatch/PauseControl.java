@@ -39,8 +39,7 @@ final class PauseControl {
 		if (this.children.isEmpty()) {
 			refreshChildren(); // partitions assigned without a rebalance callback
 		}
-		synchronized (state.pauseLock) {
-			boolean paused = state.paused;
+		state.applyPauseWish((paused) -> {
 			for (MessageListenerContainer child : this.children) {
 				if (paused) {
 					if (child.getAssignedPartitions() != null && child.getAssignedPartitions().contains(state.partition)
@@ -55,7 +54,7 @@ final class PauseControl {
 					child.resumePartition(state.partition);
 				}
 			}
-		}
+		});
 	}
 
 	/** Find the containers that own consumers: the children of a concurrent container, else the container itself. */

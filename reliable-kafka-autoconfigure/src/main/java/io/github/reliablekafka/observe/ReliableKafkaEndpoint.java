@@ -89,10 +89,10 @@ public class ReliableKafkaEndpoint {
 		for (KeyOrderedDispatcher dispatcher : this.dispatchers.get()) {
 			Map<String, Object> state = new LinkedHashMap<>();
 			state.put("listener", dispatcher.listener());
-			state.put("inFlight", dispatcher.inFlight());
-			state.put("inFlightBytes", dispatcher.inFlightBytes());
-			state.put("deepestLane", dispatcher.maxLaneDepth());
-			state.put("oldestAgeSeconds", dispatcher.oldestAgeSeconds());
+			state.put("inFlight", dispatcher.monitor().inFlight());
+			state.put("inFlightBytes", dispatcher.monitor().inFlightBytes());
+			state.put("deepestLane", dispatcher.monitor().maxLaneDepth());
+			state.put("oldestAgeSeconds", dispatcher.monitor().oldestAgeSeconds());
 			dispatch.add(state);
 		}
 		report.put("dispatch", dispatch);

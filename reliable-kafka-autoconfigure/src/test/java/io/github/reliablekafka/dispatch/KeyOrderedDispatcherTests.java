@@ -144,11 +144,11 @@ class KeyOrderedDispatcherTests {
 		long maxBytes = 0;
 		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(8);
 		while (System.nanoTime() < deadline) {
-			maxHeld = Math.max(maxHeld, dispatcher.inFlight() + dispatcher.commitGap(partition));
-			maxBytes = Math.max(maxBytes, dispatcher.inFlightBytes());
+			maxHeld = Math.max(maxHeld, dispatcher.monitor().inFlight() + dispatcher.monitor().commitGap(partition));
+			maxBytes = Math.max(maxBytes, dispatcher.monitor().inFlightBytes());
 			Thread.sleep(20);
 		}
-		boolean paused = dispatcher.isPaused(partition);
+		boolean paused = dispatcher.monitor().isPaused(partition);
 		int processedWhileStuck = deliveries.total.get();
 		await().atMost(Duration.ofSeconds(120)).until(() -> deliveries.total.get() >= 50_001);
 		await().atMost(Duration.ofSeconds(30)).until(() -> committed(topic, 0, "group-" + topic) == 50_001);
@@ -205,8 +205,8 @@ class KeyOrderedDispatcherTests {
 		int pausedSamples = 0;
 		int samples = 0;
 		while (deliveries.total.get() < 4_000) {
-			maxInFlight = Math.max(maxInFlight, dispatcher.inFlight());
-			pausedSamples += dispatcher.isPaused(partition) ? 1 : 0;
+			maxInFlight = Math.max(maxInFlight, dispatcher.monitor().inFlight());
+			pausedSamples += dispatcher.monitor().isPaused(partition) ? 1 : 0;
 			samples++;
 			Thread.sleep(20);
 			assertThat(samples).as("finished in time").isLessThan(6_000);

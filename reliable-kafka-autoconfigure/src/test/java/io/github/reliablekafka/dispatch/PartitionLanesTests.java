@@ -40,20 +40,14 @@ class PartitionLanesTests {
 		assertThat(state.turn(second, false)).isTrue(); // 101 finished, the next one runs
 		second.done[0] = true;
 		state.turn(second, false); // it finished too; a third one of that lane runs
-		int dropped;
-		synchronized (state) {
-			dropped = state.stop();
-		}
+		int dropped = state.stop();
 		second.done[0] = true;
 		assertThat(state.turn(second, false)).as("nothing starts once stopping").isFalse();
 		first.done[0] = false; // 100 had not started when the worker saw the stop
 		assertThat(state.turn(first, false)).isFalse();
-		int abandoned;
-		synchronized (state) {
-			abandoned = state.abandon();
-		}
+		int abandoned = state.drainAndGiveUp(System.nanoTime());
 		System.out.printf("stop: %d queued records dropped, %d in flight abandoned, %d finished beyond the frontier; "
-				+ "position %d, finished %s%n", dropped, abandoned, state.finishedBeyondFrontier, state.position(),
+				+ "position %d, finished %s%n", dropped, abandoned, state.finishedBeyondFrontier(), state.position(),
 				state.finishedFrom(state.position()).finished());
 		assertThat(dropped).isEqualTo(6);
 		assertThat(abandoned).isZero();
@@ -77,7 +71,7 @@ class PartitionLanesTests {
 			int result = state.admit(record(offset), state.lanes[0], 1_000, Long.MAX_VALUE);
 			started += ((result & PartitionLanes.START_WORKER) != 0) ? 1 : 0;
 		}
-		assertThat(state.skipped).isEqualTo(2);
+		assertThat(state.skipped()).isEqualTo(2);
 		assertThat(state.finishedFrom(100).finished()).hasToString("[102-103, 106]");
 		PartitionLanes.Batch batch = new PartitionLanes.Batch(16);
 		assertThat(state.turn(batch, false)).isTrue();
@@ -96,7 +90,7 @@ class PartitionLanesTests {
 		assertThat(state.finishedFrom(104).finished()).hasToString("[106]");
 		state.admit(record(104), state.lanes[0], 1_000, Long.MAX_VALUE);
 		state.admit(record(106), state.lanes[0], 1_000, Long.MAX_VALUE); // 105 was compacted away
-		assertThat(state.skipped).isEqualTo(3);
+		assertThat(state.skipped()).isEqualTo(3);
 		assertThat(state.finishedFrom(104).finished()).hasToString("[106]");
 		assertThat(started).isEqualTo(1);
 	}
