@@ -96,6 +96,24 @@ class PartitionLanesTests {
 	}
 
 	@Test
+	void aReplayForgetsWhatThePreviousOwnerFinishedAndRunsEveryRecordFromItsOffset() throws Exception {
+		PartitionLanes state = new PartitionLanes(PARTITION, 1, this.bytes, (s) -> { });
+		OffsetRuns finished = new OffsetRuns();
+		finished.addRange(51, 60);
+		state.inherit(50, finished);
+		assertThat(state.prepareReplay(20, System.nanoTime())).as("ready: nothing in flight").isEqualTo(-1);
+		assertThat(state.position()).isEqualTo(20);
+		assertThat(state.finishedFrom(20).finished().isEmpty()).isTrue();
+		for (long offset = 20; offset < 61; offset++) {
+			state.admit(record(offset), state.lanes[0], 1_000, Long.MAX_VALUE);
+		}
+		System.out.printf("replay from 20 over a map naming 51-60: %d of 41 records to run, %d skipped%n",
+				state.inFlight(), state.skipped());
+		assertThat(state.inFlight()).isEqualTo(41);
+		assertThat(state.skipped()).isZero();
+	}
+
+	@Test
 	void aCommitOfAnOffsetThePartitionDidNotAcknowledgeIsNotItsOwn() {
 		PartitionLanes state = new PartitionLanes(PARTITION, 1, this.bytes, (s) -> { });
 		state.admit(record(7), state.lanes[0], 1_000, Long.MAX_VALUE);
