@@ -49,14 +49,14 @@ class DispatchCrashTests {
 	 */
 	@Test
 	void aGracefulStopRedeliversNothingFinishedWhateverTheBacklog() throws Exception {
-		int records = 5_000;
+		int records = 4_000;
 		try (TestDatabase database = TestDatabase.postgres()) {
 			JdbcTemplate jdbc = effectsTable(database);
 			String topic = KafkaTestSupport.newTopic("dispatch-stop", PARTITIONS);
 			String group = "stop-" + topic;
 			KeyOrderedDispatcherTests.produce(topic, 400, records, (key, seq) -> String.valueOf(seq));
 			List<String> events = new ArrayList<>();
-			int[] stopAt = { 900, 2_100, 3_300 };
+			int[] stopAt = { 800, 1_700, 2_600 };
 			for (int i = 0; i < stopAt.length; i++) {
 				ChildJvm consumer = consumer(topic, group, database, "s" + (i + 1), "test.work-min-ms=200",
 						"test.work-max-ms=200");
@@ -129,7 +129,7 @@ class DispatchCrashTests {
 	 */
 	@Test
 	void killsLoseNothingReorderNoKeyAndRedeliverOnlyWhatFinishedSinceTheLastCommit() throws Exception {
-		int records = 20_000;
+		int records = 12_000;
 		// at most 100 ms to an acknowledgement + one poll (at most 200 ms for a dispatching container) + the commit,
 		// with a margin for a loaded machine
 		Duration commitInterval = Duration.ofMillis(750);
@@ -140,7 +140,7 @@ class DispatchCrashTests {
 			KeyOrderedDispatcherTests.produce(topic, 200, records, (key, seq) -> String.valueOf(seq));
 			List<String> events = new ArrayList<>();
 			long bound = 0;
-			int[] killAt = { 5_000, 12_000 };
+			int[] killAt = { 3_000, 7_000 };
 			for (int i = 0; i < killAt.length; i++) {
 				String name = "k" + (i + 1);
 				ChildJvm consumer = consumer(topic, group, database, name, "test.work-max-ms=60");

@@ -214,7 +214,8 @@ final class DispatchBenchmark {
 				Thread debug = new Thread(() -> {
 					while (true) {
 						factory.dispatchers().forEach((d) -> System.out.printf("debug in-flight=%d bytes=%d lane-max=%d "
-								+ "processed=%d%n", d.inFlight(), d.inFlightBytes(), d.maxLaneDepth(), meter.count()));
+								+ "processed=%d%n", d.monitor().inFlight(), d.monitor().inFlightBytes(),
+								d.monitor().maxLaneDepth(), meter.count()));
 						Benchmarks.work(500);
 					}
 				});
