@@ -1,6 +1,16 @@
 package io.github.reliablekafka;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+import com.tngtech.archunit.base.DescribedPredicate;
 import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.domain.JavaMethodCall;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import org.junit.jupiter.api.Test;
@@ -9,8 +19,9 @@ import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 /**
- * Package rules: capabilities are free of cycles, runtime code never reaches into the auto-configuration, and every
- * package is documented.
+ * Package rules: capabilities are free of cycles, runtime code never reaches into the auto-configuration, every
+ * package is documented, the outbox template reaches the relay only through its port, and no class under
+ * {@code src/main} (of any module) has more than 400 lines.
  */
 class ArchitectureTests {
 
@@ -68,6 +79,41 @@ class ArchitectureTests {
 				.assertThat(CLASSES.stream().anyMatch((c) -> c.getName().equals(name + ".package-info")))
 				.as("package-info.java in %s", name)
 				.isTrue());
+	}
+
+	@Test
+	void theOutboxTemplateReachesTheRelayOnlyThroughItsPort() {
+		noClasses().that()
+			.haveSimpleName("OutboxReliableKafkaTemplate")
+			.should()
+			.callMethodWhere(DescribedPredicate.describe("a method of OutboxRelay other than port()",
+					(JavaMethodCall call) -> call.getTargetOwner().getSimpleName().equals("OutboxRelay")
+							&& !call.getName().equals("port")))
+			.check(CLASSES);
+	}
+
+	@Test
+	void noClassUnderSrcMainHasMoreThan400Lines() throws IOException {
+		Map<String, Long> over = new TreeMap<>();
+		int checked = 0;
+		for (Path module : List.of(Path.of("."), Path.of("..", "reliable-kafka-samples"))) {
+			try (Stream<Path> files = Files.walk(module)) {
+				for (Path file : files.filter((path) -> path.toString().endsWith(".java")
+						&& path.toString().contains("src" + java.io.File.separator + "main")).toList()) {
+					checked++;
+					long lines;
+					try (Stream<String> text = Files.lines(file)) {
+						lines = text.count();
+					}
+					if (lines > 400) {
+						over.put(file.toString(), lines);
+					}
+				}
+			}
+		}
+		System.out.printf("%d classes under src/main checked, %d over 400 lines%n", checked, over.size());
+		org.assertj.core.api.Assertions.assertThat(checked).isGreaterThan(100);
+		org.assertj.core.api.Assertions.assertThat(over).as("classes over 400 lines").isEmpty();
 	}
 
 }

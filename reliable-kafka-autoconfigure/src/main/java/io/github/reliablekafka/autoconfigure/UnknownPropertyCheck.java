@@ -59,11 +59,37 @@ final class UnknownPropertyCheck {
 		}
 		List<String> warnings = new ArrayList<>();
 		unknown.forEach((name, origin) -> {
+			String renamed = renamed(name);
+			if (renamed != null) {
+				warnings.add("Property " + name + " (in " + origin + ") was renamed to " + renamed + " (Spring Boot's "
+						+ "back-off names); the old name is ignored");
+				return;
+			}
 			String nearest = known.nearest(name);
 			warnings.add("Unknown property " + name + " (in " + origin + ") is not a reliable-kafka setting and is "
 					+ "ignored" + ((nearest != null) ? "; did you mean " + nearest + "?" : "; see docs/configuration.md"));
 		});
 		return warnings;
+	}
+
+	/**
+	 * Return the new name of a property the library renamed, or {@code null}: the retry groups took Spring Boot's
+	 * back-off names ({@code delay}, {@code max-delay}), and the outbox's attempts moved into its retry group.
+	 */
+	static @Nullable String renamed(String name) {
+		if (name.equals(PREFIX + "outbox.max-attempts")) {
+			return PREFIX + "outbox.retry.max-attempts";
+		}
+		for (String group : List.of("producer", "consumer", "outbox")) {
+			String retry = PREFIX + group + ".retry.";
+			if (name.equals(retry + "initial-interval")) {
+				return retry + "delay";
+			}
+			if (name.equals(retry + "max-interval")) {
+				return retry + "max-delay";
+			}
+		}
+		return null;
 	}
 
 	private static Known known(@Nullable ClassLoader classLoader) {

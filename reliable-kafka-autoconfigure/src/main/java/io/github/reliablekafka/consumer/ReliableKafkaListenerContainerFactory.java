@@ -1,24 +1,18 @@
 package io.github.reliablekafka.consumer;
 
-import java.lang.reflect.Method;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 import io.github.reliablekafka.delay.DelayedRedelivery;
 import io.github.reliablekafka.dispatch.DispatchObserver;
 import io.github.reliablekafka.dispatch.DispatchSettings;
 import io.github.reliablekafka.dispatch.KeyOrderedDispatcher;
 import io.github.reliablekafka.dispatch.Ordering;
-import io.github.reliablekafka.idempotency.IdempotencyGuard;
-import io.github.reliablekafka.idempotency.IdempotencyKeyResolver;
 import io.github.reliablekafka.idempotency.ReliableIdempotency;
-import io.github.reliablekafka.support.PartitionSeeker;
 import io.github.reliablekafka.support.PayloadCodec;
 import io.github.reliablekafka.support.ReliableKafkaConfigurationException;
 import io.github.reliablekafka.support.RetryBackoff;
@@ -27,17 +21,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import org.springframework.beans.factory.DisposableBean;
-import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory;
 import org.springframework.kafka.config.KafkaListenerEndpoint;
-import org.springframework.kafka.config.MethodKafkaListenerEndpoint;
 import org.springframework.kafka.core.KafkaOperations;
 import org.springframework.kafka.listener.AcknowledgingConsumerAwareMessageListener;
 import org.springframework.kafka.listener.CommonErrorHandler;
 import org.springframework.kafka.listener.CompositeRecordInterceptor;
 import org.springframework.kafka.listener.ConcurrentMessageListenerContainer;
 import org.springframework.kafka.listener.ConsumerAwareRebalanceListener;
-import org.springframework.kafka.listener.ConsumerSeekAware;
 import org.springframework.kafka.listener.ContainerProperties;
 import org.springframework.kafka.listener.ContainerProperties.AckMode;
 import org.springframework.kafka.listener.ContainerProperties.AssignmentCommitOption;
@@ -46,7 +37,8 @@ import org.springframework.kafka.listener.RecordInterceptor;
 /**
  * The container factory behind {@link ReliableListener}. Its consumers read {@code String} keys and {@code byte[]}
  * values with auto-commit off, and each container it creates gets an error handler (retries with back-off, then the
- * dead-letter topic) and a record interceptor (null payloads, outcome counts) that know the listener's id.
+ * dead-letter topic) and a record interceptor (null payloads, outcome counts) that know the listener's id. The
+ * endpoint is read once ({@link ReliableEndpoint}) and its listener chain built once ({@link ListenerChain}).
  *
  * <p>
  * <b>Fail fast:</b> each listener's method ({@link ListenerMethodCheck}) and consumer configuration
@@ -72,18 +64,14 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 
 	private PayloadCodec codec = PayloadCodec.fastjson2();
 
-	private final Set<String> topics = ConcurrentHashMap.newKeySet();
-
 	private DispatchSettings dispatchDefaults = new DispatchSettings(Ordering.KEY, 16, 256, 1000, 64L << 20,
 			Duration.ofSeconds(10), false, Duration.ofSeconds(30));
 
 	private DispatchObserver dispatchObserver = DispatchObserver.NONE;
 
-	private final List<KeyOrderedDispatcher> dispatchers = new CopyOnWriteArrayList<>();
-
 	private @Nullable DelayedRedelivery redelivery;
 
-	private final GuardBypass guardBypass = new GuardBypass();
+	private final ReliableListeners listeners;
 
 	/**
 	 * Create a factory; set its consumer factory before use.
@@ -92,11 +80,14 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 	 * @param outcomes counts outcomes
 	 * @param applicationInterceptor the application's own record interceptor, called first; may be {@code null}
 	 * @param resources closed with the factory (the dead-letter producer); may be {@code null}
+	 * @param listeners where the listeners this factory creates are registered
 	 */
 	public ReliableKafkaListenerContainerFactory(ReliableListenerSettings settings,
 			KafkaOperations<String, byte[]> deadLetterTemplate, ListenerOutcomes outcomes,
-			@Nullable RecordInterceptor<String, byte[]> applicationInterceptor, @Nullable AutoCloseable resources) {
+			@Nullable RecordInterceptor<String, byte[]> applicationInterceptor, @Nullable AutoCloseable resources,
+			ReliableListeners listeners) {
 		this.settings = settings;
+		this.listeners = listeners;
 		this.deadLetterTemplate = deadLetterTemplate;
 		this.outcomes = outcomes;
 		this.applicationInterceptor = applicationInterceptor;
@@ -137,7 +128,7 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 	 * @return the dispatchers
 	 */
 	public List<KeyOrderedDispatcher> dispatchers() {
-		return List.copyOf(this.dispatchers);
+		return this.listeners.dispatchers();
 	}
 
 	/**
@@ -145,7 +136,7 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 	 * @return the bypass of this factory's listeners
 	 */
 	public GuardBypass guardBypass() {
-		return this.guardBypass;
+		return this.listeners.guardBypass();
 	}
 
 	/**
@@ -153,42 +144,49 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 	 * @return the topics
 	 */
 	public Set<String> listenedTopics() {
-		return Set.copyOf(this.topics);
+		return this.listeners.topics();
 	}
 
 	@Override
+	@SuppressWarnings("unchecked")
 	protected void initializeContainer(ConcurrentMessageListenerContainer<String, byte[]> instance,
 			KafkaListenerEndpoint endpoint) {
 		super.initializeContainer(instance, endpoint);
-		String listener = listenerId(instance, endpoint);
-		Method method = (endpoint instanceof MethodKafkaListenerEndpoint<?, ?> methodEndpoint) ? methodEndpoint.getMethod()
-				: null;
-		ReliableListener annotation = (method != null)
-				? AnnotatedElementUtils.findMergedAnnotation(method, ReliableListener.class) : null;
-		if (method != null) {
-			boolean batch = Boolean.TRUE.equals(endpoint.getBatchListener())
-					|| (endpoint.getBatchListener() == null && Boolean.TRUE.equals(isBatchListener()));
-			ListenerMethodCheck.check(method, batch, (annotation != null) ? annotation.idempotencyKey() : "");
+		ReliableEndpoint reliable = ReliableEndpoint.read(instance, endpoint, isBatchListener());
+		String listener = reliable.id();
+		if (reliable.method() != null) {
+			ListenerMethodCheck.check(reliable.method(), reliable.batch(), reliable.idempotencyKey());
 		}
 		ConsumerConfigCheck.check(listener, effectiveConsumerConfig(instance), this.settings.retry().totalDelay());
 		instance.setCommonErrorHandler(errorHandler(listener));
 		String[] listened = instance.getContainerProperties().getTopics();
 		if (listened != null) {
-			this.topics.addAll(List.of(listened));
+			this.listeners.listens(List.of(listened));
 		}
-		guard(instance, method, annotation, listener);
-		retryLater(instance, listener);
 		RecordInterceptor<String, byte[]> interceptor = new ReliableRecordInterceptor(listener,
 				this.settings.nullPayload(), this.outcomes);
 		RecordInterceptor<String, byte[]> interceptors = (this.applicationInterceptor != null)
 				? new CompositeRecordInterceptor<>(this.applicationInterceptor, interceptor) : interceptor;
-		DispatchSettings dispatch = dispatchSettings(annotation, listener);
+		DispatchSettings dispatch = dispatchSettings(reliable);
+		ContainerProperties properties = instance.getContainerProperties();
+		if (!(properties.getMessageListener() instanceof AcknowledgingConsumerAwareMessageListener<?, ?> application)) {
+			if (dispatch != null) {
+				throw new IllegalStateException("Reliable listener '" + listener + "' with ordering="
+						+ dispatch.ordering() + " must be a record listener, not a batch listener");
+			}
+			instance.setRecordInterceptor(interceptors); // a batch listener: no chain
+			return;
+		}
+		AcknowledgingConsumerAwareMessageListener<String, byte[]> chain = new ListenerChain(this.idempotency,
+				this.codec, this.listeners.guardBypass(), this.redelivery)
+			.build((AcknowledgingConsumerAwareMessageListener<String, byte[]>) application, reliable,
+					instance.getGroupId());
 		if (dispatch != null) {
-			dispatch(instance, listener, dispatch, interceptors);
+			dispatch(instance, listener, dispatch, chain, interceptors);
 		}
 		else {
 			instance.setRecordInterceptor(interceptors);
-			seekable(instance);
+			properties.setMessageListener(ListenerChain.seekable(chain));
 		}
 	}
 
@@ -196,17 +194,17 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 	 * The dispatch settings of a listener with {@link Ordering#KEY} or {@link Ordering#NONE}; {@code null} for
 	 * {@link Ordering#PARTITION}.
 	 */
-	private @Nullable DispatchSettings dispatchSettings(@Nullable ReliableListener annotation, String listener) {
-		if (annotation == null || annotation.ordering() == Ordering.PARTITION) {
+	private @Nullable DispatchSettings dispatchSettings(ReliableEndpoint endpoint) {
+		if (endpoint.ordering() == Ordering.PARTITION) {
 			return null;
 		}
-		if (annotation.workers() == 0 || annotation.workers() < -1) {
-			throw new ReliableKafkaConfigurationException("Reliable listener '" + listener + "' has workers="
-					+ annotation.workers() + ".", "Give at least 1 worker per partition, or -1 for "
+		if (endpoint.workers() == 0 || endpoint.workers() < -1) {
+			throw new ReliableKafkaConfigurationException("Reliable listener '" + endpoint.id() + "' has workers="
+					+ endpoint.workers() + ".", "Give at least 1 worker per partition, or -1 for "
 							+ "reliable.kafka.consumer.dispatch.workers.");
 		}
-		int workers = (annotation.workers() > 0) ? annotation.workers() : this.dispatchDefaults.workers();
-		return this.dispatchDefaults.with(annotation.ordering(), workers);
+		int workers = (endpoint.workers() > 0) ? endpoint.workers() : this.dispatchDefaults.workers();
+		return this.dispatchDefaults.with(endpoint.ordering(), workers);
 	}
 
 	/**
@@ -214,20 +212,14 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 	 * {@code MANUAL} acknowledgement mode) and its rebalance listener; retries, dead letters and the interceptors run
 	 * on the lanes.
 	 */
-	@SuppressWarnings("unchecked")
 	private void dispatch(ConcurrentMessageListenerContainer<String, byte[]> instance, String listener,
-			DispatchSettings dispatch, RecordInterceptor<String, byte[]> interceptors) {
+			DispatchSettings dispatch, AcknowledgingConsumerAwareMessageListener<String, byte[]> chain,
+			RecordInterceptor<String, byte[]> interceptors) {
 		ContainerProperties properties = instance.getContainerProperties();
-		Object messageListener = properties.getMessageListener();
-		if (!(messageListener instanceof AcknowledgingConsumerAwareMessageListener<?, ?> delegate)) {
-			throw new IllegalStateException("Reliable listener '" + listener + "' with ordering=" + dispatch.ordering()
-					+ " must be a record listener, not a batch listener");
-		}
 		RetryDecision decision = new RetryDecision(this.settings);
 		ReliableErrorHandlers.Outcomes failures = new ReliableErrorHandlers.Outcomes(listener, this.settings, decision,
 				this.outcomes);
-		DispatchedRecordHandler handler = new DispatchedRecordHandler(
-				(AcknowledgingConsumerAwareMessageListener<String, byte[]>) delegate, interceptors, decision,
+		DispatchedRecordHandler handler = new DispatchedRecordHandler(chain, interceptors, decision,
 				ReliableErrorHandlers.recoverer(this.settings, this.deadLetterTemplate), failures);
 		ConsumerAwareRebalanceListener existing = (properties
 			.getConsumerRebalanceListener() instanceof ConsumerAwareRebalanceListener aware) ? aware : null;
@@ -239,8 +231,8 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 			throw new IllegalStateException("Reliable listener '" + listener + "' with ordering=" + dispatch.ordering()
 					+ " writes its own commit metadata; remove the container's OffsetAndMetadataProvider");
 		}
-		KeyOrderedDispatcher dispatcher = new KeyOrderedDispatcher(listener, dispatch, handler,
-				properties.getObservationRegistry(), this.dispatchObserver, existing);
+		KeyOrderedDispatcher dispatcher = new KeyOrderedDispatcher(listener, dispatch, handler, this.dispatchObserver,
+				existing);
 		dispatcher.bind(instance);
 		// the interceptors run on the lanes; the container's one only marks where each poll's records end
 		instance.setRecordInterceptor(dispatcher.pollBoundary());
@@ -262,73 +254,14 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 		if (properties.getShutdownTimeout() < shutdown) {
 			properties.setShutdownTimeout(shutdown);
 		}
-		this.dispatchers.add(dispatcher);
+		this.listeners.dispatches(dispatcher);
 		logger.info("Reliable listener '{}' dispatches each partition's records to {} workers over {} lanes (ordering {}, "
 				+ "at most {} threads, {} records in flight per partition)", listener, dispatch.workers(),
 				dispatch.lanes(), dispatch.ordering(), dispatch.maxThreads(), dispatch.maxInFlightPerPartition());
 	}
 
-	/**
-	 * Put the listener inside the idempotency guard, keyed per the listener's {@code idempotencyKey} or the default
-	 * strategy, scoped to its consumer group.
-	 */
-	@SuppressWarnings("unchecked")
-	private void guard(ConcurrentMessageListenerContainer<String, byte[]> instance, @Nullable Method method,
-			@Nullable ReliableListener annotation, String listener) {
-		IdempotencyGuard guard = (this.idempotency != null) ? this.idempotency.guard() : null;
-		Object messageListener = instance.getContainerProperties().getMessageListener();
-		if (guard == null || !(messageListener instanceof AcknowledgingConsumerAwareMessageListener<?, ?> delegate)) {
-			return;
-		}
-		String expression = (annotation != null) ? annotation.idempotencyKey() : "";
-		IdempotencyKeyResolver keys = new IdempotencyKeyResolver(this.idempotency.keyStrategy(), expression,
-				(method != null) ? ListenerMethods.payloadType(method) : null, this.codec);
-		String group = instance.getGroupId();
-		if (group == null) {
-			throw new IllegalStateException("Reliable listener '" + listener + "' has no consumer group: the "
-					+ "idempotency guard scopes keys by group. Set groupId or spring.kafka.consumer.group-id.");
-		}
-		instance.getContainerProperties().setMessageListener(new GuardedMessageListener(
-				(AcknowledgingConsumerAwareMessageListener<String, byte[]>) delegate, guard, keys, group, listener,
-				this.guardBypass));
-	}
-
-	/**
-	 * Put the (guarded) listener inside the retry-later handling, so that a record sent to the delay tiers has rolled
-	 * back its guarded transaction first.
-	 */
-	@SuppressWarnings("unchecked")
-	private void retryLater(ConcurrentMessageListenerContainer<String, byte[]> instance, String listener) {
-		Object messageListener = instance.getContainerProperties().getMessageListener();
-		if (this.redelivery != null
-				&& messageListener instanceof AcknowledgingConsumerAwareMessageListener<?, ?> delegate) {
-			instance.getContainerProperties().setMessageListener(new RetryLaterMessageListener(
-					(AcknowledgingConsumerAwareMessageListener<String, byte[]>) delegate, this.redelivery, listener));
-		}
-	}
-
-	/**
-	 * Make the outermost listener seek-aware: replay in place, and the application's own {@link ConsumerSeekAware}
-	 * listener keeps its callbacks under the library's wrappers.
-	 */
-	@SuppressWarnings("unchecked")
-	private void seekable(ConcurrentMessageListenerContainer<String, byte[]> instance) {
-		Object messageListener = instance.getContainerProperties().getMessageListener();
-		if (messageListener instanceof AcknowledgingConsumerAwareMessageListener<?, ?> delegate
-				&& !(messageListener instanceof ConsumerSeekAware && messageListener instanceof PartitionSeeker)) {
-			instance.getContainerProperties().setMessageListener(
-					new SeekableMessageListener((AcknowledgingConsumerAwareMessageListener<String, byte[]>) delegate));
-		}
-	}
-
 	private CommonErrorHandler errorHandler(String listener) {
 		return ReliableErrorHandlers.create(listener, this.settings, this.deadLetterTemplate, this.outcomes);
-	}
-
-	private static String listenerId(ConcurrentMessageListenerContainer<String, byte[]> instance,
-			KafkaListenerEndpoint endpoint) {
-		String id = instance.getListenerId();
-		return (id != null) ? id : String.valueOf(endpoint.getId());
 	}
 
 	private Map<String, Object> effectiveConsumerConfig(ConcurrentMessageListenerContainer<String, byte[]> instance) {
@@ -340,7 +273,7 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 
 	@Override
 	public void destroy() throws Exception {
-		this.dispatchers.forEach(KeyOrderedDispatcher::close);
+		this.listeners.dispatchers().forEach(KeyOrderedDispatcher::close);
 		if (this.resources != null) {
 			this.resources.close();
 		}

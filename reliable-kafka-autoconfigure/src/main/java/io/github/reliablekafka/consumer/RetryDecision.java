@@ -59,7 +59,7 @@ final class RetryDecision {
 
 	/** How long a record waits for the guard between two attempts. */
 	long guardWaitMillis() {
-		return Math.max(100, this.retry.initialInterval().toMillis());
+		return Math.max(100, this.retry.delay().toMillis());
 	}
 
 	/** Whether the failure may be retried (it is not poison nor of a non-retryable type, at any depth). */
@@ -87,15 +87,16 @@ final class RetryDecision {
 
 	/** How long to wait before a record whose dead letter could not be published is tried again from the start. */
 	long delayBeforeStartingOver() {
-		return this.retry.initialInterval().toMillis();
+		return this.retry.delay().toMillis();
 	}
 
 	/** The back-off of spring-kafka's error handler for the failures that are retried with a limit. */
 	BackOff backOff() {
 		ExponentialBackOffWithMaxRetries backOff = new ExponentialBackOffWithMaxRetries(this.retry.maxAttempts() - 1);
-		backOff.setInitialInterval(this.retry.initialInterval().toMillis());
+		backOff.setInitialInterval(this.retry.delay().toMillis());
 		backOff.setMultiplier(this.retry.multiplier());
-		backOff.setMaxInterval(this.retry.maxInterval().toMillis());
+		backOff.setMaxInterval(this.retry.maxDelay().toMillis());
+		backOff.setJitter(this.retry.jitter().toMillis());
 		return backOff;
 	}
 

@@ -48,7 +48,7 @@ public record DispatchSettings(Ordering ordering, int workers, int maxThreads, i
 	 * @return the lanes per partition
 	 */
 	public int lanes() {
-		return PartitionLanes.laneCount(this.workers);
+		return LaneTurns.laneCount(this.workers);
 	}
 
 	/**

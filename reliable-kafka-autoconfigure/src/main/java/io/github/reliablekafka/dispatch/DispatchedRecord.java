@@ -1,16 +1,14 @@
 package io.github.reliablekafka.dispatch;
 
-import java.util.Map;
-
-import io.micrometer.observation.Observation;
+import io.micrometer.context.ContextSnapshot;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.kafka.support.Acknowledgment;
 
 /**
- * A record handed to a lane, with what travels with it: its acknowledgement, the consumer thread's MDC and
- * observation, its size and when it was dispatched.
+ * A record handed to a lane, with what travels with it: its acknowledgement, the consumer thread's context
+ * ({@link RecordContext}), its size and when it was dispatched.
  */
 final class DispatchedRecord {
 
@@ -18,9 +16,8 @@ final class DispatchedRecord {
 
 	final Acknowledgment acknowledgment;
 
-	final @Nullable Map<String, String> mdc;
-
-	final @Nullable Observation observation;
+	/** The consumer thread's context when the record was dispatched. */
+	final @Nullable ContextSnapshot context;
 
 	final int bytes;
 
@@ -40,11 +37,10 @@ final class DispatchedRecord {
 	}
 
 	DispatchedRecord(ConsumerRecord<String, byte[]> record, Acknowledgment acknowledgment,
-			@Nullable Map<String, String> mdc, @Nullable Observation observation, int bytes) {
+			@Nullable ContextSnapshot context, int bytes) {
 		this.record = record;
 		this.acknowledgment = acknowledgment;
-		this.mdc = mdc;
-		this.observation = observation;
+		this.context = context;
 		this.bytes = bytes;
 	}
 

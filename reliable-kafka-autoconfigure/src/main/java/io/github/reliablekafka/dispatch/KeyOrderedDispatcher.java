@@ -14,8 +14,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import io.github.reliablekafka.support.PartitionSeeker;
-import io.micrometer.observation.Observation;
-import io.micrometer.observation.ObservationRegistry;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
@@ -91,7 +89,7 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 
 	private final DispatchSettings settings;
 
-	private final ObservationRegistry observations;
+	private final RecordContext context = new RecordContext();
 
 	private final DispatchObserver observer;
 
@@ -135,15 +133,13 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 	 * @param listener the listener id, for logs, thread names and metrics
 	 * @param settings its bounds
 	 * @param handler processes each record, with retries and dead letters
-	 * @param observations the container's observation registry, whose current observation travels to the lanes
 	 * @param observer publishes gauges
 	 * @param next the container's own rebalance listener, called after the dispatcher's; may be {@code null}
 	 */
 	public KeyOrderedDispatcher(String listener, DispatchSettings settings, LaneHandler handler,
-			ObservationRegistry observations, DispatchObserver observer, @Nullable ConsumerAwareRebalanceListener next) {
+			DispatchObserver observer, @Nullable ConsumerAwareRebalanceListener next) {
 		this.listener = listener;
 		this.settings = settings;
-		this.observations = observations;
 		this.observer = observer;
 		this.next = next;
 		this.pauses = new PauseControl(listener);
@@ -161,8 +157,8 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 		long period = Math.max(1_000, Math.min(5_000, settings.frontierWarning().toMillis() / 2));
 		this.frontierChecks = checks.scheduleWithFixedDelay(this.monitor::checkFrontiers, period, period,
 				TimeUnit.MILLISECONDS);
-		this.ackFlush = checks.scheduleWithFixedDelay(this::flushAcknowledgements, PartitionLanes.ACK_INTERVAL_NANOS,
-				PartitionLanes.ACK_INTERVAL_NANOS, TimeUnit.NANOSECONDS);
+		this.ackFlush = checks.scheduleWithFixedDelay(this::flushAcknowledgements, PartitionFrontier.ACK_INTERVAL_NANOS,
+				PartitionFrontier.ACK_INTERVAL_NANOS, TimeUnit.NANOSECONDS);
 	}
 
 	/**
@@ -215,11 +211,10 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 		}
 		TopicPartition partition = new TopicPartition(record.topic(), record.partition());
 		PartitionLanes state = this.partitions.computeIfAbsent(partition, this::newState);
-		Observation observation = this.observations.isNoop() ? null : this.observations.getCurrentObservation();
-		DispatchedRecord task = new DispatchedRecord(record, acknowledgment, MDC.getCopyOfContextMap(), observation,
+		DispatchedRecord task = new DispatchedRecord(record, acknowledgment, this.context.capture(),
 				DispatchedRecord.size(record));
-		int lane = LaneHash.laneOf(record, this.settings.ordering(), state.lanes.length);
-		int admitted = state.admit(task, state.lanes[lane],
+		int lane = LaneHash.laneOf(record, this.settings.ordering(), state.lanes().length);
+		int admitted = state.admit(task, state.lanes()[lane],
 				this.settings.maxInFlightPerPartition(), this.settings.maxInFlightBytes());
 		if ((admitted & PartitionLanes.START_WORKER) != 0) {
 			if (this.pollBoundaryKnown) {

@@ -1,29 +1,26 @@
 package io.github.reliablekafka.dispatch;
 
-import java.lang.reflect.Method;
 import java.util.Collection;
-import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
-import io.micrometer.observation.Observation;
+import io.micrometer.context.ContextSnapshot;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
 
-import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
+import org.springframework.core.task.SimpleAsyncTaskExecutor;
+import org.springframework.scheduling.concurrent.ThreadPoolTaskExecutor;
 
 /**
- * The worker side of a dispatcher: the threads its partitions' workers run on, and the worker loop, which takes a
- * ready lane's records, runs them in order with the consumer thread's MDC and observation, hands the results back to
- * the partition, and resumes partitions that went back below their bounds.
+ * The worker side of a dispatcher: the threads its partitions' workers run on (Spring's task executors: a pool of
+ * {@code max-threads} platform threads, or a virtual thread per worker with {@code virtual-threads=true} on JDK 21+),
+ * and the worker loop, which takes a ready lane's records, runs them in order in the consumer thread's context
+ * ({@link RecordContext}), hands the results back to the partition, and resumes partitions that went back below their
+ * bounds.
  */
 final class LaneWorkers {
 
@@ -47,7 +44,13 @@ final class LaneWorkers {
 
 	private final PauseControl pauses;
 
-	private final ExecutorService threads;
+	private final Executor threads;
+
+	/** The pool of platform threads, {@code null} with virtual threads. */
+	private final @Nullable ThreadPoolTaskExecutor pool;
+
+	/** The virtual threads, {@code null} with platform threads. */
+	private final @Nullable SimpleAsyncTaskExecutor virtual;
 
 	private volatile boolean closed;
 
@@ -59,15 +62,23 @@ final class LaneWorkers {
 		this.partitions = partitions;
 		this.bytesInFlight = bytesInFlight;
 		this.pauses = pauses;
-		ExecutorService virtual = settings.virtualThreads() ? virtualThreadExecutor() : null;
-		if (virtual != null) {
-			this.threads = virtual;
+		long drainMillis = settings.drainTimeout().toMillis() + 1_000;
+		this.virtual = settings.virtualThreads() ? virtualThreads(listener, drainMillis) : null;
+		if (this.virtual != null) {
+			this.pool = null;
+			this.threads = this.virtual;
 		}
 		else {
-			ThreadPoolExecutor pool = new ThreadPoolExecutor(settings.maxThreads(), settings.maxThreads(), 30,
-					TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
-					new CustomizableThreadFactory("rk-dispatch-" + listener + "-"));
-			pool.allowCoreThreadTimeOut(true);
+			ThreadPoolTaskExecutor pool = new ThreadPoolTaskExecutor();
+			pool.setCorePoolSize(settings.maxThreads());
+			pool.setMaxPoolSize(settings.maxThreads());
+			pool.setKeepAliveSeconds(30);
+			pool.setAllowCoreThreadTimeOut(true);
+			pool.setThreadNamePrefix("rk-dispatch-" + listener + "-");
+			pool.setWaitForTasksToCompleteOnShutdown(true); // the records running get the drain time-out
+			pool.setAwaitTerminationMillis(drainMillis);
+			pool.initialize();
+			this.pool = pool;
 			this.threads = pool;
 		}
 	}
@@ -82,7 +93,7 @@ final class LaneWorkers {
 			this.threads.execute(state.runner);
 		}
 		catch (RejectedExecutionException ex) {
-			state.workerGone(new PartitionLanes.Batch(0));
+			state.workerGone(new LaneBatch(0));
 			throw new IllegalStateException("The dispatcher of listener '" + this.listener + "' is closed", ex);
 		}
 	}
@@ -93,7 +104,7 @@ final class LaneWorkers {
 	 * {@value #BATCH_PER_TURN} records it gives the other partitions' workers a turn on the shared threads.
 	 */
 	void run(PartitionLanes state) {
-		PartitionLanes.Batch batch = new PartitionLanes.Batch(TAKE);
+		LaneBatch batch = new LaneBatch(TAKE);
 		int processed = 0;
 		try {
 			while (state.turn(batch, processed >= BATCH_PER_TURN)) {
@@ -118,16 +129,12 @@ final class LaneWorkers {
 			this.threads.execute(state.runner); // give other partitions' workers a turn on the shared threads
 		}
 		catch (RejectedExecutionException ex) {
-			state.workerGone(new PartitionLanes.Batch(0)); // closed
+			state.workerGone(new LaneBatch(0)); // closed
 		}
 	}
 
 	private boolean process(PartitionLanes state, DispatchedRecord task) {
-		Map<String, String> previous = MDC.getCopyOfContextMap();
-		if (task.mdc != null) {
-			MDC.setContextMap(task.mdc);
-		}
-		Observation.Scope scope = (task.observation != null) ? task.observation.openScope() : null;
+		ContextSnapshot.Scope scope = (task.context != null) ? task.context.setThreadLocals() : null;
 		try {
 			while (true) {
 				try {
@@ -157,13 +164,7 @@ final class LaneWorkers {
 		}
 		finally {
 			if (scope != null) {
-				scope.close();
-			}
-			if (previous != null) {
-				MDC.setContextMap(previous);
-			}
-			else {
-				MDC.clear();
+				scope.close(); // the worker's own context back
 			}
 		}
 	}
@@ -180,31 +181,35 @@ final class LaneWorkers {
 		}
 	}
 
-	/** Stop the threads, giving the records running up to the drain timeout. */
+	/** Stop the threads, giving the records running up to the drain timeout, then interrupting them. */
 	void close() {
 		this.closed = true;
-		this.threads.shutdown();
-		try {
-			long millis = this.settings.drainTimeout().toMillis() + 1_000;
-			if (!this.threads.awaitTermination(millis, TimeUnit.MILLISECONDS)) {
-				this.threads.shutdownNow();
-			}
+		if (this.virtual != null) {
+			this.virtual.close(); // waits for the workers running, up to the drain time-out
+			return;
 		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			this.threads.shutdownNow();
+		ThreadPoolTaskExecutor pool = this.pool;
+		if (pool != null) {
+			pool.shutdown();
+			ThreadPoolExecutor executor = pool.getThreadPoolExecutor();
+			if (!executor.isTerminated()) {
+				executor.shutdownNow();
+			}
 		}
 	}
 
-	private static @Nullable ExecutorService virtualThreadExecutor() {
+	/** A virtual thread per worker, on JDK 21+; {@code null} (platform threads) before that. */
+	private static @Nullable SimpleAsyncTaskExecutor virtualThreads(String listener, long drainMillis) {
+		SimpleAsyncTaskExecutor executor = new SimpleAsyncTaskExecutor("rk-dispatch-" + listener + "-");
 		try {
-			Method method = Executors.class.getMethod("newVirtualThreadPerTaskExecutor");
-			return (ExecutorService) method.invoke(null);
+			executor.setVirtualThreads(true);
 		}
-		catch (ReflectiveOperationException ex) {
+		catch (UnsupportedOperationException ex) {
 			logger.info("reliable.kafka.consumer.dispatch.virtual-threads=true needs JDK 21+; using platform threads");
 			return null;
 		}
+		executor.setTaskTerminationTimeout(drainMillis);
+		return executor;
 	}
 
 }

@@ -15,7 +15,6 @@ import java.util.Map;
 
 import org.jspecify.annotations.Nullable;
 
-import org.springframework.util.ClassUtils;
 
 /**
  * A transaction manager's connection that writes the outbox rows of its transaction with the commit, in the same
@@ -121,7 +120,7 @@ final class CommitWriteConnection implements InvocationHandler {
 
 	private boolean defer(PendingRows.PendingRow row) throws SQLException {
 		if (this.writesWithCommit == null) {
-			this.writesWithCommit = row.writer().writesWithCommit() && pgjdbcWithoutAutosave(this.target);
+			this.writesWithCommit = row.writer().writesWithCommit(this.target);
 		}
 		if (!this.writesWithCommit || this.target.getAutoCommit()) {
 			return false;
@@ -162,25 +161,6 @@ final class CommitWriteConnection implements InvocationHandler {
 		// the sends' futures are failed by their transaction synchronizations (SentInTransaction)
 		this.pending.subList(at, this.pending.size()).clear();
 		this.savepoints.values().removeIf((position) -> position > at);
-	}
-
-	/**
-	 * Whether the connection is the PostgreSQL JDBC driver's with {@code autosave=never} (its default): with a
-	 * savepoint around each statement the driver would try to release it after the commit.
-	 */
-	private static boolean pgjdbcWithoutAutosave(Connection connection) {
-		try {
-			Class<?> pgConnection = ClassUtils.forName("org.postgresql.PGConnection",
-					connection.getClass().getClassLoader());
-			if (!connection.isWrapperFor(pgConnection)) {
-				return false;
-			}
-			Object autosave = pgConnection.getMethod("getAutosave").invoke(connection.unwrap(pgConnection));
-			return autosave instanceof Enum<?> mode && "NEVER".equals(mode.name());
-		}
-		catch (ReflectiveOperationException | SQLException | LinkageError ex) {
-			return false;
-		}
 	}
 
 }

@@ -19,4 +19,13 @@ import io.github.reliablekafka.support.RetryBackoff;
  */
 public record OutboxRelaySettings(PublishMode publishMode, Duration pollInterval, int batchSize, Duration lease,
 		RetryBackoff retry, OnFailed onFailed, Duration retention, Duration confirmTimeout) {
+
+	/**
+	 * Return whether a {@code FAILED} row holds its key's later rows.
+	 * @return whether failed rows block
+	 */
+	public boolean failedBlocks() {
+		return this.onFailed == OnFailed.BLOCK;
+	}
+
 }

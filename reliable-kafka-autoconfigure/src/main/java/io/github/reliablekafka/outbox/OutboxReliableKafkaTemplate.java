@@ -44,7 +44,8 @@ public final class OutboxReliableKafkaTemplate implements ReliableKafkaTemplate 
 
 	private final OutboxWriter writer;
 
-	private final OutboxRelay relay;
+	/** The template's only way into the relay. */
+	private final RelayPort relay;
 
 	private final ReliableRecords records;
 
@@ -63,7 +64,7 @@ public final class OutboxReliableKafkaTemplate implements ReliableKafkaTemplate 
 	public OutboxReliableKafkaTemplate(OutboxWriter writer, OutboxRelay relay, ReliableRecords records, JdbcTemplate jdbc,
 			Duration sendTimeout) {
 		this.writer = writer;
-		this.relay = relay;
+		this.relay = relay.port();
 		this.records = records;
 		this.jdbc = jdbc;
 		this.sendTimeout = sendTimeout;

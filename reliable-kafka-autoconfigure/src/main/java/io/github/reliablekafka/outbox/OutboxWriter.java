@@ -25,7 +25,7 @@ public final class OutboxWriter {
 
 	private final String table;
 
-	private final boolean postgres;
+	private final OutboxDialect dialect;
 
 	/**
 	 * Create a writer.
@@ -36,7 +36,7 @@ public final class OutboxWriter {
 		OutboxStore.checkTable(table);
 		this.jdbc = new JdbcTemplate(dataSource);
 		this.table = table;
-		this.postgres = OutboxStore.productName(dataSource).contains("postgresql");
+		this.dialect = OutboxDialect.of(dataSource);
 	}
 
 	String table() {
@@ -54,12 +54,13 @@ public final class OutboxWriter {
 	}
 
 	/**
-	 * Whether rows can be written with their transaction's commit, in the commit's round trip (PostgreSQL: see
-	 * {@link CommitWriteConnection}).
+	 * Whether rows can be written with their transaction's commit, in the commit's round trip, on a connection (see
+	 * {@link CommitWriteConnection} and {@link OutboxDialect#writesWithCommit}).
+	 * @param connection the transaction's connection (the driver's)
 	 * @return whether {@link #insertWithCommit} may be used
 	 */
-	boolean writesWithCommit() {
-		return this.postgres;
+	boolean writesWithCommit(Connection connection) {
+		return this.dialect.writesWithCommit(connection);
 	}
 
 	/**

@@ -13,10 +13,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The relay's database work that need not hold up its sending: claims run one at a time on {@code rk-outbox-claims},
- * in the order the relay thread asked for them, and their results come back through the relay's event queue in that
- * order; marks of confirmed rows run on {@code rk-outbox-marks}, alongside the claims (they touch only rows this
- * instance leased and Kafka confirmed, which no claim takes). One instance per start of the relay.
+ * Every database statement of the relay, off the relay thread, so that sending never waits for the database. Claims,
+ * admissions, retry and failure marks, releases, lease renewals and housekeeping run one at a time on
+ * {@code rk-outbox-claims}, in the order the relay thread asked for them (a release asked for before a claim is in
+ * the table when the claim runs), and their results come back through the relay's event queue in that order. Marks of
+ * confirmed rows run on {@code rk-outbox-marks}, alongside (they touch only rows this instance leased and Kafka
+ * confirmed, which no claim takes). Once stopping, what is asked for runs on the caller's thread. One instance per
+ * start of the relay.
  */
 final class RelayBookkeeping {
 
@@ -58,6 +61,61 @@ final class RelayBookkeeping {
 		catch (RejectedExecutionException ex) {
 			this.events.urgent(failed.apply(new IllegalStateException("the outbox relay is stopping")));
 		}
+	}
+
+	/**
+	 * Run a write on the claims thread, after everything asked for before it; a failure reaches the relay's events as
+	 * {@link RelayEvents.WriteFailed}.
+	 * @param what what the write does, for the failure's report
+	 * @param write the write
+	 */
+	void write(String what, Runnable write) {
+		Runnable task = () -> {
+			try {
+				write.run();
+			}
+			catch (RuntimeException ex) {
+				this.events.urgent(new RelayEvents.WriteFailed(what, ex));
+			}
+		};
+		try {
+			this.claims.execute(task);
+		}
+		catch (RejectedExecutionException stopping) {
+			try {
+				write.run();
+			}
+			catch (RuntimeException ex) {
+				logger.warn("Outbox relay could not {} while stopping; those rows' leases run out on their own: {}",
+						what, KafkaErrors.describe(ex));
+			}
+		}
+	}
+
+	/** Give leased rows back without an attempt. */
+	void release(List<Long> ids) {
+		if (!ids.isEmpty()) {
+			write("give back " + ids.size() + " row(s)", () -> this.store.release(this.owner, ids));
+		}
+	}
+
+	/** Give back rows this instance wrote under its writer lease and will not publish itself. */
+	void releaseCommitted(List<String> messageIds) {
+		if (!messageIds.isEmpty()) {
+			write("give back " + messageIds.size() + " committed row(s)",
+					() -> this.store.releaseCommitted(this.owner, messageIds));
+		}
+	}
+
+	/**
+	 * Extend every lease this instance holds that is still valid at {@code now} to {@code until}; the outcome reaches
+	 * the relay's events as {@link RelayEvents.Renewed}, and only then does the relay count on the new end.
+	 */
+	void renew(long now, long until) {
+		claim(() -> {
+			this.store.renew(this.owner, now, until);
+			return new RelayEvents.Renewed(now, until, null);
+		}, (failure) -> new RelayEvents.Renewed(now, until, failure));
 	}
 
 	/** Mark confirmed rows sent, on the marks thread (on the caller's once stopping). */

@@ -55,6 +55,17 @@ final class RelayEvents {
 
 	}
 
+	/**
+	 * The relay's leases were renewed in the table up to {@code until} (those still valid at {@code now}), or could
+	 * not be.
+	 */
+	record Renewed(long now, long until, @Nullable RuntimeException failure) {
+	}
+
+	/** A write of the relay's bookkeeping failed; the rows concerned stay leased until their lease runs out. */
+	record WriteFailed(String what, RuntimeException failure) {
+	}
+
 	/** A delayed row was committed: look for due rows no later than its due time. */
 	record Scheduled(long dueAt) {
 	}

@@ -38,10 +38,6 @@ final class RelayQueue {
 	/** Until when (System.nanoTime) the sleeper sleeps unless woken; read only while {@link #sleeper} is set. */
 	private volatile long sleepsUntil;
 
-	/** Runs after the relay thread found nothing to take and before it announces its sleep: lets a test add there. */
-	private volatile Runnable beforeSleep = () -> {
-	};
-
 	/** How often a thread that added an event woke the sleeper. */
 	private final AtomicLong wakeUps = new AtomicLong();
 
@@ -83,11 +79,6 @@ final class RelayQueue {
 		return this.wakeUps.get();
 	}
 
-	/** For tests: run {@code hook} whenever the relay thread found nothing to take, before it announces its sleep. */
-	void beforeSleep(Runnable hook) {
-		this.beforeSleep = hook;
-	}
-
 	/**
 	 * Whether the relay thread sleeps in {@link #take} now.
 	 * @return whether it announced its sleep and has not woken yet
@@ -108,7 +99,17 @@ final class RelayQueue {
 		if (!batch.isEmpty() || waitMillis <= 0) {
 			return batch;
 		}
-		this.beforeSleep.run();
+		return sleepThenTake(waitMillis);
+	}
+
+	/**
+	 * The second half of {@link #take}, after the relay thread found nothing: announce the sleep, look again (an
+	 * event added between the first look and the announcement did not see the sleeper), sleep, take.
+	 * @param waitMillis the longest to sleep
+	 * @return the events in the order they came; empty when none came
+	 * @throws InterruptedException if the relay thread is interrupted while it sleeps
+	 */
+	List<Object> sleepThenTake(long waitMillis) throws InterruptedException {
 		long now = System.nanoTime();
 		long deadline = now + TimeUnit.MILLISECONDS.toNanos(waitMillis);
 		this.sleepsUntil = deadline;

@@ -42,15 +42,29 @@ class ReliableKafkaAutoConfigurationTests {
 	@Test
 	void anUnknownPropertyIsWarnedWithTheNearestKnownOne(CapturedOutput output) {
 		this.contextRunner
-			.withPropertyValues("reliable.kafka.outbox.retry.intial-interval=1s", "reliable.kafka.consumer.retry.max-attempts=4",
+			.withPropertyValues("reliable.kafka.outbox.retry.max-dealy=1s", "reliable.kafka.consumer.retry.max-attempts=4",
 					"reliable.kafka.delay.tiers[0]=1s", "reliable.kafka.something-else-entirely=1")
 			.run((context) -> {
 				assertThat(context).hasNotFailed();
-				assertThat(output).contains("Unknown property reliable.kafka.outbox.retry.intial-interval")
-					.contains("did you mean reliable.kafka.outbox.retry.initial-interval?")
+				assertThat(output).contains("Unknown property reliable.kafka.outbox.retry.max-dealy")
+					.contains("did you mean reliable.kafka.outbox.retry.max-delay?")
 					.contains("Unknown property reliable.kafka.something-else-entirely")
 					.doesNotContain("Unknown property reliable.kafka.consumer.retry.max-attempts")
 					.doesNotContain("Unknown property reliable.kafka.delay.tiers");
+			});
+	}
+
+	@Test
+	void aRenamedRetryPropertyIsWarnedWithItsNewName(CapturedOutput output) {
+		this.contextRunner
+			.withPropertyValues("reliable.kafka.consumer.retry.initial-interval=1s",
+					"reliable.kafka.outbox.max-attempts=3")
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				assertThat(output).contains("Property reliable.kafka.consumer.retry.initial-interval")
+					.contains("was renamed to reliable.kafka.consumer.retry.delay")
+					.contains("Property reliable.kafka.outbox.max-attempts")
+					.contains("was renamed to reliable.kafka.outbox.retry.max-attempts");
 			});
 	}
 

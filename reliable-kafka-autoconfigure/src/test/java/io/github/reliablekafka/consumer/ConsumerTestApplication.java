@@ -28,8 +28,8 @@ final class ConsumerTestApplication {
 
 	static ConfigurableApplicationContext start(String bootstrapServers, List<Class<?>> sources, String... properties) {
 		List<String> all = new ArrayList<>(List.of("spring.kafka.bootstrap-servers=" + bootstrapServers,
-				"reliable.kafka.consumer.retry.initial-interval=50ms",
-				"reliable.kafka.consumer.retry.max-interval=200ms"));
+				"reliable.kafka.consumer.retry.delay=50ms",
+				"reliable.kafka.consumer.retry.max-delay=200ms"));
 		all.addAll(List.of(properties));
 		List<Class<?>> classes = new ArrayList<>(sources);
 		classes.add(AutoConfigurations.class);

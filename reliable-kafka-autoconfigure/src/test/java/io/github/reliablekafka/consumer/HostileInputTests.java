@@ -85,8 +85,8 @@ class HostileInputTests {
 					"test.db.url=" + database.url(), "spring.data.redis.host=" + redis.host(),
 					"spring.data.redis.port=" + redis.port(),
 					"reliable.kafka.consumer.idempotency.redis-key-prefix=" + redis.keyPrefix(),
-					"reliable.kafka.consumer.retry.initial-interval=50ms",
-					"reliable.kafka.consumer.retry.max-interval=200ms", "reliable.kafka.delay.topic-prefix=" + prefix,
+					"reliable.kafka.consumer.retry.delay=50ms",
+					"reliable.kafka.consumer.retry.max-delay=200ms", "reliable.kafka.delay.topic-prefix=" + prefix,
 					"reliable.kafka.delay.partitions=1", "reliable.kafka.delay.allowed-targets=" + topic,
 					"spring.kafka.consumer.properties[max.partition.fetch.bytes]=2000000"));
 			try {

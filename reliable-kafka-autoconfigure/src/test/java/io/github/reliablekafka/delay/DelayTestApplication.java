@@ -44,8 +44,8 @@ public final class DelayTestApplication {
 	static ConfigurableApplicationContext start(String bootstrapServers, String prefix, List<Class<?>> sources,
 			String... properties) {
 		List<String> all = new ArrayList<>(List.of("spring.kafka.bootstrap-servers=" + bootstrapServers,
-				"reliable.kafka.consumer.retry.initial-interval=50ms",
-				"reliable.kafka.consumer.retry.max-interval=200ms", "reliable.kafka.delay.topic-prefix=" + prefix,
+				"reliable.kafka.consumer.retry.delay=50ms",
+				"reliable.kafka.consumer.retry.max-delay=200ms", "reliable.kafka.delay.topic-prefix=" + prefix,
 				"reliable.kafka.delay.group-id=" + prefix + "forwarder", "reliable.kafka.delay.partitions=2"));
 		all.addAll(List.of(properties));
 		List<Class<?>> classes = new ArrayList<>(sources);

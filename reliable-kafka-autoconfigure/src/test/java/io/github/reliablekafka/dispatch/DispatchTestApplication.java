@@ -177,7 +177,7 @@ public class DispatchTestApplication {
 
 	static ConfigurableApplicationContext start(List<String> properties) {
 		List<String> all = new ArrayList<>(List.of("spring.main.banner-mode=off",
-				"reliable.kafka.consumer.retry.initial-interval=50ms", "reliable.kafka.consumer.retry.max-interval=200ms",
+				"reliable.kafka.consumer.retry.delay=50ms", "reliable.kafka.consumer.retry.max-delay=200ms",
 				"reliable.kafka.consumer.idempotency.store=none", "spring.kafka.listener.poll-timeout=500ms"));
 		if (properties.stream().noneMatch((property) -> property.contains("group.protocol=consumer"))) {
 			// classic protocol: a killed consumer's partitions move on after 6 s, not 45 s (with KIP-848 these are

@@ -313,14 +313,14 @@ class KeyOrderedDispatcherTests {
 
 	/** The lane of a key on a partition with {@code workers} workers. */
 	static int lane(String key, int workers) {
-		return LaneHash.laneOf(key, PartitionLanes.laneCount(workers));
+		return LaneHash.laneOf(key, LaneTurns.laneCount(workers));
 	}
 
 	@Test
 	void theKeysOfOnePartitionSpreadOverAllItsLanes() {
 		// Kafka's partitioner places keys by murmur2 % partitions; lanes must not reuse that hash unmixed
 		for (int partitions : new int[] { 2, 4, 8, 12, 16 }) {
-			int lanesPerPartition = PartitionLanes.laneCount(16);
+			int lanesPerPartition = LaneTurns.laneCount(16);
 			int[][] perLane = new int[partitions][lanesPerPartition];
 			for (int i = 0; i < 100_000; i++) {
 				String key = "key-" + i;

@@ -29,10 +29,10 @@ class PartitionLanesTests {
 	void aStopStartsNothingQueuedAndTheCommitNamesWhatFinishedBeyondTheFrontier() {
 		PartitionLanes state = new PartitionLanes(PARTITION, 2, this.bytes, (s) -> { });
 		for (long offset = 100; offset < 110; offset++) {
-			state.admit(record(offset), state.lanes[(int) (offset % state.lanes.length)], 1_000, Long.MAX_VALUE);
+			state.admit(record(offset), state.lanes()[(int) (offset % state.lanes().length)], 1_000, Long.MAX_VALUE);
 		}
-		PartitionLanes.Batch first = new PartitionLanes.Batch(1);
-		PartitionLanes.Batch second = new PartitionLanes.Batch(1);
+		LaneBatch first = new LaneBatch(1);
+		LaneBatch second = new LaneBatch(1);
 		assertThat(state.turn(first, false)).isTrue(); // 100 runs
 		assertThat(state.turn(second, false)).isTrue(); // 101 runs
 		long running = second.records[0].record.offset();
@@ -68,12 +68,12 @@ class PartitionLanesTests {
 		assertThat(state.position()).isEqualTo(100);
 		int started = 0;
 		for (long offset = 100; offset < 104; offset++) {
-			int result = state.admit(record(offset), state.lanes[0], 1_000, Long.MAX_VALUE);
+			int result = state.admit(record(offset), state.lanes()[0], 1_000, Long.MAX_VALUE);
 			started += ((result & PartitionLanes.START_WORKER) != 0) ? 1 : 0;
 		}
 		assertThat(state.skipped()).isEqualTo(2);
 		assertThat(state.finishedFrom(100).finished()).hasToString("[102-103, 106]");
-		PartitionLanes.Batch batch = new PartitionLanes.Batch(16);
+		LaneBatch batch = new LaneBatch(16);
 		assertThat(state.turn(batch, false)).isTrue();
 		assertThat(batch.count).as("only 100 and 101 run").isEqualTo(2);
 		batch.done[0] = true;
@@ -88,8 +88,8 @@ class PartitionLanesTests {
 		assertThat(state.committing(104)).as("asked once").isFalse();
 		assertThat(state.committing(101)).as("superseded by the commit of 104").isFalse();
 		assertThat(state.finishedFrom(104).finished()).hasToString("[106]");
-		state.admit(record(104), state.lanes[0], 1_000, Long.MAX_VALUE);
-		state.admit(record(106), state.lanes[0], 1_000, Long.MAX_VALUE); // 105 was compacted away
+		state.admit(record(104), state.lanes()[0], 1_000, Long.MAX_VALUE);
+		state.admit(record(106), state.lanes()[0], 1_000, Long.MAX_VALUE); // 105 was compacted away
 		assertThat(state.skipped()).isEqualTo(3);
 		assertThat(state.finishedFrom(104).finished()).hasToString("[106]");
 		assertThat(started).isEqualTo(1);
@@ -105,7 +105,7 @@ class PartitionLanesTests {
 		assertThat(state.position()).isEqualTo(20);
 		assertThat(state.finishedFrom(20).finished().isEmpty()).isTrue();
 		for (long offset = 20; offset < 61; offset++) {
-			state.admit(record(offset), state.lanes[0], 1_000, Long.MAX_VALUE);
+			state.admit(record(offset), state.lanes()[0], 1_000, Long.MAX_VALUE);
 		}
 		System.out.printf("replay from 20 over a map naming 51-60: %d of 41 records to run, %d skipped%n",
 				state.inFlight(), state.skipped());
@@ -116,8 +116,8 @@ class PartitionLanesTests {
 	@Test
 	void aCommitOfAnOffsetThePartitionDidNotAcknowledgeIsNotItsOwn() {
 		PartitionLanes state = new PartitionLanes(PARTITION, 1, this.bytes, (s) -> { });
-		state.admit(record(7), state.lanes[0], 1_000, Long.MAX_VALUE);
-		PartitionLanes.Batch batch = new PartitionLanes.Batch(1);
+		state.admit(record(7), state.lanes()[0], 1_000, Long.MAX_VALUE);
+		LaneBatch batch = new LaneBatch(1);
 		state.turn(batch, false);
 		batch.done[0] = true;
 		state.turn(batch, false);
@@ -133,10 +133,10 @@ class PartitionLanesTests {
 		List<PartitionLanes> assigned = List.of(state);
 		FrontierCommits commits = new FrontierCommits("test", () -> assigned);
 		for (long offset = 10; offset < 14; offset++) {
-			state.admit(record(offset), state.lanes[(int) (offset - 10)], 1_000, Long.MAX_VALUE);
+			state.admit(record(offset), state.lanes()[(int) (offset - 10)], 1_000, Long.MAX_VALUE);
 		}
-		PartitionLanes.Batch stuck = new PartitionLanes.Batch(1);
-		PartitionLanes.Batch other = new PartitionLanes.Batch(1);
+		LaneBatch stuck = new LaneBatch(1);
+		LaneBatch other = new LaneBatch(1);
 		state.turn(stuck, false); // 10 runs and does not finish
 		state.turn(other, false); // 11
 		other.done[0] = true;
@@ -151,7 +151,7 @@ class PartitionLanesTests {
 		other.done[0] = true;
 		state.turn(other, false); // 13 finished
 		synchronized (state) {
-			state.acknowledgeBeyondFrontier(now + PartitionLanes.BEYOND_FRONTIER_ACK_NANOS / 2);
+			state.acknowledgeBeyondFrontier(now + PartitionFrontier.BEYOND_FRONTIER_ACK_NANOS / 2);
 		}
 		assertThat(this.acknowledged).as("not within the interval").containsExactly(12L);
 		OffsetAndMetadata commit = commits.provide(null, 13);
@@ -176,8 +176,8 @@ class PartitionLanesTests {
 		List<PartitionLanes> assigned = List.of(first, second);
 		FrontierCommits commits = new FrontierCommits("test", () -> assigned);
 		for (PartitionLanes state : assigned) {
-			state.admit(record(7), state.lanes[0], 1_000, Long.MAX_VALUE);
-			PartitionLanes.Batch batch = new PartitionLanes.Batch(1);
+			state.admit(record(7), state.lanes()[0], 1_000, Long.MAX_VALUE);
+			LaneBatch batch = new LaneBatch(1);
 			state.turn(batch, false);
 			batch.done[0] = true;
 			state.turn(batch, false);
@@ -195,7 +195,7 @@ class PartitionLanesTests {
 	private DispatchedRecord record(long offset) {
 		ConsumerRecord<String, byte[]> record = new ConsumerRecord<>(PARTITION.topic(), PARTITION.partition(), offset,
 				"key-" + offset, new byte[10]);
-		return new DispatchedRecord(record, () -> this.acknowledged.add(offset), null, null, 100);
+		return new DispatchedRecord(record, () -> this.acknowledged.add(offset), null, 100);
 	}
 
 }

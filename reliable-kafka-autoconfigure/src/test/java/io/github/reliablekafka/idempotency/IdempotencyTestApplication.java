@@ -218,7 +218,7 @@ public class IdempotencyTestApplication {
 	 */
 	static ConfigurableApplicationContext start(List<Class<?>> sources, List<String> properties) {
 		List<String> all = new ArrayList<>(List.of("spring.main.banner-mode=off",
-				"reliable.kafka.consumer.retry.initial-interval=50ms", "reliable.kafka.consumer.retry.max-interval=200ms",
+				"reliable.kafka.consumer.retry.delay=50ms", "reliable.kafka.consumer.retry.max-delay=200ms",
 				"reliable.kafka.consumer.idempotency.initialize-schema=always", "spring.data.redis.timeout=2s",
 				"spring.data.redis.connect-timeout=1s", "spring.kafka.consumer.max-poll-records=200"));
 		all.addAll(properties);

@@ -203,16 +203,13 @@ abstract class AbstractOutboxStoreTests extends OutboxDatabaseTestSupport {
 		long now = System.currentTimeMillis();
 		insert(row(id(1), "k", now, now));
 		insert(row(id(2), "k", now, now));
-		List<OutboxRow> claimedByA = new ArrayList<>();
 		// relay-b chooses k's whole line; before it leases it, relay-a leases the line's first row
-		store.afterCandidates(() -> {
-			store.afterCandidates(() -> {
-			});
-			claimedByA.addAll(store.claimDue("relay-a", now, now + 60_000, 1, false));
-		});
-		List<OutboxRow> claimedByB = store.claimDue("relay-b", now, now + 60_001, 10, false);
-		store.afterCandidates(() -> {
-		});
+		OutboxClaims claims = store.claims();
+		OutboxClaims.Claim claimByB = claims.claimDue("relay-b", now, now + 60_001, 10, false, Long.MAX_VALUE);
+		List<Long> candidatesOfB = claims.candidates(claimByB);
+		List<OutboxRow> claimedByA = store.claimDue("relay-a", now, now + 60_000, 1, false);
+		List<OutboxRow> claimedByB = claims.lease(claimByB, candidatesOfB);
+		assertThat(candidatesOfB).as("relay-b chose k's whole line").hasSize(2);
 		assertThat(claimedByA).extracting(OutboxRow::messageId).containsExactly(id(1));
 		assertThat(claimedByB).as("relay-b must not keep k's second row while relay-a holds the first").isEmpty();
 		assertThat(store.claimDue("relay-a", now, now + 60_002, 10, false))

@@ -409,8 +409,8 @@ abstract class AbstractOutboxTests extends OutboxDatabaseTestSupport {
 		try (ForkedKafka kafka = ForkedKafka.start(1, Map.of("auto.create.topics.enable", "false"))) {
 			String topic = KafkaTestSupport.uniqueTopic("outbox-missing");
 			ConfigurableApplicationContext context = startOn(kafka.bootstrapServers(),
-					"reliable.kafka.outbox.publish-mode=immediate", "reliable.kafka.outbox.retry.initial-interval=10ms",
-					"reliable.kafka.outbox.retry.max-interval=500ms", "reliable.kafka.outbox.max-attempts=1000",
+					"reliable.kafka.outbox.publish-mode=immediate", "reliable.kafka.outbox.retry.delay=10ms",
+					"reliable.kafka.outbox.retry.max-delay=500ms", "reliable.kafka.outbox.retry.max-attempts=1000",
 					// the run (lease 30 s, sends blocked 10 s each while the topic is missing) faster: a lease of
 					// 6 s and sends blocked 3 s, so that admitted rows' leases run out before the relay renews them
 					"reliable.kafka.outbox.relay.lease=6s", "spring.kafka.producer.properties[max.block.ms]=3000");
@@ -472,8 +472,8 @@ abstract class AbstractOutboxTests extends OutboxDatabaseTestSupport {
 			ConfigurableApplicationContext context = startOn(kafka.bootstrapServers(),
 					"spring.kafka.producer.properties[delivery.timeout.ms]=5000",
 					"spring.kafka.producer.properties[request.timeout.ms]=2000",
-					"reliable.kafka.outbox.retry.initial-interval=200ms",
-					"reliable.kafka.outbox.retry.max-interval=1s", "reliable.kafka.outbox.max-attempts=1000");
+					"reliable.kafka.outbox.retry.delay=200ms",
+					"reliable.kafka.outbox.retry.max-delay=1s", "reliable.kafka.outbox.retry.max-attempts=1000");
 			ReliableKafkaTemplate template = context.getBean(ReliableKafkaTemplate.class);
 			TransactionTemplate transactions = context.getBean(TransactionTemplate.class);
 			Set<String> committed = ConcurrentHashMap.newKeySet();

@@ -32,7 +32,7 @@ class PostgresOutboxStoreTests extends AbstractOutboxStoreTests {
 	void theAdmissionsOnePlanMadeOnAnEmptyTableReadsOnlyTheAdmittedRowsAndTheirKeysOnALargeTable() {
 		ConfigurableApplicationContext context = start();
 		context.getBean(OutboxRelay.class).stop();
-		String sql = positional(context.getBean(OutboxStore.class).admissionOnePlanSql(false));
+		String sql = positional(context.getBean(OutboxStore.class).dialect().admissionSql("rk_outbox", OutboxClaims.blocking(false)));
 		String execute = "EXECUTE admission('{" + ids() + "}', 'rk-me-w', 5, 'rk-me')";
 		List<String> plan = new JdbcTemplate(database().dataSource()).execute((ConnectionCallback<List<String>>) (con) -> {
 			try (Statement statement = con.createStatement()) {

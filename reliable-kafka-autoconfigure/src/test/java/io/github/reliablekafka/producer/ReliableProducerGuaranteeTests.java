@@ -96,8 +96,8 @@ class ReliableProducerGuaranteeTests {
 					"spring.kafka.producer.properties[linger.ms]=0",
 					"spring.kafka.producer.properties[max.block.ms]=2000",
 					"reliable.kafka.producer.retry.max-attempts=20",
-					"reliable.kafka.producer.retry.initial-interval=200ms",
-					"reliable.kafka.producer.retry.max-interval=1s")
+					"reliable.kafka.producer.retry.delay=200ms",
+					"reliable.kafka.producer.retry.max-delay=1s")
 				.run((context) -> {
 					ReliableKafkaTemplate template = context.getBean(ReliableKafkaTemplate.class);
 					List<CompletableFuture<SendResult<String, byte[]>>> futures = new ArrayList<>();
@@ -139,7 +139,7 @@ class ReliableProducerGuaranteeTests {
 					"spring.kafka.producer.properties[linger.ms]=0",
 					"spring.kafka.producer.properties[max.block.ms]=2000",
 					"reliable.kafka.producer.retry.max-attempts=3",
-					"reliable.kafka.producer.retry.initial-interval=200ms")
+					"reliable.kafka.producer.retry.delay=200ms")
 				.run((context) -> {
 					ReliableKafkaTemplate template = context.getBean(ReliableKafkaTemplate.class);
 					List<CompletableFuture<SendResult<String, byte[]>>> before = new ArrayList<>();

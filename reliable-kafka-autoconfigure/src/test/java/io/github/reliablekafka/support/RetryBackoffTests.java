@@ -33,11 +33,32 @@ class RetryBackoffTests {
 	}
 
 	@Test
+	void jitterSpreadsEachWaitWithinItsBoundsScaledByTheWait() {
+		RetryBackoff jittered = new RetryBackoff(5, Duration.ofMillis(500), 2.0, Duration.ofSeconds(3),
+				Duration.ofMillis(100));
+		java.util.Set<Long> seen = new java.util.HashSet<>();
+		for (int i = 0; i < 2_000; i++) {
+			long first = jittered.delayAfter(1).toMillis();
+			assertThat(first).as("never below the delay").isBetween(500L, 600L);
+			long third = jittered.delayAfter(3).toMillis(); // 2,000 ms, 4x the delay: up to 400 ms either way
+			assertThat(third).isBetween(1_600L, 2_400L);
+			seen.add(third);
+			assertThat(jittered.delayAfter(10).toMillis()).as("never above max-delay").isBetween(2_000L, 3_000L);
+		}
+		assertThat(seen.size()).as("the waits vary").isGreaterThan(100);
+		assertThat(jittered.longestDelayAfter(3)).isEqualTo(Duration.ofMillis(2_400));
+		assertThat(jittered.totalDelay()).as("the longest waits")
+			.isEqualTo(Duration.ofMillis(600 + 1_200 + 2_400 + 3_000));
+	}
+
+	@Test
 	void nonsenseIsRefused() {
 		assertThatIllegalArgumentException().isThrownBy(() -> new RetryBackoff(0, Duration.ZERO, 1, Duration.ZERO));
 		assertThatIllegalArgumentException().isThrownBy(() -> new RetryBackoff(1, Duration.ZERO, 0.5, Duration.ZERO));
 		assertThatIllegalArgumentException()
 			.isThrownBy(() -> new RetryBackoff(1, Duration.ofSeconds(2), 1, Duration.ofSeconds(1)));
+		assertThatIllegalArgumentException().isThrownBy(
+				() -> new RetryBackoff(1, Duration.ZERO, 1, Duration.ZERO, Duration.ofMillis(-1)));
 	}
 
 }

@@ -3,22 +3,23 @@ package io.github.reliablekafka.autoconfigure.consumer;
 import java.util.Map;
 
 import io.github.reliablekafka.autoconfigure.producer.ReliableKafkaProducerAutoConfiguration;
+import io.github.reliablekafka.consumer.BytesConsumerFactory;
+import io.github.reliablekafka.consumer.ListenerOutcomes;
+import io.github.reliablekafka.consumer.MicrometerListenerOutcomes;
+import io.github.reliablekafka.consumer.PayloadMessageConverter;
+import io.github.reliablekafka.consumer.ReliableKafkaListenerContainerFactory.ReliableListenerSettings;
+import io.github.reliablekafka.consumer.ReliableKafkaListenerContainerFactory;
+import io.github.reliablekafka.consumer.ReliableListener;
+import io.github.reliablekafka.consumer.ReliableListenerContainerFactoryCustomizer;
+import io.github.reliablekafka.consumer.ReliableListeners;
 import io.github.reliablekafka.delay.DelayedRedelivery;
 import io.github.reliablekafka.dispatch.DispatchObserver;
 import io.github.reliablekafka.dispatch.DispatchSettings;
 import io.github.reliablekafka.dispatch.MicrometerDispatchObserver;
 import io.github.reliablekafka.dispatch.Ordering;
-import io.github.reliablekafka.consumer.BytesConsumerFactory;
-import io.github.reliablekafka.consumer.ListenerOutcomes;
-import io.github.reliablekafka.consumer.MicrometerListenerOutcomes;
-import io.github.reliablekafka.consumer.PayloadMessageConverter;
-import io.github.reliablekafka.consumer.ReliableKafkaListenerContainerFactory;
-import io.github.reliablekafka.consumer.ReliableKafkaListenerContainerFactory.ReliableListenerSettings;
-import io.github.reliablekafka.consumer.ReliableListener;
 import io.github.reliablekafka.idempotency.ReliableIdempotency;
 import io.github.reliablekafka.producer.BytesProducerFactory;
 import io.github.reliablekafka.support.PayloadCodec;
-import io.github.reliablekafka.support.RetryBackoff;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.jspecify.annotations.Nullable;
@@ -65,6 +66,16 @@ public final class ReliableKafkaConsumerAutoConfiguration {
 	/** A dead letter that cannot be published must fail in bounded time, so that the record is retried. */
 	private static final long DEAD_LETTER_MAX_BLOCK_MS = 10_000;
 
+	/**
+	 * The registry of the reliable listeners the container factory creates, injected where they are needed.
+	 * @return the registry
+	 */
+	@Bean
+	@ConditionalOnMissingBean
+	ReliableListeners reliableKafkaListeners() {
+		return new ReliableListeners();
+	}
+
 	@Bean(name = ReliableListener.CONTAINER_FACTORY, autowireCandidate = false)
 	@ConditionalOnMissingBean(name = ReliableListener.CONTAINER_FACTORY)
 	@SuppressWarnings({ "unchecked", "rawtypes" })
@@ -74,7 +85,8 @@ public final class ReliableKafkaConsumerAutoConfiguration {
 			ObjectProvider<ListenerOutcomes> outcomes, ObjectProvider<RecordInterceptor<?, ?>> interceptors,
 			ObjectProvider<ReliableIdempotency> idempotency, ObjectProvider<DispatchObserver> dispatchObservers,
 			ObjectProvider<DelayedRedelivery> redelivery, ObjectProvider<CommonErrorHandler> errorHandlers,
-			ObjectProvider<RecordMessageConverter> converters) {
+			ObjectProvider<RecordMessageConverter> converters, ReliableListeners listeners,
+			ObjectProvider<ReliableListenerContainerFactoryCustomizer> customizers) {
 		ReliableKafkaConsumerProperties.Retry retry = properties.getRetry();
 		Object userMaxBlock = producerFactory.getConfigurationProperties().get(ProducerConfig.MAX_BLOCK_MS_CONFIG);
 		long maxBlock = Math.min((userMaxBlock != null) ? Long.parseLong(userMaxBlock.toString().trim()) : 60_000,
@@ -83,8 +95,7 @@ public final class ReliableKafkaConsumerAutoConfiguration {
 				"-dlt", Map.of(ProducerConfig.MAX_BLOCK_MS_CONFIG, maxBlock));
 		ReliableKafkaConsumerProperties.DeadLetter deadLetter = properties.getDeadLetter();
 		ReliableListenerSettings settings = new ReliableListenerSettings(
-				new RetryBackoff(retry.getMaxAttempts(), retry.getInitialInterval(), retry.getMultiplier(),
-						retry.getMaxInterval()),
+				retry.toBackoff(),
 				retry.getNonRetryable(), deadLetter.getSuffix(), properties.getNullPayload(),
 				(int) Math.min(Integer.MAX_VALUE, deadLetter.getMaxExceptionMessage().toBytes()),
 				(int) Math.min(Integer.MAX_VALUE, deadLetter.getMaxStackTrace().toBytes()),
@@ -95,7 +106,7 @@ public final class ReliableKafkaConsumerAutoConfiguration {
 		});
 		ReliableKafkaListenerContainerFactory factory = new ReliableKafkaListenerContainerFactory(settings, deadLetters,
 				outcomes.getIfAvailable(() -> ListenerOutcomes.NONE),
-				(RecordInterceptor<String, byte[]>) interceptors.getIfUnique(), deadLetterFactory::destroy);
+				(RecordInterceptor<String, byte[]>) interceptors.getIfUnique(), deadLetterFactory::destroy, listeners);
 		configurer.configure((ConcurrentKafkaListenerContainerFactory) factory,
 				(ConsumerFactory) reliableConsumerFactory(consumerFactory));
 		replaced(factory, errorHandlers.getIfUnique(), converters.getIfUnique());
@@ -104,6 +115,7 @@ public final class ReliableKafkaConsumerAutoConfiguration {
 		redelivery.ifUnique(factory::setRetryLater);
 		factory.setDispatch(dispatchSettings(properties.getDispatch()),
 				dispatchObservers.getIfAvailable(() -> DispatchObserver.NONE));
+		customizers.orderedStream().forEach((customizer) -> customizer.customize(factory));
 		return factory;
 	}
 

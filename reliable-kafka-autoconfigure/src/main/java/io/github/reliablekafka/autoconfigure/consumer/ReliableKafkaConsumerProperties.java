@@ -4,6 +4,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
+import io.github.reliablekafka.autoconfigure.RetryProperties;
+
 import io.github.reliablekafka.consumer.NullPayload;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -51,65 +53,17 @@ public class ReliableKafkaConsumerProperties {
 	/**
 	 * Retries of a record whose listener failed.
 	 */
-	public static class Retry {
+	public static class Retry extends RetryProperties {
 
-		/**
-		 * Maximum number of attempts per record, counting the first, before it goes to the dead-letter topic.
-		 */
-		private int maxAttempts = 3;
-
-		/**
-		 * Wait after the first failed attempt.
-		 */
-		private Duration initialInterval = Duration.ofSeconds(1);
-
-		/**
-		 * Factor applied to the wait after each further failed attempt.
-		 */
-		private double multiplier = 2.0;
-
-		/**
-		 * Longest wait between two attempts.
-		 */
-		private Duration maxInterval = Duration.ofSeconds(30);
+		public Retry() {
+			super(3, Duration.ofSeconds(1), 2.0, Duration.ofSeconds(30));
+		}
 
 		/**
 		 * Exception types that send a record to the dead-letter topic at once, without retries, in addition to
 		 * NonRetryableException and payloads that cannot be read.
 		 */
 		private List<Class<? extends Throwable>> nonRetryable = new ArrayList<>();
-
-		public int getMaxAttempts() {
-			return this.maxAttempts;
-		}
-
-		public void setMaxAttempts(int maxAttempts) {
-			this.maxAttempts = maxAttempts;
-		}
-
-		public Duration getInitialInterval() {
-			return this.initialInterval;
-		}
-
-		public void setInitialInterval(Duration initialInterval) {
-			this.initialInterval = initialInterval;
-		}
-
-		public double getMultiplier() {
-			return this.multiplier;
-		}
-
-		public void setMultiplier(double multiplier) {
-			this.multiplier = multiplier;
-		}
-
-		public Duration getMaxInterval() {
-			return this.maxInterval;
-		}
-
-		public void setMaxInterval(Duration maxInterval) {
-			this.maxInterval = maxInterval;
-		}
 
 		public List<Class<? extends Throwable>> getNonRetryable() {
 			return this.nonRetryable;

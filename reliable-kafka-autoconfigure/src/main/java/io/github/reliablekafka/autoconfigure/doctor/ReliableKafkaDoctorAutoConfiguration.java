@@ -13,7 +13,6 @@ import io.github.reliablekafka.autoconfigure.producer.ReliableKafkaProducerAutoC
 import io.github.reliablekafka.delay.DelayTopics;
 import io.github.reliablekafka.doctor.DurabilityDoctor;
 import io.github.reliablekafka.doctor.StartupDoctor;
-import io.github.reliablekafka.support.RetryBackoff;
 import io.github.reliablekafka.support.SharedAdmin;
 import org.apache.kafka.common.TopicPartition;
 import org.jspecify.annotations.Nullable;
@@ -64,8 +63,7 @@ public final class ReliableKafkaDoctorAutoConfiguration {
 
 	private static Duration retryBudget(ReliableKafkaConsumerProperties.Retry retry) {
 		try {
-			return new RetryBackoff(retry.getMaxAttempts(), retry.getInitialInterval(), retry.getMultiplier(),
-					retry.getMaxInterval()).totalDelay();
+			return retry.toBackoff().totalDelay();
 		}
 		catch (IllegalArgumentException ex) {
 			return Duration.ZERO; // the consumer's own auto-configuration reports the bad setting

@@ -8,8 +8,7 @@ import java.util.Set;
 import javax.sql.DataSource;
 
 import io.github.reliablekafka.autoconfigure.consumer.ReliableKafkaConsumerAutoConfiguration;
-import io.github.reliablekafka.consumer.ReliableKafkaListenerContainerFactory;
-import io.github.reliablekafka.consumer.ReliableListener;
+import io.github.reliablekafka.consumer.ReliableListeners;
 import io.github.reliablekafka.idempotency.ConsumedLedger;
 import io.github.reliablekafka.idempotency.GuardListener;
 import io.github.reliablekafka.idempotency.IdempotencyGuard;
@@ -146,17 +145,16 @@ public final class ReliableKafkaIdempotencyAutoConfiguration {
 
 	@Bean
 	ApplicationListener<ApplicationReadyEvent> reliableKafkaIdempotencyRetentionCheck(BeanFactory beanFactory,
-			ObjectProvider<SharedAdmin> sharedAdmin, ReliableKafkaIdempotencyProperties properties) {
+			ObjectProvider<SharedAdmin> sharedAdmin, ObjectProvider<ReliableListeners> listeners,
+			ReliableKafkaIdempotencyProperties properties) {
 		return (event) -> {
 			ReliableIdempotency idempotency = beanFactory.getBeanProvider(ReliableIdempotency.class).getIfAvailable();
 			SharedAdmin admin = sharedAdmin.getIfAvailable();
-			if (idempotency == null || idempotency.guard() == null || admin == null
-					|| !beanFactory.containsBean(ReliableListener.CONTAINER_FACTORY)) {
+			ReliableListeners reliable = listeners.getIfAvailable();
+			if (idempotency == null || idempotency.guard() == null || admin == null || reliable == null) {
 				return;
 			}
-			Set<String> topics = beanFactory
-				.getBean(ReliableListener.CONTAINER_FACTORY, ReliableKafkaListenerContainerFactory.class)
-				.listenedTopics();
+			Set<String> topics = reliable.topics();
 			if (topics.isEmpty()) {
 				return;
 			}

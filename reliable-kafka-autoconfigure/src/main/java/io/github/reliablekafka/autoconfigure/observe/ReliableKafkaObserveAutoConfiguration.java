@@ -11,8 +11,7 @@ import io.github.reliablekafka.autoconfigure.consumer.ReliableKafkaConsumerAutoC
 import io.github.reliablekafka.autoconfigure.doctor.ReliableKafkaDoctorAutoConfiguration;
 import io.github.reliablekafka.autoconfigure.idempotency.ReliableKafkaIdempotencyAutoConfiguration;
 import io.github.reliablekafka.autoconfigure.outbox.ReliableKafkaOutboxAutoConfiguration;
-import io.github.reliablekafka.consumer.ReliableKafkaListenerContainerFactory;
-import io.github.reliablekafka.consumer.ReliableListener;
+import io.github.reliablekafka.consumer.ReliableListeners;
 import io.github.reliablekafka.doctor.StartupDoctor;
 import io.github.reliablekafka.idempotency.ReliableIdempotency;
 import io.github.reliablekafka.observe.ConsumerLagMonitor;
@@ -26,7 +25,6 @@ import io.github.reliablekafka.support.SharedAdmin;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.jspecify.annotations.Nullable;
 
-import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
@@ -73,12 +71,10 @@ public final class ReliableKafkaObserveAutoConfiguration {
 	@ConditionalOnMissingBean
 	@ConditionalOnBean(KafkaListenerEndpointRegistry.class)
 	ReplayOperations reliableKafkaReplayOperations(SharedAdmin admin, KafkaListenerEndpointRegistry registry,
-			BeanFactory beanFactory, ReliableKafkaObserveProperties properties) {
-		ReliableKafkaListenerContainerFactory factory = beanFactory.containsBean(ReliableListener.CONTAINER_FACTORY)
-				? beanFactory.getBean(ReliableListener.CONTAINER_FACTORY, ReliableKafkaListenerContainerFactory.class)
-				: null;
-		return new ReplayOperations(registry, admin,
-				(factory != null) ? factory.guardBypass() : null, properties.getTimeout());
+			ObjectProvider<ReliableListeners> listeners, ReliableKafkaObserveProperties properties) {
+		ReliableListeners reliable = listeners.getIfAvailable();
+		return new ReplayOperations(registry, admin, (reliable != null) ? reliable.guardBypass() : null,
+				properties.getTimeout());
 	}
 
 	/** Each consumer group of the application's listener containers, with the topics it consumes. */
@@ -136,12 +132,13 @@ public final class ReliableKafkaObserveAutoConfiguration {
 		@ConditionalOnMissingBean
 		ReliableKafkaEndpoint reliableKafkaEndpoint(ObjectProvider<StartupDoctor> doctor,
 				ObjectProvider<KafkaListenerEndpointRegistry> registry, ObjectProvider<OutboxOperations> outbox,
-				BeanFactory beanFactory, ObjectProvider<ConsumerLagMonitor> lag, ObjectProvider<ReplayOperations> replay) {
+				ObjectProvider<ReliableListeners> listeners, ObjectProvider<ConsumerLagMonitor> lag,
+				ObjectProvider<ReplayOperations> replay) {
 			return new ReliableKafkaEndpoint(doctor.getIfAvailable(), registry.getIfAvailable(), outbox.getIfUnique(),
-					() -> beanFactory.containsBean(ReliableListener.CONTAINER_FACTORY)
-							? beanFactory.getBean(ReliableListener.CONTAINER_FACTORY,
-									ReliableKafkaListenerContainerFactory.class).dispatchers()
-							: List.of(),
+					() -> {
+						ReliableListeners reliable = listeners.getIfAvailable();
+						return (reliable != null) ? reliable.dispatchers() : List.of();
+					},
 					lag.getIfAvailable(), replay.getIfAvailable());
 		}
 

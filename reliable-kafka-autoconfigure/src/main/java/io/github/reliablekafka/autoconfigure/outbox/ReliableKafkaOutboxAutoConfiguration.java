@@ -23,7 +23,6 @@ import io.github.reliablekafka.producer.ReliableRecords;
 import io.github.reliablekafka.producer.SendOutcomeListener;
 import io.github.reliablekafka.support.LibraryTable;
 import io.github.reliablekafka.support.PayloadCodec;
-import io.github.reliablekafka.support.RetryBackoff;
 import io.github.reliablekafka.support.TableSchemaInitializer;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -118,11 +117,9 @@ public final class ReliableKafkaOutboxAutoConfiguration {
 		kafkaTemplate.setProducerListener(new ProducerListener<>() {
 			// outcomes are logged by the relay
 		});
-		ReliableKafkaOutboxProperties.Retry retry = properties.getRetry();
 		OutboxRelaySettings settings = new OutboxRelaySettings(properties.getPublishMode(),
 				properties.getRelay().getPollInterval(), properties.getRelay().getBatchSize(),
-				properties.getRelay().getLease(), new RetryBackoff(properties.getMaxAttempts(),
-						retry.getInitialInterval(), retry.getMultiplier(), retry.getMaxInterval()),
+				properties.getRelay().getLease(), properties.getRetry().toBackoff(),
 				properties.getOnFailed(), properties.getRetention(), producerProperties.getSendTimeout());
 		List<SendOutcomeListener> all = new ArrayList<>();
 		all.add(new LoggingSendOutcomeListener());

@@ -2,12 +2,15 @@ package io.github.reliablekafka.autoconfigure.outbox;
 
 import java.time.Duration;
 
+import io.github.reliablekafka.autoconfigure.RetryProperties;
+
 import io.github.reliablekafka.outbox.OnFailed;
 import io.github.reliablekafka.outbox.PublishMode;
 
 import io.github.reliablekafka.support.SchemaInitialization;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.NestedConfigurationProperty;
 
 /**
  * Configuration of the transactional outbox.
@@ -39,11 +42,6 @@ public class ReliableKafkaOutboxProperties {
 	private PublishMode publishMode = PublishMode.IMMEDIATE;
 
 	/**
-	 * Maximum number of publish attempts per row, counting the first, before it becomes FAILED.
-	 */
-	private int maxAttempts = 20;
-
-	/**
 	 * What a FAILED row does to the later rows of its key: park (they go on) or block (they wait for an operator).
 	 */
 	private OnFailed onFailed = OnFailed.PARK;
@@ -60,7 +58,11 @@ public class ReliableKafkaOutboxProperties {
 	 */
 	private boolean writeWithCommit = true;
 
-	private final Retry retry = new Retry();
+	/**
+	 * Publish attempts of a row before it becomes FAILED, and the back-off between them.
+	 */
+	@NestedConfigurationProperty
+	private final RetryProperties retry = new RetryProperties(20, Duration.ofSeconds(1), 2.0, Duration.ofMinutes(1));
 
 	private final Relay relay = new Relay();
 
@@ -104,13 +106,7 @@ public class ReliableKafkaOutboxProperties {
 		this.publishMode = publishMode;
 	}
 
-	public int getMaxAttempts() {
-		return this.maxAttempts;
-	}
 
-	public void setMaxAttempts(int maxAttempts) {
-		this.maxAttempts = maxAttempts;
-	}
 
 	public OnFailed getOnFailed() {
 		return this.onFailed;
@@ -128,58 +124,12 @@ public class ReliableKafkaOutboxProperties {
 		this.retention = retention;
 	}
 
-	public Retry getRetry() {
+	public RetryProperties getRetry() {
 		return this.retry;
 	}
 
 	public Relay getRelay() {
 		return this.relay;
-	}
-
-	/**
-	 * Back-off between publish attempts of a row.
-	 */
-	public static class Retry {
-
-		/**
-		 * Wait after the first failed attempt.
-		 */
-		private Duration initialInterval = Duration.ofSeconds(1);
-
-		/**
-		 * Factor applied to the wait after each further failed attempt.
-		 */
-		private double multiplier = 2.0;
-
-		/**
-		 * Longest wait between two attempts.
-		 */
-		private Duration maxInterval = Duration.ofMinutes(1);
-
-		public Duration getInitialInterval() {
-			return this.initialInterval;
-		}
-
-		public void setInitialInterval(Duration initialInterval) {
-			this.initialInterval = initialInterval;
-		}
-
-		public double getMultiplier() {
-			return this.multiplier;
-		}
-
-		public void setMultiplier(double multiplier) {
-			this.multiplier = multiplier;
-		}
-
-		public Duration getMaxInterval() {
-			return this.maxInterval;
-		}
-
-		public void setMaxInterval(Duration maxInterval) {
-			this.maxInterval = maxInterval;
-		}
-
 	}
 
 	/**

@@ -8,6 +8,7 @@ import io.github.reliablekafka.producer.LoggingSendOutcomeListener;
 import io.github.reliablekafka.producer.MicrometerSendOutcomeListener;
 import io.github.reliablekafka.producer.ReliableKafkaTemplate;
 import io.github.reliablekafka.producer.ReliableKafkaTemplateBuilder;
+import io.github.reliablekafka.producer.ReliableKafkaTemplateCustomizer;
 import io.github.reliablekafka.producer.SafeProducerDefaults;
 import io.github.reliablekafka.producer.SendOutcomeListener;
 import io.github.reliablekafka.support.PayloadCodec;
@@ -71,7 +72,7 @@ public final class ReliableKafkaProducerAutoConfiguration {
 	ReliableKafkaTemplate reliableKafkaTemplate(ProducerFactory<?, ?> producerFactory,
 			KafkaProperties kafkaProperties, ReliableKafkaProducerProperties properties, PayloadCodec codec,
 			ObjectProvider<SendOutcomeListener> listeners, ObjectProvider<ObservationRegistry> observationRegistry,
-			ObjectProvider<DelayedDelivery> delayedDelivery) {
+			ObjectProvider<DelayedDelivery> delayedDelivery, ObjectProvider<ReliableKafkaTemplateCustomizer> customizers) {
 		SafeProducerDefaults.unsafeSettings(producerFactory.getConfigurationProperties())
 			.forEach((risk) -> logger.warn("Unsafe Kafka producer setting, kept because the application set it: {}", risk));
 
@@ -95,6 +96,7 @@ public final class ReliableKafkaProducerAutoConfiguration {
 			.closeOnShutdown(factory::destroy);
 		listeners.orderedStream().forEach(builder::listener);
 		delayedDelivery.ifUnique(builder::delayedDelivery);
+		customizers.orderedStream().forEach((customizer) -> customizer.customize(builder));
 		return builder.build();
 	}
 

@@ -2,9 +2,11 @@ package io.github.reliablekafka.autoconfigure.producer;
 
 import java.time.Duration;
 
-import io.github.reliablekafka.support.RetryBackoff;
+import io.github.reliablekafka.autoconfigure.RetryProperties;
+
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.NestedConfigurationProperty;
 
 /**
  * Configuration of the reliable producer. The Kafka client itself is configured under
@@ -30,7 +32,11 @@ public class ReliableKafkaProducerProperties {
 	 */
 	private Duration maxBlock = Duration.ofSeconds(60);
 
-	private final Retry retry = new Retry();
+	/**
+	 * Retries after the Kafka client gave up on a record (its delivery.timeout.ms passed).
+	 */
+	@NestedConfigurationProperty
+	private final RetryProperties retry = new RetryProperties(5, Duration.ofMillis(500), 2.0, Duration.ofSeconds(30));
 
 	public Duration getSendTimeout() {
 		return this.sendTimeout;
@@ -56,71 +62,8 @@ public class ReliableKafkaProducerProperties {
 		this.maxBlock = maxBlock;
 	}
 
-	public Retry getRetry() {
+	public RetryProperties getRetry() {
 		return this.retry;
-	}
-
-	/**
-	 * Retries after the Kafka client gave up on a record (its delivery.timeout.ms passed).
-	 */
-	public static class Retry {
-
-		/**
-		 * Maximum number of attempts per record, counting the first.
-		 */
-		private int maxAttempts = 5;
-
-		/**
-		 * Wait after the first failed attempt.
-		 */
-		private Duration initialInterval = Duration.ofMillis(500);
-
-		/**
-		 * Factor applied to the wait after each further failed attempt.
-		 */
-		private double multiplier = 2.0;
-
-		/**
-		 * Longest wait between two attempts.
-		 */
-		private Duration maxInterval = Duration.ofSeconds(30);
-
-		public int getMaxAttempts() {
-			return this.maxAttempts;
-		}
-
-		public void setMaxAttempts(int maxAttempts) {
-			this.maxAttempts = maxAttempts;
-		}
-
-		public Duration getInitialInterval() {
-			return this.initialInterval;
-		}
-
-		public void setInitialInterval(Duration initialInterval) {
-			this.initialInterval = initialInterval;
-		}
-
-		public double getMultiplier() {
-			return this.multiplier;
-		}
-
-		public void setMultiplier(double multiplier) {
-			this.multiplier = multiplier;
-		}
-
-		public Duration getMaxInterval() {
-			return this.maxInterval;
-		}
-
-		public void setMaxInterval(Duration maxInterval) {
-			this.maxInterval = maxInterval;
-		}
-
-		RetryBackoff toBackoff() {
-			return new RetryBackoff(this.maxAttempts, this.initialInterval, this.multiplier, this.maxInterval);
-		}
-
 	}
 
 }

@@ -93,17 +93,20 @@ class ReliableKafkaConsumerAutoConfigurationTests {
 	void propertiesAreBound() {
 		this.contextRunner
 			.withPropertyValues("reliable.kafka.consumer.null-payload=dead-letter",
-					"reliable.kafka.consumer.retry.max-attempts=5", "reliable.kafka.consumer.retry.initial-interval=2s",
-					"reliable.kafka.consumer.retry.multiplier=1.5", "reliable.kafka.consumer.retry.max-interval=1m",
+					"reliable.kafka.consumer.retry.max-attempts=5", "reliable.kafka.consumer.retry.delay=2s",
+					"reliable.kafka.consumer.retry.multiplier=1.5", "reliable.kafka.consumer.retry.max-delay=1m",
+					"reliable.kafka.consumer.retry.jitter=250ms",
 					"reliable.kafka.consumer.retry.non-retryable=java.lang.IllegalArgumentException",
 					"reliable.kafka.consumer.dead-letter.suffix=-dead")
 			.run((context) -> {
 				ReliableKafkaConsumerProperties properties = context.getBean(ReliableKafkaConsumerProperties.class);
 				assertThat(properties.getNullPayload()).isEqualTo(NullPayload.DEAD_LETTER);
 				assertThat(properties.getRetry().getMaxAttempts()).isEqualTo(5);
-				assertThat(properties.getRetry().getInitialInterval()).isEqualTo(Duration.ofSeconds(2));
+				assertThat(properties.getRetry().getDelay()).isEqualTo(Duration.ofSeconds(2));
 				assertThat(properties.getRetry().getMultiplier()).isEqualTo(1.5);
-				assertThat(properties.getRetry().getMaxInterval()).isEqualTo(Duration.ofMinutes(1));
+				assertThat(properties.getRetry().getMaxDelay()).isEqualTo(Duration.ofMinutes(1));
+				assertThat(properties.getRetry().getJitter()).isEqualTo(Duration.ofMillis(250));
+				assertThat(properties.getRetry().toBackoff().jitter()).isEqualTo(Duration.ofMillis(250));
 				assertThat(properties.getRetry().getNonRetryable()).containsExactly(IllegalArgumentException.class);
 				assertThat(properties.getDeadLetter().getSuffix()).isEqualTo("-dead");
 			});
@@ -114,9 +117,9 @@ class ReliableKafkaConsumerAutoConfigurationTests {
 		ReliableKafkaConsumerProperties properties = new ReliableKafkaConsumerProperties();
 		assertThat(properties.getNullPayload()).isEqualTo(NullPayload.SKIP);
 		assertThat(properties.getRetry().getMaxAttempts()).isEqualTo(3);
-		assertThat(properties.getRetry().getInitialInterval()).isEqualTo(Duration.ofSeconds(1));
+		assertThat(properties.getRetry().getDelay()).isEqualTo(Duration.ofSeconds(1));
 		assertThat(properties.getRetry().getMultiplier()).isEqualTo(2.0);
-		assertThat(properties.getRetry().getMaxInterval()).isEqualTo(Duration.ofSeconds(30));
+		assertThat(properties.getRetry().getMaxDelay()).isEqualTo(Duration.ofSeconds(30));
 		assertThat(properties.getRetry().getNonRetryable()).isEmpty();
 		assertThat(properties.getDeadLetter().getSuffix()).isEqualTo(".DLT");
 	}
@@ -179,6 +182,22 @@ class ReliableKafkaConsumerAutoConfigurationTests {
 	}
 
 	@Test
+	void customizersChangeTheFactoryAfterBootsSettingsAndTheProperties() {
+		this.contextRunner.withPropertyValues("spring.kafka.listener.idle-event-interval=5s")
+			.withBean(io.github.reliablekafka.consumer.ReliableListenerContainerFactoryCustomizer.class,
+					() -> (factory) -> factory.getContainerProperties().setIdleEventInterval(42_000L))
+			.run((context) -> {
+				ReliableKafkaListenerContainerFactory factory = context.getBean(ReliableListener.CONTAINER_FACTORY,
+						ReliableKafkaListenerContainerFactory.class);
+				assertThat(factory.getContainerProperties().getIdleEventInterval()).as("the customizer ran last")
+					.isEqualTo(42_000L);
+				assertThat(context.getBean(io.github.reliablekafka.consumer.ReliableListeners.class))
+					.as("the registry of reliable listeners is a bean")
+					.isNotNull();
+			});
+	}
+
+	@Test
 	void aKeyOrderedListenerGetsADispatcherInManualAckMode() {
 		this.contextRunner.withUserConfiguration(KeyOrderedListener.class)
 			.withPropertyValues("reliable.kafka.consumer.dispatch.workers=4",
@@ -187,6 +206,8 @@ class ReliableKafkaConsumerAutoConfigurationTests {
 				ReliableKafkaListenerContainerFactory factory = context.getBean(ReliableListener.CONTAINER_FACTORY,
 						ReliableKafkaListenerContainerFactory.class);
 				assertThat(factory.dispatchers()).hasSize(1);
+				assertThat(context.getBean(io.github.reliablekafka.consumer.ReliableListeners.class).dispatchers())
+					.as("registered where the endpoint and replay find it").hasSize(1);
 				org.springframework.kafka.listener.MessageListenerContainer container = context
 					.getBean(org.springframework.kafka.config.KafkaListenerEndpointRegistry.class)
 					.getListenerContainer("keyed");

@@ -141,22 +141,22 @@ class ReliableKafkaOutboxAutoConfigurationTests {
 	void propertiesAreBound() {
 		this.contextRunner
 			.withPropertyValues("reliable.kafka.outbox.table=app_events_outbox", "reliable.kafka.outbox.initialize-schema=embedded",
-					"reliable.kafka.outbox.publish-mode=relay", "reliable.kafka.outbox.max-attempts=3",
+					"reliable.kafka.outbox.publish-mode=relay", "reliable.kafka.outbox.retry.max-attempts=3",
 					"reliable.kafka.outbox.on-failed=block", "reliable.kafka.outbox.retention=2h",
-					"reliable.kafka.outbox.retry.initial-interval=5s", "reliable.kafka.outbox.retry.multiplier=3",
-					"reliable.kafka.outbox.retry.max-interval=10m", "reliable.kafka.outbox.relay.poll-interval=250ms",
+					"reliable.kafka.outbox.retry.delay=5s", "reliable.kafka.outbox.retry.multiplier=3",
+					"reliable.kafka.outbox.retry.max-delay=10m", "reliable.kafka.outbox.relay.poll-interval=250ms",
 					"reliable.kafka.outbox.relay.batch-size=100", "reliable.kafka.outbox.relay.lease=1m")
 			.run((context) -> {
 				ReliableKafkaOutboxProperties properties = context.getBean(ReliableKafkaOutboxProperties.class);
 				assertThat(properties.getTable()).isEqualTo("app_events_outbox");
 				assertThat(properties.getInitializeSchema()).isEqualTo(SchemaInitialization.EMBEDDED);
 				assertThat(properties.getPublishMode()).isEqualTo(PublishMode.RELAY);
-				assertThat(properties.getMaxAttempts()).isEqualTo(3);
+				assertThat(properties.getRetry().getMaxAttempts()).isEqualTo(3);
 				assertThat(properties.getOnFailed()).isEqualTo(OnFailed.BLOCK);
 				assertThat(properties.getRetention()).isEqualTo(Duration.ofHours(2));
-				assertThat(properties.getRetry().getInitialInterval()).isEqualTo(Duration.ofSeconds(5));
+				assertThat(properties.getRetry().getDelay()).isEqualTo(Duration.ofSeconds(5));
 				assertThat(properties.getRetry().getMultiplier()).isEqualTo(3.0);
-				assertThat(properties.getRetry().getMaxInterval()).isEqualTo(Duration.ofMinutes(10));
+				assertThat(properties.getRetry().getMaxDelay()).isEqualTo(Duration.ofMinutes(10));
 				assertThat(properties.getRelay().getPollInterval()).isEqualTo(Duration.ofMillis(250));
 				assertThat(properties.getRelay().getBatchSize()).isEqualTo(100);
 				assertThat(properties.getRelay().getLease()).isEqualTo(Duration.ofMinutes(1));
@@ -170,7 +170,7 @@ class ReliableKafkaOutboxAutoConfigurationTests {
 		assertThat(properties.getTable()).isEqualTo("rk_outbox");
 		assertThat(properties.getInitializeSchema()).isEqualTo(SchemaInitialization.ALWAYS);
 		assertThat(properties.getPublishMode()).isEqualTo(PublishMode.IMMEDIATE);
-		assertThat(properties.getMaxAttempts()).isEqualTo(20);
+		assertThat(properties.getRetry().getMaxAttempts()).isEqualTo(20);
 		assertThat(properties.getOnFailed()).isEqualTo(OnFailed.PARK);
 		assertThat(properties.getRetention()).isEqualTo(Duration.ofDays(1));
 		assertThat(properties.getRelay().getPollInterval()).isEqualTo(Duration.ofSeconds(1));

@@ -72,17 +72,17 @@ class ReliableKafkaProducerAutoConfigurationTests {
 		this.contextRunner
 			.withPropertyValues("reliable.kafka.producer.send-timeout=5s", "reliable.kafka.producer.max-in-flight=7",
 					"reliable.kafka.producer.max-block=2s", "reliable.kafka.producer.retry.max-attempts=9",
-					"reliable.kafka.producer.retry.initial-interval=100ms", "reliable.kafka.producer.retry.multiplier=3",
-					"reliable.kafka.producer.retry.max-interval=1m")
+					"reliable.kafka.producer.retry.delay=100ms", "reliable.kafka.producer.retry.multiplier=3",
+					"reliable.kafka.producer.retry.max-delay=1m")
 			.run((context) -> {
 				ReliableKafkaProducerProperties properties = context.getBean(ReliableKafkaProducerProperties.class);
 				assertThat(properties.getSendTimeout()).isEqualTo(Duration.ofSeconds(5));
 				assertThat(properties.getMaxInFlight()).isEqualTo(7);
 				assertThat(properties.getMaxBlock()).isEqualTo(Duration.ofSeconds(2));
 				assertThat(properties.getRetry().getMaxAttempts()).isEqualTo(9);
-				assertThat(properties.getRetry().getInitialInterval()).isEqualTo(Duration.ofMillis(100));
+				assertThat(properties.getRetry().getDelay()).isEqualTo(Duration.ofMillis(100));
 				assertThat(properties.getRetry().getMultiplier()).isEqualTo(3.0);
-				assertThat(properties.getRetry().getMaxInterval()).isEqualTo(Duration.ofMinutes(1));
+				assertThat(properties.getRetry().getMaxDelay()).isEqualTo(Duration.ofMinutes(1));
 			});
 	}
 
@@ -93,9 +93,9 @@ class ReliableKafkaProducerAutoConfigurationTests {
 		assertThat(properties.getMaxInFlight()).isEqualTo(10_000);
 		assertThat(properties.getMaxBlock()).isEqualTo(Duration.ofSeconds(60));
 		assertThat(properties.getRetry().getMaxAttempts()).isEqualTo(5);
-		assertThat(properties.getRetry().getInitialInterval()).isEqualTo(Duration.ofMillis(500));
+		assertThat(properties.getRetry().getDelay()).isEqualTo(Duration.ofMillis(500));
 		assertThat(properties.getRetry().getMultiplier()).isEqualTo(2.0);
-		assertThat(properties.getRetry().getMaxInterval()).isEqualTo(Duration.ofSeconds(30));
+		assertThat(properties.getRetry().getMaxDelay()).isEqualTo(Duration.ofSeconds(30));
 	}
 
 	@Test
@@ -158,6 +158,27 @@ class ReliableKafkaProducerAutoConfigurationTests {
 					.singleElement()
 					.satisfies((record) -> assertThat(RkHeaders.id(record.headers()))
 						.isEqualTo(RkHeaders.id(result.getProducerRecord().headers())));
+			});
+	}
+
+	@Test
+	void customizersChangeTheBuilderAfterTheProperties() {
+		List<String> heard = new CopyOnWriteArrayList<>();
+		SendOutcomeListener fromCustomizer = new SendOutcomeListener() {
+			@Override
+			public void onSuccess(ProducerRecord<String, byte[]> record, RecordMetadata metadata, int attempt) {
+				heard.add(RkHeaders.id(record.headers()));
+			}
+		};
+		String topic = KafkaTestSupport.newTopic("autoconfig-customized", 1);
+		this.contextRunner.withPropertyValues("spring.kafka.bootstrap-servers=" + KafkaTestSupport.bootstrapServers())
+			.withBean(io.github.reliablekafka.producer.ReliableKafkaTemplateCustomizer.class,
+					() -> (builder) -> builder.listener(fromCustomizer))
+			.run((context) -> {
+				SendResult<String, byte[]> result = context.getBean(ReliableKafkaTemplate.class)
+					.sendAndWait(topic, "k", new Greeting("customized"));
+				assertThat(heard).as("the customizer's listener hears the outcome")
+					.containsExactly(RkHeaders.id(result.getProducerRecord().headers()));
 			});
 	}
 

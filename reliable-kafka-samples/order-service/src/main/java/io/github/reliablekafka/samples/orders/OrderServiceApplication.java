@@ -61,8 +61,8 @@ public class OrderServiceApplication {
 			if (!isSet(arguments, "server.port")) {
 				arguments.add("--server.port=0");
 			}
-			if (!isSet(arguments, "reliable.kafka.outbox.retry.max-interval")) {
-				arguments.add("--reliable.kafka.outbox.retry.max-interval=2s"); // catch up quickly after the bounce
+			if (!isSet(arguments, "reliable.kafka.outbox.retry.max-delay")) {
+				arguments.add("--reliable.kafka.outbox.retry.max-delay=2s"); // catch up quickly after the bounce
 			}
 		}
 		SpringApplication application = new SpringApplication(OrderServiceApplication.class);

@@ -1,0 +1,76 @@
+package io.github.reliablekafka.consumer;
+
+import io.github.reliablekafka.delay.DelayedRedelivery;
+import io.github.reliablekafka.idempotency.IdempotencyGuard;
+import io.github.reliablekafka.idempotency.IdempotencyKeyResolver;
+import io.github.reliablekafka.idempotency.ReliableIdempotency;
+import io.github.reliablekafka.support.PayloadCodec;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.kafka.listener.AcknowledgingConsumerAwareMessageListener;
+
+/**
+ * Builds the chain of one reliable record listener, once per endpoint, innermost first: the application's listener;
+ * the idempotency guard around it (when there is a guard), keyed per the endpoint's {@code idempotencyKey} and scoped
+ * to its consumer group; the retry-later handling around that (when the delay tiers are on), so that a record sent to
+ * the tiers has rolled back its guarded transaction first. The container then runs the chain from the key-ordered
+ * dispatcher's lanes ({@code KEY}, {@code NONE}) or from its consumer thread behind {@link #seekable} ({@code PARTITION}).
+ */
+final class ListenerChain {
+
+	private final @Nullable ReliableIdempotency idempotency;
+
+	private final PayloadCodec codec;
+
+	private final GuardBypass guardBypass;
+
+	private final @Nullable DelayedRedelivery redelivery;
+
+	ListenerChain(@Nullable ReliableIdempotency idempotency, PayloadCodec codec, GuardBypass guardBypass,
+			@Nullable DelayedRedelivery redelivery) {
+		this.idempotency = idempotency;
+		this.codec = codec;
+		this.guardBypass = guardBypass;
+		this.redelivery = redelivery;
+	}
+
+	/**
+	 * Build the chain around an application's record listener.
+	 * @param application the application's listener
+	 * @param endpoint the endpoint, as read once
+	 * @param group the listener's consumer group, {@code null} when it has none
+	 * @return the chain's outermost listener
+	 */
+	AcknowledgingConsumerAwareMessageListener<String, byte[]> build(
+			AcknowledgingConsumerAwareMessageListener<String, byte[]> application, ReliableEndpoint endpoint,
+			@Nullable String group) {
+		AcknowledgingConsumerAwareMessageListener<String, byte[]> chain = application;
+		IdempotencyGuard guard = (this.idempotency != null) ? this.idempotency.guard() : null;
+		if (guard != null) {
+			if (group == null) {
+				throw new IllegalStateException("Reliable listener '" + endpoint.id() + "' has no consumer group: the "
+						+ "idempotency guard scopes keys by group. Set groupId or spring.kafka.consumer.group-id.");
+			}
+			IdempotencyKeyResolver keys = new IdempotencyKeyResolver(this.idempotency.keyStrategy(),
+					endpoint.idempotencyKey(),
+					(endpoint.method() != null) ? ListenerMethods.payloadType(endpoint.method()) : null, this.codec);
+			chain = new GuardedMessageListener(chain, guard, keys, group, endpoint.id(), this.guardBypass);
+		}
+		if (this.redelivery != null) {
+			chain = new RetryLaterMessageListener(chain, this.redelivery, endpoint.id());
+		}
+		return chain;
+	}
+
+	/**
+	 * Make a chain run from the consumer thread seek-aware: replay in place, and an application's own
+	 * {@code ConsumerSeekAware} listener keeps its callbacks under the library's wrappers.
+	 * @param chain the chain
+	 * @return the container's listener
+	 */
+	static AcknowledgingConsumerAwareMessageListener<String, byte[]> seekable(
+			AcknowledgingConsumerAwareMessageListener<String, byte[]> chain) {
+		return new SeekableMessageListener(chain);
+	}
+
+}

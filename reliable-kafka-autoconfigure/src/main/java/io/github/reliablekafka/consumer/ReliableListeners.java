@@ -1,0 +1,56 @@
+package io.github.reliablekafka.consumer;
+
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import io.github.reliablekafka.dispatch.KeyOrderedDispatcher;
+
+/**
+ * The reliable listeners of an application, as their container factory creates them: the topics they listen to, the
+ * dispatchers of those with key-ordered dispatch, and the records operators replay without the idempotency guard. A
+ * bean, injected where these are needed (the actuator endpoint, replay, the idempotency retention check), so that
+ * nothing looks the container factory up by name.
+ */
+public final class ReliableListeners {
+
+	private final Set<String> topics = ConcurrentHashMap.newKeySet();
+
+	private final List<KeyOrderedDispatcher> dispatchers = new CopyOnWriteArrayList<>();
+
+	private final GuardBypass guardBypass = new GuardBypass();
+
+	/**
+	 * Return the topics of the listeners created so far (not patterns).
+	 * @return the topics
+	 */
+	public Set<String> topics() {
+		return Set.copyOf(this.topics);
+	}
+
+	/**
+	 * Return the dispatchers of the listeners created so far with key-ordered dispatch.
+	 * @return the dispatchers
+	 */
+	public List<KeyOrderedDispatcher> dispatchers() {
+		return List.copyOf(this.dispatchers);
+	}
+
+	/**
+	 * Return the records operators replay without the idempotency guard.
+	 * @return the bypass of the reliable listeners
+	 */
+	public GuardBypass guardBypass() {
+		return this.guardBypass;
+	}
+
+	void listens(List<String> topics) {
+		this.topics.addAll(topics);
+	}
+
+	void dispatches(KeyOrderedDispatcher dispatcher) {
+		this.dispatchers.add(dispatcher);
+	}
+
+}
