@@ -10,7 +10,6 @@ import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
 import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import org.springframework.context.annotation.Bean;
@@ -36,7 +35,6 @@ public final class ReliableKafkaAutoConfiguration {
 	}
 
 	@Bean
-	@ConditionalOnMissingBean
 	SharedAdmin reliableKafkaSharedAdmin(ObjectProvider<KafkaAdmin> kafkaAdmin,
 			ObjectProvider<KafkaProperties> kafkaProperties) {
 		KafkaAdmin admin = kafkaAdmin.getIfUnique();

@@ -129,6 +129,7 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 		this.nextRenew = 0;
 		this.renewInFlight = false;
 		this.nextHousekeeping = 0;
+		this.housekeepingInFlight.set(false);
 	}
 
 	/**
@@ -330,7 +331,7 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 			return;
 		}
 		this.nextHousekeeping = now + this.settings.pollInterval().toMillis();
-		this.bookkeeping.write("run housekeeping", () -> {
+		this.bookkeeping.housekeeping(() -> {
 			try {
 				this.housekeeping.run(now);
 			}

@@ -14,12 +14,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Every database statement of the relay, off the relay thread, so that sending never waits for the database. Claims,
- * admissions, retry and failure marks, releases, lease renewals and housekeeping run one at a time on
- * {@code rk-outbox-claims}, in the order the relay thread asked for them (a release asked for before a claim is in
- * the table when the claim runs), and their results come back through the relay's event queue in that order. Marks of
- * confirmed rows run on {@code rk-outbox-marks}, alongside (they touch only rows this instance leased and Kafka
- * confirmed, which no claim takes). Once stopping, what is asked for runs on the caller's thread. One instance per
- * start of the relay.
+ * admissions, retry and failure marks, releases and lease renewals run one at a time on {@code rk-outbox-claims}, in
+ * the order the relay thread asked for them (a release asked for before a claim is in the table when the claim runs),
+ * and their results come back through the relay's event queue in that order. Marks of confirmed rows and housekeeping
+ * run on {@code rk-outbox-marks}, alongside (they touch only rows this instance leased and Kafka confirmed, which no
+ * claim takes, and confirmed rows), so that neither holds up an admission. Once stopping, what is asked for runs on
+ * the caller's thread. One instance per start of the relay.
  */
 final class RelayBookkeeping {
 
@@ -116,6 +116,28 @@ final class RelayBookkeeping {
 			this.store.renew(this.owner, now, until);
 			return new RelayEvents.Renewed(now, until, null);
 		}, (failure) -> new RelayEvents.Renewed(now, until, failure));
+	}
+
+	/**
+	 * Run housekeeping (retention sweeps, look-ups of rows other instances published) on the marks thread, beside
+	 * the marks it is made of, so that it never holds up a claim or an admission.
+	 * @param housekeeping the work; a failure reaches the relay's events as {@link RelayEvents.WriteFailed}
+	 */
+	void housekeeping(Runnable housekeeping) {
+		Runnable task = () -> {
+			try {
+				housekeeping.run();
+			}
+			catch (RuntimeException ex) {
+				this.events.urgent(new RelayEvents.WriteFailed("run housekeeping", ex));
+			}
+		};
+		try {
+			this.marks.execute(task);
+		}
+		catch (RejectedExecutionException stopping) {
+			// stopping: the next start sweeps
+		}
 	}
 
 	/** Mark confirmed rows sent, on the marks thread (on the caller's once stopping). */

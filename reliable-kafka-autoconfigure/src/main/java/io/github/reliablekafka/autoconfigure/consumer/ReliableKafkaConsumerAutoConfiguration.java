@@ -71,7 +71,6 @@ public final class ReliableKafkaConsumerAutoConfiguration {
 	 * @return the registry
 	 */
 	@Bean
-	@ConditionalOnMissingBean
 	ReliableListeners reliableKafkaListeners() {
 		return new ReliableListeners();
 	}
@@ -172,13 +171,13 @@ public final class ReliableKafkaConsumerAutoConfiguration {
 	static class ConsumerMetricsConfiguration {
 
 		@Bean
-		@ConditionalOnMissingBean
+		@ConditionalOnMissingBean(DispatchObserver.class)
 		MicrometerDispatchObserver reliableKafkaDispatchMetrics(MeterRegistry meterRegistry) {
 			return new MicrometerDispatchObserver(meterRegistry);
 		}
 
 		@Bean
-		@ConditionalOnMissingBean
+		@ConditionalOnMissingBean(ListenerOutcomes.class)
 		MicrometerListenerOutcomes reliableKafkaConsumerMetrics(MeterRegistry meterRegistry) {
 			return new MicrometerListenerOutcomes(meterRegistry);
 		}

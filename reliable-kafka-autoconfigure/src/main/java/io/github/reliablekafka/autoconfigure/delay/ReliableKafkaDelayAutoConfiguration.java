@@ -8,6 +8,7 @@ import java.util.regex.PatternSyntaxException;
 
 import io.github.reliablekafka.consumer.BytesConsumerFactory;
 import io.github.reliablekafka.delay.DelayForwarder;
+import io.github.reliablekafka.delay.DelaySender;
 import io.github.reliablekafka.delay.DelayTiers;
 import io.github.reliablekafka.delay.DelayTopics;
 import io.github.reliablekafka.delay.DelayedRedelivery;
@@ -49,7 +50,6 @@ public final class ReliableKafkaDelayAutoConfiguration {
 	private static final Duration TOPICS_TIMEOUT = Duration.ofSeconds(10);
 
 	@Bean
-	@ConditionalOnMissingBean
 	DelayTiers reliableKafkaDelayTiers(ReliableKafkaDelayProperties properties, Environment environment) {
 		try {
 			return new DelayTiers(properties.getTiers(), topicPrefix(properties, environment));
@@ -65,7 +65,6 @@ public final class ReliableKafkaDelayAutoConfiguration {
 	}
 
 	@Bean
-	@ConditionalOnMissingBean
 	DelayTopics reliableKafkaDelayTopics(DelayTiers tiers, DelaySender sender, SharedAdmin admin,
 			ObjectProvider<ConsumerFactory<?, ?>> consumerFactory, ReliableKafkaDelayProperties properties,
 			Environment environment) {

@@ -198,7 +198,6 @@ public final class ReliableKafkaIdempotencyAutoConfiguration {
 		}
 
 		@Bean
-		@ConditionalOnMissingBean
 		LedgerCleaner reliableKafkaLedgerCleaner(ConsumedLedger ledger, ReliableKafkaIdempotencyProperties properties) {
 			return new LedgerCleaner(ledger, properties.getTtl());
 		}

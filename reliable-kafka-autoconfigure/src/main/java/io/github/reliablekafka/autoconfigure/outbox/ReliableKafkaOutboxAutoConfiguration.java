@@ -71,14 +71,12 @@ public final class ReliableKafkaOutboxAutoConfiguration {
 	}
 
 	@Bean
-	@ConditionalOnMissingBean
 	@DependsOnDatabaseInitialization
 	OutboxStore reliableKafkaOutboxStore(DataSource dataSource, ReliableKafkaOutboxProperties properties) {
 		return new OutboxStore(dataSource, table(properties));
 	}
 
 	@Bean
-	@ConditionalOnMissingBean
 	@DependsOnDatabaseInitialization
 	OutboxWriter reliableKafkaOutboxWriter(DataSource dataSource, ReliableKafkaOutboxProperties properties) {
 		return new OutboxWriter(dataSource, table(properties));
@@ -104,7 +102,6 @@ public final class ReliableKafkaOutboxAutoConfiguration {
 	}
 
 	@Bean
-	@ConditionalOnMissingBean
 	OutboxRelay reliableKafkaOutboxRelay(OutboxStore store, ProducerFactory<?, ?> producerFactory,
 			ReliableKafkaOutboxProperties properties, ReliableKafkaProducerProperties producerProperties,
 			ObjectProvider<SendOutcomeListener> listeners) {

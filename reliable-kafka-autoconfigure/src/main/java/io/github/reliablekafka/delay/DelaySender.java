@@ -1,4 +1,4 @@
-package io.github.reliablekafka.autoconfigure.delay;
+package io.github.reliablekafka.delay;
 
 import java.util.Map;
 
@@ -25,7 +25,11 @@ public final class DelaySender implements DisposableBean {
 	/** A missing target must not hold the forwarder's one thread for the default 60 s per try. */
 	private static final long MAX_BLOCK_MS = 5_000;
 
-	DelaySender(ProducerFactory<?, ?> producerFactory) {
+	/**
+	 * Create the sender.
+	 * @param producerFactory the application's producer factory, whose settings it takes
+	 */
+	public DelaySender(ProducerFactory<?, ?> producerFactory) {
 		Object userMaxBlock = producerFactory.getConfigurationProperties().get(ProducerConfig.MAX_BLOCK_MS_CONFIG);
 		long maxBlock = Math.min((userMaxBlock != null) ? Long.parseLong(userMaxBlock.toString().trim()) : 60_000,
 				MAX_BLOCK_MS);
@@ -37,7 +41,11 @@ public final class DelaySender implements DisposableBean {
 		});
 	}
 
-	KafkaTemplate<String, byte[]> template() {
+	/**
+	 * Return the template that writes to the tier topics.
+	 * @return the template
+	 */
+	public KafkaTemplate<String, byte[]> template() {
 		return this.template;
 	}
 
