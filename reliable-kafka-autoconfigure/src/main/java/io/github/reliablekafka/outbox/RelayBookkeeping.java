@@ -16,9 +16,10 @@ import org.slf4j.LoggerFactory;
  * Every database statement of the relay, off the relay thread, so that sending never waits for the database. Claims,
  * admissions, retry and failure marks, releases and lease renewals run one at a time on {@code rk-outbox-claims}, in
  * the order the relay thread asked for them (a release asked for before a claim is in the table when the claim runs),
- * and their results come back through the relay's event queue in that order. Marks of confirmed rows and housekeeping
- * run on {@code rk-outbox-marks}, alongside (they touch only rows this instance leased and Kafka confirmed, which no
- * claim takes, and confirmed rows), so that neither holds up an admission. Once stopping, what is asked for runs on
+ * and their results come back through the relay's event queue in that order. Marks of confirmed rows run on
+ * {@code rk-outbox-marks}, alongside (they touch only rows this instance leased and Kafka confirmed, which no claim
+ * takes), and housekeeping (which touches confirmed rows only) on {@code rk-outbox-housekeeping}, so that neither
+ * holds up an admission. Once stopping, what is asked for runs on
  * the caller's thread. One instance per start of the relay.
  */
 final class RelayBookkeeping {
@@ -34,6 +35,8 @@ final class RelayBookkeeping {
 	private final ExecutorService claims = daemonExecutor("rk-outbox-claims");
 
 	private final ExecutorService marks = daemonExecutor("rk-outbox-marks");
+
+	private final ExecutorService housekeeping = daemonExecutor("rk-outbox-housekeeping");
 
 	RelayBookkeeping(OutboxStore store, String owner, RelayQueue events) {
 		this.store = store;
@@ -119,8 +122,8 @@ final class RelayBookkeeping {
 	}
 
 	/**
-	 * Run housekeeping (retention sweeps, look-ups of rows other instances published) on the marks thread, beside
-	 * the marks it is made of, so that it never holds up a claim or an admission.
+	 * Run housekeeping (retention sweeps, look-ups of rows other instances published) on a thread of its own, so that
+	 * it never holds up a claim, an admission or a mark.
 	 * @param housekeeping the work; a failure reaches the relay's events as {@link RelayEvents.WriteFailed}
 	 */
 	void housekeeping(Runnable housekeeping) {
@@ -133,7 +136,7 @@ final class RelayBookkeeping {
 			}
 		};
 		try {
-			this.marks.execute(task);
+			this.housekeeping.execute(task);
 		}
 		catch (RejectedExecutionException stopping) {
 			// stopping: the next start sweeps
@@ -177,7 +180,7 @@ final class RelayBookkeeping {
 
 	/** Let the claims and marks asked for run to their end, waiting at most until {@code deadline} plus 5 s. */
 	void shutdown(long deadline) throws InterruptedException {
-		for (ExecutorService executor : List.of(this.claims, this.marks)) {
+		for (ExecutorService executor : List.of(this.claims, this.marks, this.housekeeping)) {
 			executor.shutdown();
 			if (!executor.awaitTermination(Math.max(1, deadline - System.currentTimeMillis()) + 5_000,
 					TimeUnit.MILLISECONDS)) {

@@ -19,7 +19,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * An application whose Kafka cannot be reached (a wrong {@code spring.kafka.bootstrap-servers}) logs what is wrong
  * and keeps trying, without flooding its log: the application with every optional part (JDBC, Redis, actuator, web),
- * so every background client of the library runs. It runs for 3 minutes, alongside the other smoke tests.
+ * so every background client of the library runs. It runs for 2 minutes, alongside the other smoke tests.
  */
 class LogFloodSmokeTests {
 
@@ -27,7 +27,7 @@ class LogFloodSmokeTests {
 	private static final Pattern ENTRY = Pattern
 		.compile("^\\d{4}-\\d\\d-\\d\\dT\\S+\\s+(\\w+) \\d+ --- \\[[^\\]]*\\] \\[\\s*([^\\]]*)\\] (\\S+)\\s*:.*");
 
-	private static final Duration RUN = Duration.ofMinutes(3);
+	private static final Duration RUN = Duration.ofMinutes(2);
 
 	@Test
 	void anUnreachableBrokerDoesNotFloodTheLog() throws Exception {
