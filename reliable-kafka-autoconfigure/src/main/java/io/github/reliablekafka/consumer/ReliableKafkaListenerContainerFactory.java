@@ -5,7 +5,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.Set;
 
 import io.github.reliablekafka.delay.DelayedRedelivery;
 import io.github.reliablekafka.dispatch.DispatchObserver;
@@ -129,22 +128,6 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 	 */
 	public List<KeyOrderedDispatcher> dispatchers() {
 		return this.listeners.dispatchers();
-	}
-
-	/**
-	 * Return the records operators replay without the idempotency guard.
-	 * @return the bypass of this factory's listeners
-	 */
-	public GuardBypass guardBypass() {
-		return this.listeners.guardBypass();
-	}
-
-	/**
-	 * Return the topics of the listeners created so far (not patterns).
-	 * @return the topics
-	 */
-	public Set<String> listenedTopics() {
-		return this.listeners.topics();
 	}
 
 	@Override

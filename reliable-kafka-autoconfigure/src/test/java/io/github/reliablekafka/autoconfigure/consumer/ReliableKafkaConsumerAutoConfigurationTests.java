@@ -191,9 +191,6 @@ class ReliableKafkaConsumerAutoConfigurationTests {
 						ReliableKafkaListenerContainerFactory.class);
 				assertThat(factory.getContainerProperties().getIdleEventInterval()).as("the customizer ran last")
 					.isEqualTo(42_000L);
-				assertThat(context.getBean(io.github.reliablekafka.consumer.ReliableListeners.class))
-					.as("the registry of reliable listeners is a bean")
-					.isNotNull();
 			});
 	}
 
