@@ -58,4 +58,22 @@ class RecordContextTests {
 		}
 	}
 
+	@Test
+	void aRecordPolledWithANoOpObservationAndAnEmptyMdcCarriesNoContext() {
+		ObservationRegistry registry = ObservationRegistry.create(); // no handler: spring-kafka's case with observation off
+		RecordContext context = new RecordContext();
+		Observation noop = Observation.start("spring.kafka.listener", registry);
+		assertThat(noop.isNoop()).isTrue();
+		MDC.put("gone", "soon");
+		MDC.remove("gone"); // an MDC map that exists but is empty
+		try (Observation.Scope scope = noop.openScope()) {
+			assertThat(context.capture()).as("nothing to carry, so no snapshot to set on the worker").isNull();
+			MDC.put("traceId", "t-2");
+			assertThat(context.capture()).as("an MDC entry is carried").isNotNull();
+		}
+		finally {
+			MDC.remove("traceId");
+		}
+	}
+
 }
