@@ -1,16 +1,13 @@
 package io.github.reliablekafka.dispatch;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import io.github.reliablekafka.support.PartitionSeeker;
@@ -29,6 +26,7 @@ import org.springframework.kafka.listener.MessageListenerContainer;
 import org.springframework.kafka.listener.OffsetAndMetadataProvider;
 import org.springframework.kafka.listener.RecordInterceptor;
 import org.springframework.kafka.support.Acknowledgment;
+import org.springframework.scheduling.concurrent.ThreadPoolTaskScheduler;
 
 /**
  * Hands the records of each assigned partition to worker lanes and acknowledges, per partition, only the highest
@@ -79,12 +77,6 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 	/** A poll's workers are started early once this many wait. */
 	private static final int MAX_DEFERRED_WORKERS = 256;
 
-	private static final ScheduledExecutorService checks = Executors.newSingleThreadScheduledExecutor((task) -> {
-		Thread thread = new Thread(task, "rk-dispatch-frontier-check");
-		thread.setDaemon(true);
-		return thread;
-	});
-
 	private final String listener;
 
 	private final DispatchSettings settings;
@@ -124,9 +116,11 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 	/** Whether the container tells the end of each poll; until then every worker is started at once. */
 	private volatile boolean pollBoundaryKnown;
 
-	private final ScheduledFuture<?> frontierChecks;
-
-	private final ScheduledFuture<?> ackFlush;
+	/**
+	 * The dispatcher's timers on one thread ({@code rk-dispatch-<listener>-checks-1}): the frontier checks and the
+	 * acknowledgement flush. A failing run is logged and the next one runs.
+	 */
+	private final ThreadPoolTaskScheduler checks;
 
 	/**
 	 * Create a dispatcher.
@@ -155,10 +149,14 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 				});
 		observer.dispatcher(listener, this.monitor);
 		long period = Math.max(1_000, Math.min(5_000, settings.frontierWarning().toMillis() / 2));
-		this.frontierChecks = checks.scheduleWithFixedDelay(this.monitor::checkFrontiers, period, period,
-				TimeUnit.MILLISECONDS);
-		this.ackFlush = checks.scheduleWithFixedDelay(this::flushAcknowledgements, PartitionFrontier.ACK_INTERVAL_NANOS,
-				PartitionFrontier.ACK_INTERVAL_NANOS, TimeUnit.NANOSECONDS);
+		this.checks = new ThreadPoolTaskScheduler();
+		this.checks.setThreadNamePrefix("rk-dispatch-" + listener + "-checks-");
+		this.checks.setDaemon(true);
+		this.checks.initialize();
+		Duration checkPeriod = Duration.ofMillis(period);
+		this.checks.scheduleWithFixedDelay(this.monitor::checkFrontiers, Instant.now().plus(checkPeriod), checkPeriod);
+		Duration flushPeriod = Duration.ofNanos(PartitionFrontier.ACK_INTERVAL_NANOS);
+		this.checks.scheduleWithFixedDelay(this::flushAcknowledgements, Instant.now().plus(flushPeriod), flushPeriod);
 	}
 
 	/**
@@ -385,8 +383,7 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 	 */
 	public void close() {
 		this.claims.clear();
-		this.frontierChecks.cancel(false);
-		this.ackFlush.cancel(false);
+		this.checks.shutdown();
 		this.workers.close();
 	}
 

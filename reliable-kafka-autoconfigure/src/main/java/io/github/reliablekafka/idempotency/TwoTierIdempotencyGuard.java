@@ -2,18 +2,18 @@ package io.github.reliablekafka.idempotency;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import org.springframework.beans.factory.DisposableBean;
 import org.springframework.dao.DataAccessException;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.data.redis.core.script.DefaultRedisScript;
 import org.springframework.data.redis.core.script.RedisScript;
+import org.springframework.scheduling.concurrent.ThreadPoolTaskExecutor;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
@@ -22,9 +22,13 @@ import org.springframework.transaction.support.TransactionTemplate;
  * {@code DONE} (never before: a rollback leaves no {@code DONE}), from a background thread so that the listener does not
  * wait for it. Claims are counted in Redis. If Redis is
  * unreachable the ledger alone decides (counted as a fallback, logged once per outage; Redis is probed once a
- * second, not on every record) and claims are not counted until Redis is back.
+ * second, not on every record) and claims are not counted until Redis is back. When the application stops, the
+ * {@code DONE} writes waiting get up to {@value #DRAIN_SECONDS} s to reach Redis (one that does not only costs a ledger
+ * look-up when its record comes again).
  */
-final class TwoTierIdempotencyGuard implements IdempotencyGuard {
+final class TwoTierIdempotencyGuard implements IdempotencyGuard, DisposableBean {
+
+	private static final int DRAIN_SECONDS = 5;
 
 	private static final Logger logger = LoggerFactory.getLogger(IdempotencyGuard.class);
 
@@ -54,12 +58,7 @@ final class TwoTierIdempotencyGuard implements IdempotencyGuard {
 	 * Tells Redis DONE after commits: one daemon thread, at most 10,000 waiting; beyond that the listener's thread
 	 * writes itself.
 	 */
-	private final ThreadPoolExecutor doneWriter = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
-			new ArrayBlockingQueue<>(10_000), (task) -> {
-				Thread thread = new Thread(task, "rk-idempotency-done");
-				thread.setDaemon(true);
-				return thread;
-			}, new ThreadPoolExecutor.CallerRunsPolicy());
+	private final ThreadPoolTaskExecutor doneWriter = doneWriter();
 
 	private final RedisOutage outage = new RedisOutage(logger,
 			"the two-tier idempotency guard decides with the database ledger alone");
@@ -147,6 +146,25 @@ final class TwoTierIdempotencyGuard implements IdempotencyGuard {
 	@Override
 	public String store() {
 		return "two-tier";
+	}
+
+	@Override
+	public void destroy() {
+		this.doneWriter.shutdown(); // the writes waiting get DRAIN_SECONDS
+	}
+
+	private static ThreadPoolTaskExecutor doneWriter() {
+		ThreadPoolTaskExecutor executor = new ThreadPoolTaskExecutor();
+		executor.setCorePoolSize(1);
+		executor.setMaxPoolSize(1);
+		executor.setQueueCapacity(10_000);
+		executor.setRejectedExecutionHandler(new ThreadPoolExecutor.CallerRunsPolicy());
+		executor.setThreadNamePrefix("rk-idempotency-done-");
+		executor.setDaemon(true);
+		executor.setWaitForTasksToCompleteOnShutdown(true);
+		executor.setAwaitTerminationSeconds(DRAIN_SECONDS);
+		executor.initialize();
+		return executor;
 	}
 
 }

@@ -10,8 +10,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -37,7 +35,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import org.springframework.context.SmartLifecycle;
-import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
+import org.springframework.scheduling.concurrent.ThreadPoolTaskScheduler;
 
 /**
  * Measures the consumer lag of the application's groups (committed offset versus end offset, per partition) every
@@ -79,7 +77,8 @@ public final class ConsumerLagMonitor implements SmartLifecycle {
 
 	private volatile Set<String> warned = Set.of();
 
-	private @Nullable ScheduledExecutorService scheduler;
+	/** The monitor's thread ({@code rk-lag-monitor-1}) while it runs. */
+	private @Nullable ThreadPoolTaskScheduler scheduler;
 
 	private final ThrottledLog failures = new ThrottledLog(logger, "Consumer lag not measured", Duration.ofMinutes(5));
 
@@ -275,10 +274,11 @@ public final class ConsumerLagMonitor implements SmartLifecycle {
 		if (this.scheduler != null) {
 			return;
 		}
-		ScheduledExecutorService executor = Executors
-			.newSingleThreadScheduledExecutor(new CustomizableThreadFactory("rk-lag-monitor-"));
-		this.scheduler = executor;
-		executor.schedule(this::refreshAndReschedule, 1_000, TimeUnit.MILLISECONDS);
+		ThreadPoolTaskScheduler scheduler = new ThreadPoolTaskScheduler();
+		scheduler.setThreadNamePrefix("rk-lag-monitor-");
+		scheduler.initialize();
+		this.scheduler = scheduler;
+		scheduler.schedule(this::refreshAndReschedule, Instant.now().plusSeconds(1));
 	}
 
 	/**
@@ -299,7 +299,7 @@ public final class ConsumerLagMonitor implements SmartLifecycle {
 		}
 		synchronized (this) {
 			if (this.scheduler != null) {
-				this.scheduler.schedule(this::refreshAndReschedule, delay, TimeUnit.MILLISECONDS);
+				this.scheduler.schedule(this::refreshAndReschedule, Instant.now().plusMillis(delay));
 			}
 		}
 	}
@@ -307,7 +307,7 @@ public final class ConsumerLagMonitor implements SmartLifecycle {
 	@Override
 	public synchronized void stop() {
 		if (this.scheduler != null) {
-			this.scheduler.shutdownNow();
+			this.scheduler.shutdown(); // a measurement running is interrupted: it only reads
 			this.scheduler = null;
 		}
 	}

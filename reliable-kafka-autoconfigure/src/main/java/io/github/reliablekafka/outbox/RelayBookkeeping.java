@@ -1,9 +1,8 @@
 package io.github.reliablekafka.outbox;
 
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -11,6 +10,8 @@ import java.util.function.Supplier;
 import io.github.reliablekafka.support.KafkaErrors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import org.springframework.scheduling.concurrent.ThreadPoolTaskExecutor;
 
 /**
  * Every database statement of the relay, off the relay thread, so that sending never waits for the database. Claims,
@@ -32,11 +33,11 @@ final class RelayBookkeeping {
 
 	private final RelayQueue events;
 
-	private final ExecutorService claims = daemonExecutor("rk-outbox-claims");
+	private final ThreadPoolTaskExecutor claims = oneThread("rk-outbox-claims");
 
-	private final ExecutorService marks = daemonExecutor("rk-outbox-marks");
+	private final ThreadPoolTaskExecutor marks = oneThread("rk-outbox-marks");
 
-	private final ExecutorService housekeeping = daemonExecutor("rk-outbox-housekeeping");
+	private final ThreadPoolTaskExecutor housekeeping = oneThread("rk-outbox-housekeeping");
 
 	RelayBookkeeping(OutboxStore store, String owner, RelayQueue events) {
 		this.store = store;
@@ -180,8 +181,9 @@ final class RelayBookkeeping {
 
 	/** Let the claims and marks asked for run to their end, waiting at most until {@code deadline} plus 5 s. */
 	void shutdown(long deadline) throws InterruptedException {
-		for (ExecutorService executor : List.of(this.claims, this.marks, this.housekeeping)) {
-			executor.shutdown();
+		for (ThreadPoolTaskExecutor each : List.of(this.claims, this.marks, this.housekeeping)) {
+			ThreadPoolExecutor executor = each.getThreadPoolExecutor();
+			executor.shutdown(); // the statements queued still run, up to the deadline
 			if (!executor.awaitTermination(Math.max(1, deadline - System.currentTimeMillis()) + 5_000,
 					TimeUnit.MILLISECONDS)) {
 				executor.shutdownNow();
@@ -196,12 +198,14 @@ final class RelayBookkeeping {
 	record Marked(List<Long> ids) {
 	}
 
-	private static ExecutorService daemonExecutor(String name) {
-		return Executors.newSingleThreadExecutor((task) -> {
-			Thread thread = new Thread(task, name);
-			thread.setDaemon(true);
-			return thread;
-		});
+	private static ThreadPoolTaskExecutor oneThread(String name) {
+		ThreadPoolTaskExecutor executor = new ThreadPoolTaskExecutor();
+		executor.setCorePoolSize(1);
+		executor.setMaxPoolSize(1);
+		executor.setThreadNamePrefix(name + "-");
+		executor.setDaemon(true);
+		executor.initialize();
+		return executor;
 	}
 
 }

@@ -3,6 +3,7 @@ package io.github.reliablekafka.autoconfigure.idempotency;
 import io.github.reliablekafka.autoconfigure.consumer.ReliableKafkaConsumerAutoConfiguration;
 import io.github.reliablekafka.autoconfigure.producer.ReliableKafkaProducerAutoConfiguration;
 import io.github.reliablekafka.idempotency.ConsumedLedger;
+import io.github.reliablekafka.idempotency.IdempotencyGuard;
 import io.github.reliablekafka.idempotency.IdempotencyKeyStrategy;
 import io.github.reliablekafka.idempotency.LedgerCleaner;
 import io.github.reliablekafka.idempotency.MicrometerGuardListener;
@@ -49,6 +50,26 @@ class ReliableKafkaIdempotencyAutoConfigurationTests {
 				.queryForObject("SELECT COUNT(*) FROM rk_consumed", Long.class)).as("created for an embedded database")
 				.isZero();
 		});
+	}
+
+	@Test
+	void theTwoTierGuardsRedisWriterStopsWithTheContext() throws Exception {
+		java.util.concurrent.atomic.AtomicReference<Thread> writer = new java.util.concurrent.atomic.AtomicReference<>();
+		this.contextRunner.run((context) -> {
+			IdempotencyGuard guard = context.getBean(ReliableIdempotency.class).guard();
+			assertThat(guard.execute("g-" + System.nanoTime(), "k-" + System.nanoTime(), () -> {
+			})).isNotNull();
+			long deadline = System.currentTimeMillis() + 5_000;
+			while (writer.get() == null && System.currentTimeMillis() < deadline) {
+				Thread.getAllStackTraces().keySet().stream()
+					.filter((thread) -> thread.getName().startsWith("rk-idempotency-done-"))
+					.forEach(writer::set);
+				Thread.sleep(10);
+			}
+			assertThat(writer.get()).as("the DONE write ran on the guard's writer thread").isNotNull();
+		});
+		writer.get().join(10_000);
+		assertThat(writer.get().isAlive()).as("the writer thread ended when the context closed").isFalse();
 	}
 
 	@Test
