@@ -19,8 +19,8 @@ import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 /**
- * Package rules: capabilities are free of cycles, runtime code never reaches into the auto-configuration, every
- * package is documented, the outbox template reaches the relay only through its port, and no class under
+ * Package rules: capabilities are free of cycles, runtime code never reaches into the auto-configuration, the internal
+ * helpers depend on no capability, every package is documented, the outbox template reaches the relay only through its port, and no class under
  * {@code src/main} (of any module) has more than 400 lines.
  */
 class ArchitectureTests {
@@ -46,6 +46,20 @@ class ArchitectureTests {
 			.should()
 			.dependOnClassesThat()
 			.resideInAPackage("io.github.reliablekafka.autoconfigure..")
+			.check(CLASSES);
+	}
+
+	@Test
+	void theInternalHelpersDependOnNoCapability() {
+		noClasses().that()
+			.resideInAPackage("io.github.reliablekafka.internal..")
+			.should()
+			.dependOnClassesThat()
+			.resideInAnyPackage("io.github.reliablekafka.autoconfigure..", "io.github.reliablekafka.producer..",
+					"io.github.reliablekafka.outbox..", "io.github.reliablekafka.consumer..",
+					"io.github.reliablekafka.idempotency..", "io.github.reliablekafka.dispatch..",
+					"io.github.reliablekafka.delay..", "io.github.reliablekafka.doctor..",
+					"io.github.reliablekafka.observe..")
 			.check(CLASSES);
 	}
 

@@ -2,7 +2,7 @@ package io.github.reliablekafka.autoconfigure;
 
 import java.util.Map;
 
-import io.github.reliablekafka.support.SharedAdmin;
+import io.github.reliablekafka.internal.SharedAdmin;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -2,7 +2,7 @@ package io.github.reliablekafka.autoconfigure;
 
 import java.time.Duration;
 
-import io.github.reliablekafka.support.RetryBackoff;
+import io.github.reliablekafka.internal.RetryBackoff;
 
 /**
  * The retry properties of the producer ({@code reliable.kafka.producer.retry}), the listeners

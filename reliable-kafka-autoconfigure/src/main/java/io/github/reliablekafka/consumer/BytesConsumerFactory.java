@@ -3,7 +3,7 @@ package io.github.reliablekafka.consumer;
 import java.util.HashMap;
 import java.util.Map;
 
-import io.github.reliablekafka.support.KafkaClientDefaults;
+import io.github.reliablekafka.internal.KafkaClientDefaults;
 import io.github.reliablekafka.support.ReliableKafkaConfigurationException;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;

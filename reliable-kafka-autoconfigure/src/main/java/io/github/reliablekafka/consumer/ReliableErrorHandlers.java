@@ -3,8 +3,8 @@ package io.github.reliablekafka.consumer;
 import java.nio.charset.StandardCharsets;
 
 import io.github.reliablekafka.consumer.ReliableKafkaListenerContainerFactory.ReliableListenerSettings;
-import io.github.reliablekafka.support.KafkaErrors;
-import io.github.reliablekafka.support.LogText;
+import io.github.reliablekafka.internal.KafkaErrors;
+import io.github.reliablekafka.internal.LogText;
 import io.github.reliablekafka.support.RkHeaders;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;

@@ -12,9 +12,9 @@ import io.github.reliablekafka.dispatch.DispatchSettings;
 import io.github.reliablekafka.dispatch.KeyOrderedDispatcher;
 import io.github.reliablekafka.dispatch.Ordering;
 import io.github.reliablekafka.idempotency.ReliableIdempotency;
+import io.github.reliablekafka.internal.RetryBackoff;
 import io.github.reliablekafka.support.PayloadCodec;
 import io.github.reliablekafka.support.ReliableKafkaConfigurationException;
-import io.github.reliablekafka.support.RetryBackoff;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,9 +28,9 @@ import org.springframework.kafka.listener.CommonErrorHandler;
 import org.springframework.kafka.listener.CompositeRecordInterceptor;
 import org.springframework.kafka.listener.ConcurrentMessageListenerContainer;
 import org.springframework.kafka.listener.ConsumerAwareRebalanceListener;
-import org.springframework.kafka.listener.ContainerProperties;
 import org.springframework.kafka.listener.ContainerProperties.AckMode;
 import org.springframework.kafka.listener.ContainerProperties.AssignmentCommitOption;
+import org.springframework.kafka.listener.ContainerProperties;
 import org.springframework.kafka.listener.RecordInterceptor;
 
 /**

@@ -1,6 +1,6 @@
 package io.github.reliablekafka.consumer;
 
-import io.github.reliablekafka.support.LogText;
+import io.github.reliablekafka.internal.LogText;
 import io.github.reliablekafka.support.RkHeaders;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;

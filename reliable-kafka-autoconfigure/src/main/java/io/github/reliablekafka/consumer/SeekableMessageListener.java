@@ -5,8 +5,8 @@ import java.util.Collection;
 import java.util.Map;
 import java.util.Set;
 
-import io.github.reliablekafka.support.PartitionSeeker;
-import io.github.reliablekafka.support.SeekCallbacks;
+import io.github.reliablekafka.internal.PartitionSeeker;
+import io.github.reliablekafka.internal.SeekCallbacks;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;

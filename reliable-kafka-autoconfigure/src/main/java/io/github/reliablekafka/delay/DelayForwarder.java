@@ -13,9 +13,9 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 
-import io.github.reliablekafka.support.LogText;
-import io.github.reliablekafka.support.KafkaErrors;
-import io.github.reliablekafka.support.LogText;
+import io.github.reliablekafka.internal.KafkaErrors;
+import io.github.reliablekafka.internal.LogText;
+import io.github.reliablekafka.internal.LogText;
 import io.github.reliablekafka.support.RkHeaders;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;

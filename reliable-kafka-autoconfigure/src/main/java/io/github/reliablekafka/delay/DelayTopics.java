@@ -10,9 +10,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
+import io.github.reliablekafka.internal.SharedAdmin;
+import io.github.reliablekafka.internal.ThrottledLog;
 import io.github.reliablekafka.producer.DelayedDelivery;
-import io.github.reliablekafka.support.SharedAdmin;
-import io.github.reliablekafka.support.ThrottledLog;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;

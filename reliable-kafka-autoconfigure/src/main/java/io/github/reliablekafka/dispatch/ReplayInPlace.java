@@ -6,7 +6,7 @@ import java.util.HashSet;
 import java.util.Set;
 import java.util.function.Function;
 
-import io.github.reliablekafka.support.SeekCallbacks;
+import io.github.reliablekafka.internal.SeekCallbacks;
 import org.apache.kafka.common.TopicPartition;
 import org.jspecify.annotations.Nullable;
 

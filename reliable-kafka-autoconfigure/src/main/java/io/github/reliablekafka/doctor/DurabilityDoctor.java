@@ -14,7 +14,7 @@ import java.util.function.Supplier;
 
 import io.github.reliablekafka.doctor.DoctorReport.Check;
 import io.github.reliablekafka.doctor.DoctorReport.Verdict;
-import io.github.reliablekafka.support.SharedAdmin;
+import io.github.reliablekafka.internal.SharedAdmin;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;

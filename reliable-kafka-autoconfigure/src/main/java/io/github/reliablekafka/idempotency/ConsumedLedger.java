@@ -5,7 +5,7 @@ import java.util.regex.Pattern;
 
 import javax.sql.DataSource;
 
-import io.github.reliablekafka.support.LibraryTable;
+import io.github.reliablekafka.internal.LibraryTable;
 
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.jdbc.core.JdbcTemplate;

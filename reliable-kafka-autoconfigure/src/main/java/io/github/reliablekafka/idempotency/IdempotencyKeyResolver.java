@@ -14,9 +14,9 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 import com.alibaba.fastjson2.JSON;
+import io.github.reliablekafka.internal.ThrottledLog;
 import io.github.reliablekafka.support.PayloadCodec;
 import io.github.reliablekafka.support.RkHeaders;
-import io.github.reliablekafka.support.ThrottledLog;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
 import org.jspecify.annotations.Nullable;

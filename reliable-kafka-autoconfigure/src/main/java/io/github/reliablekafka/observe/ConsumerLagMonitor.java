@@ -13,8 +13,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
-import io.github.reliablekafka.support.SharedAdmin;
-import io.github.reliablekafka.support.ThrottledLog;
+import io.github.reliablekafka.internal.SharedAdmin;
+import io.github.reliablekafka.internal.ThrottledLog;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;

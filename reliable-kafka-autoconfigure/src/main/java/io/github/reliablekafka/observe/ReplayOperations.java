@@ -12,8 +12,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 import io.github.reliablekafka.consumer.GuardBypass;
-import io.github.reliablekafka.support.PartitionSeeker;
-import io.github.reliablekafka.support.SharedAdmin;
+import io.github.reliablekafka.internal.PartitionSeeker;
+import io.github.reliablekafka.internal.SharedAdmin;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.ListOffsetsResult.ListOffsetsResultInfo;

@@ -6,6 +6,7 @@ import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
+import io.github.reliablekafka.internal.KafkaErrors;
 import io.github.reliablekafka.outbox.RelayEvents.Claimed;
 import io.github.reliablekafka.outbox.RelayEvents.Committed;
 import io.github.reliablekafka.outbox.RelayEvents.Outcome;
@@ -14,7 +15,6 @@ import io.github.reliablekafka.outbox.RelayEvents.Scheduled;
 import io.github.reliablekafka.outbox.RelayEvents.WriteFailed;
 import io.github.reliablekafka.outbox.RelayLanes.Held;
 import io.github.reliablekafka.producer.SendOutcomeListener;
-import io.github.reliablekafka.support.KafkaErrors;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -2,7 +2,7 @@ package io.github.reliablekafka.outbox;
 
 import java.time.Duration;
 
-import io.github.reliablekafka.support.RetryBackoff;
+import io.github.reliablekafka.internal.RetryBackoff;
 
 /**
  * How an {@link OutboxRelay} works.

@@ -7,7 +7,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
-import io.github.reliablekafka.support.KafkaErrors;
+import io.github.reliablekafka.internal.KafkaErrors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -2,8 +2,8 @@ package io.github.reliablekafka.outbox;
 
 import java.time.Duration;
 
-import io.github.reliablekafka.support.KafkaErrors;
-import io.github.reliablekafka.support.ThrottledLog;
+import io.github.reliablekafka.internal.KafkaErrors;
+import io.github.reliablekafka.internal.ThrottledLog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -8,13 +8,13 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 
+import io.github.reliablekafka.internal.KafkaErrors;
+import io.github.reliablekafka.internal.LogText;
 import io.github.reliablekafka.outbox.RelayEvents.Outcome;
 import io.github.reliablekafka.outbox.RelayLanes.Held;
 import io.github.reliablekafka.outbox.RelayLanes.Lane;
 import io.github.reliablekafka.producer.ReliableSendException;
 import io.github.reliablekafka.producer.SendOutcomeListener;
-import io.github.reliablekafka.support.KafkaErrors;
-import io.github.reliablekafka.support.LogText;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -3,7 +3,7 @@ package io.github.reliablekafka.producer;
 import java.util.HashMap;
 import java.util.Map;
 
-import io.github.reliablekafka.support.KafkaClientDefaults;
+import io.github.reliablekafka.internal.KafkaClientDefaults;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;

@@ -13,10 +13,10 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
-import io.github.reliablekafka.support.KafkaErrors;
-import io.github.reliablekafka.support.LogText;
+import io.github.reliablekafka.internal.KafkaErrors;
+import io.github.reliablekafka.internal.LogText;
+import io.github.reliablekafka.internal.RetryBackoff;
 import io.github.reliablekafka.support.PayloadCodec;
-import io.github.reliablekafka.support.RetryBackoff;
 import io.github.reliablekafka.support.RkHeaders;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.jspecify.annotations.Nullable;

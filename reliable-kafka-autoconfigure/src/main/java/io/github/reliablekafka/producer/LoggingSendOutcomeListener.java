@@ -2,8 +2,8 @@ package io.github.reliablekafka.producer;
 
 import java.time.Duration;
 
-import io.github.reliablekafka.support.KafkaErrors;
-import io.github.reliablekafka.support.LogText;
+import io.github.reliablekafka.internal.KafkaErrors;
+import io.github.reliablekafka.internal.LogText;
 import io.github.reliablekafka.support.RkHeaders;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;

@@ -12,9 +12,9 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
+import io.github.reliablekafka.internal.KafkaErrors;
+import io.github.reliablekafka.internal.RetryBackoff;
 import io.github.reliablekafka.producer.TopicAvailability.Verdict;
-import io.github.reliablekafka.support.KafkaErrors;
-import io.github.reliablekafka.support.RetryBackoff;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.kafka.core.KafkaOperations;

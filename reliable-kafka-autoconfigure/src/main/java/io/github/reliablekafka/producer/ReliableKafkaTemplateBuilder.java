@@ -4,8 +4,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
+import io.github.reliablekafka.internal.RetryBackoff;
 import io.github.reliablekafka.support.PayloadCodec;
-import io.github.reliablekafka.support.RetryBackoff;
 
 import org.jspecify.annotations.Nullable;
 

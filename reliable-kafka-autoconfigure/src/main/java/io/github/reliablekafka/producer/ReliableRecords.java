@@ -2,7 +2,7 @@ package io.github.reliablekafka.producer;
 
 import java.nio.charset.StandardCharsets;
 
-import io.github.reliablekafka.support.MessageIds;
+import io.github.reliablekafka.internal.MessageIds;
 import io.github.reliablekafka.support.PayloadCodec;
 import io.github.reliablekafka.support.RkHeaders;
 import org.apache.kafka.clients.producer.ProducerRecord;

@@ -1,5 +1,6 @@
 /**
- * Pieces every capability shares: the header names the library owns, message ids and the payload codec.
+ * What every capability shares and users touch: the header names the library owns ({@link RkHeaders}), the payload
+ * codec, schema initialization and the library's configuration error.
  */
 @NullMarked
 package io.github.reliablekafka.support;

@@ -4,7 +4,7 @@ import io.github.reliablekafka.autoconfigure.consumer.ReliableKafkaConsumerAutoC
 import io.github.reliablekafka.autoconfigure.producer.ReliableKafkaProducerAutoConfiguration;
 import io.github.reliablekafka.consumer.ReliableKafkaListenerContainerFactory;
 import io.github.reliablekafka.consumer.ReliableListener;
-import io.github.reliablekafka.support.SharedAdmin;
+import io.github.reliablekafka.internal.SharedAdmin;
 import io.github.reliablekafka.testing.KafkaTestSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;

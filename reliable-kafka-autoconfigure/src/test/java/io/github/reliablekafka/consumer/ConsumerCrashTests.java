@@ -21,7 +21,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 
-import io.github.reliablekafka.support.MessageIds;
+import io.github.reliablekafka.internal.MessageIds;
 import io.github.reliablekafka.support.RkHeaders;
 
 import static org.assertj.core.api.Assertions.assertThat;

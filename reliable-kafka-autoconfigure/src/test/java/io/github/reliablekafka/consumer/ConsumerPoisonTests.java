@@ -10,7 +10,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
-import io.github.reliablekafka.support.MessageIds;
+import io.github.reliablekafka.internal.MessageIds;
 import io.github.reliablekafka.support.RkHeaders;
 import io.github.reliablekafka.testing.ForkedKafka;
 import io.github.reliablekafka.testing.KafkaTestSupport;

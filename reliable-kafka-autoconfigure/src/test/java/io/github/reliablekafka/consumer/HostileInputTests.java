@@ -23,8 +23,8 @@ import io.github.reliablekafka.autoconfigure.producer.ReliableKafkaProducerAutoC
 import io.github.reliablekafka.delay.RetryLaterException;
 import io.github.reliablekafka.dispatch.Ordering;
 import io.github.reliablekafka.idempotency.ReliableIdempotency;
+import io.github.reliablekafka.internal.MessageIds;
 import io.github.reliablekafka.producer.ReliableKafkaTemplate;
-import io.github.reliablekafka.support.MessageIds;
 import io.github.reliablekafka.support.RkHeaders;
 import io.github.reliablekafka.testing.KafkaTestSupport;
 import io.github.reliablekafka.testing.TestApplications;

@@ -6,8 +6,8 @@ import java.util.List;
 
 import io.github.reliablekafka.consumer.ReliableKafkaListenerContainerFactory.ReliableListenerSettings;
 import io.github.reliablekafka.idempotency.GuardUnavailableException;
+import io.github.reliablekafka.internal.RetryBackoff;
 import io.github.reliablekafka.support.PayloadCodecException;
-import io.github.reliablekafka.support.RetryBackoff;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 

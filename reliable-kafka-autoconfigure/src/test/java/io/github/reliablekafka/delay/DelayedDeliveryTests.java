@@ -16,9 +16,9 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 import io.github.reliablekafka.consumer.ReliableListener;
+import io.github.reliablekafka.internal.MessageIds;
 import io.github.reliablekafka.producer.ReliableKafkaTemplate;
 import io.github.reliablekafka.producer.ScheduledMessage;
-import io.github.reliablekafka.support.MessageIds;
 import io.github.reliablekafka.support.RkHeaders;
 import io.github.reliablekafka.testing.KafkaTestSupport;
 import io.github.reliablekafka.testing.TopicWatcher;

@@ -14,8 +14,8 @@ import io.github.reliablekafka.autoconfigure.producer.ReliableKafkaProducerAutoC
 import io.github.reliablekafka.consumer.ReliableListener;
 import io.github.reliablekafka.doctor.DoctorReport.Check;
 import io.github.reliablekafka.doctor.DoctorReport.Verdict;
+import io.github.reliablekafka.internal.SharedAdmin;
 import io.github.reliablekafka.producer.ReliableKafkaTemplate;
-import io.github.reliablekafka.support.SharedAdmin;
 import io.github.reliablekafka.testing.KafkaTestCluster;
 import io.github.reliablekafka.testing.KafkaTestSupport;
 import io.github.reliablekafka.testing.TestApplications;

@@ -14,7 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.github.reliablekafka.idempotency.IdempotencyGuard.Outcome;
-import io.github.reliablekafka.support.MessageIds;
+import io.github.reliablekafka.internal.MessageIds;
 import io.github.reliablekafka.support.RkHeaders;
 import io.github.reliablekafka.testing.ChildJvm;
 import io.github.reliablekafka.testing.KafkaTestSupport;
@@ -180,7 +180,7 @@ abstract class AbstractIdempotencyTests {
 
 	/** The guard of the store under test, on this test's database and Redis prefix. */
 	private IdempotencyGuard guardOfThisStore() {
-		new io.github.reliablekafka.support.TableSchemaInitializer(this.database.dataSource(),
+		new io.github.reliablekafka.internal.TableSchemaInitializer(this.database.dataSource(),
 				ConsumedLedger.libraryTable("rk_consumed"), io.github.reliablekafka.support.SchemaInitialization.ALWAYS)
 			.initializeDatabase();
 		ConsumedLedger ledger = new ConsumedLedger(this.database.dataSource(), "rk_consumed");

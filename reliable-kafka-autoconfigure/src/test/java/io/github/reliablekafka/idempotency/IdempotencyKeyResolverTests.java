@@ -1,6 +1,6 @@
 package io.github.reliablekafka.idempotency;
 
-import io.github.reliablekafka.support.MessageIds;
+import io.github.reliablekafka.internal.MessageIds;
 import io.github.reliablekafka.support.PayloadCodec;
 import io.github.reliablekafka.support.RkHeaders;
 import org.apache.kafka.clients.consumer.ConsumerRecord;

@@ -6,7 +6,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 
-import io.github.reliablekafka.support.MessageIds;
+import io.github.reliablekafka.internal.MessageIds;
 import io.github.reliablekafka.testing.KafkaTestSupport;
 import io.github.reliablekafka.testing.RedisServerProcess;
 import io.github.reliablekafka.testing.TestDatabase;

@@ -187,7 +187,7 @@ class ObserveTests {
 			.getListenerContainer("observed")
 			.getContainerProperties()
 			.getMessageListener();
-		return ((io.github.reliablekafka.support.PartitionSeeker) listener).assignedPartitions();
+		return ((io.github.reliablekafka.internal.PartitionSeeker) listener).assignedPartitions();
 	}
 
 	@Test

@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 
-import io.github.reliablekafka.support.RetryBackoff;
+import io.github.reliablekafka.internal.RetryBackoff;
 import io.github.reliablekafka.support.RkHeaders;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;

@@ -12,8 +12,8 @@ import io.github.reliablekafka.delay.DelaySender;
 import io.github.reliablekafka.delay.DelayTiers;
 import io.github.reliablekafka.delay.DelayTopics;
 import io.github.reliablekafka.delay.DelayedRedelivery;
+import io.github.reliablekafka.internal.SharedAdmin;
 import io.github.reliablekafka.support.ReliableKafkaConfigurationException;
-import io.github.reliablekafka.support.SharedAdmin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 
 import org.springframework.beans.factory.ObjectProvider;

@@ -13,7 +13,7 @@ import io.github.reliablekafka.autoconfigure.producer.ReliableKafkaProducerAutoC
 import io.github.reliablekafka.delay.DelayTopics;
 import io.github.reliablekafka.doctor.DurabilityDoctor;
 import io.github.reliablekafka.doctor.StartupDoctor;
-import io.github.reliablekafka.support.SharedAdmin;
+import io.github.reliablekafka.internal.SharedAdmin;
 import org.apache.kafka.common.TopicPartition;
 import org.jspecify.annotations.Nullable;
 

@@ -14,6 +14,7 @@ import io.github.reliablekafka.autoconfigure.outbox.ReliableKafkaOutboxAutoConfi
 import io.github.reliablekafka.consumer.ReliableListeners;
 import io.github.reliablekafka.doctor.StartupDoctor;
 import io.github.reliablekafka.idempotency.ReliableIdempotency;
+import io.github.reliablekafka.internal.SharedAdmin;
 import io.github.reliablekafka.observe.ConsumerLagMonitor;
 import io.github.reliablekafka.observe.LagSnapshotListener;
 import io.github.reliablekafka.observe.MicrometerLagGauges;
@@ -21,7 +22,6 @@ import io.github.reliablekafka.observe.ReliableKafkaEndpoint;
 import io.github.reliablekafka.observe.ReliableKafkaHealthIndicator;
 import io.github.reliablekafka.observe.ReplayOperations;
 import io.github.reliablekafka.outbox.OutboxOperations;
-import io.github.reliablekafka.support.SharedAdmin;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.jspecify.annotations.Nullable;
 

@@ -8,12 +8,14 @@ import javax.sql.DataSource;
 
 import io.github.reliablekafka.autoconfigure.producer.ReliableKafkaProducerAutoConfiguration;
 import io.github.reliablekafka.autoconfigure.producer.ReliableKafkaProducerProperties;
+import io.github.reliablekafka.internal.LibraryTable;
+import io.github.reliablekafka.internal.TableSchemaInitializer;
+import io.github.reliablekafka.outbox.JdbcOutboxOperations;
 import io.github.reliablekafka.outbox.OutboxMetrics;
-import io.github.reliablekafka.outbox.OutboxReliableKafkaTemplate;
+import io.github.reliablekafka.outbox.OutboxOperations;
 import io.github.reliablekafka.outbox.OutboxRelay;
 import io.github.reliablekafka.outbox.OutboxRelaySettings;
-import io.github.reliablekafka.outbox.JdbcOutboxOperations;
-import io.github.reliablekafka.outbox.OutboxOperations;
+import io.github.reliablekafka.outbox.OutboxReliableKafkaTemplate;
 import io.github.reliablekafka.outbox.OutboxStore;
 import io.github.reliablekafka.outbox.OutboxWriter;
 import io.github.reliablekafka.producer.BytesProducerFactory;
@@ -21,9 +23,7 @@ import io.github.reliablekafka.producer.LoggingSendOutcomeListener;
 import io.github.reliablekafka.producer.ReliableKafkaTemplate;
 import io.github.reliablekafka.producer.ReliableRecords;
 import io.github.reliablekafka.producer.SendOutcomeListener;
-import io.github.reliablekafka.support.LibraryTable;
 import io.github.reliablekafka.support.PayloadCodec;
-import io.github.reliablekafka.support.TableSchemaInitializer;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.kafka.clients.producer.ProducerConfig;
 

@@ -1,8 +1,10 @@
-package io.github.reliablekafka.support;
+package io.github.reliablekafka.internal;
 
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 
+import io.github.reliablekafka.support.PayloadCodecException;
+import org.apache.kafka.common.InvalidRecordException;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.InvalidTopicException;
@@ -10,7 +12,6 @@ import org.apache.kafka.common.errors.PolicyViolationException;
 import org.apache.kafka.common.errors.RecordBatchTooLargeException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.SerializationException;
-import org.apache.kafka.common.InvalidRecordException;
 import org.apache.kafka.common.errors.UnsupportedVersionException;
 
 import org.springframework.kafka.KafkaException;

@@ -1,6 +1,8 @@
-package io.github.reliablekafka.support;
+package io.github.reliablekafka.internal;
 
 import java.util.regex.Pattern;
+
+import io.github.reliablekafka.support.ReliableKafkaConfigurationException;
 
 /**
  * One of the library's tables, as its schema initializer and its startup errors name it.

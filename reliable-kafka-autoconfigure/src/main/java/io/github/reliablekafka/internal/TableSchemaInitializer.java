@@ -1,4 +1,4 @@
-package io.github.reliablekafka.support;
+package io.github.reliablekafka.internal;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -10,6 +10,8 @@ import java.util.Locale;
 
 import javax.sql.DataSource;
 
+import io.github.reliablekafka.support.ReliableKafkaConfigurationException;
+import io.github.reliablekafka.support.SchemaInitialization;
 import org.springframework.boot.jdbc.DatabaseDriver;
 import org.springframework.boot.jdbc.init.DataSourceScriptDatabaseInitializer;
 import org.springframework.boot.jdbc.init.PlatformPlaceholderDatabaseDriverResolver;

@@ -1,4 +1,4 @@
-package io.github.reliablekafka.support;
+package io.github.reliablekafka.internal;
 
 import java.time.Duration;
 import java.util.Set;

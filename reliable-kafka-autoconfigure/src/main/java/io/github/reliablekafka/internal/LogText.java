@@ -1,4 +1,4 @@
-package io.github.reliablekafka.support;
+package io.github.reliablekafka.internal;
 
 import org.jspecify.annotations.Nullable;
 
