@@ -73,7 +73,7 @@ final class DirectReliableKafkaTemplate implements ReliableKafkaTemplate, Dispos
 			Duration sendTimeout, int maxInFlight, Duration maxBlock, int maxRequestSize,
 			SendOutcomeListener listener, List<AutoCloseable> closeables, @Nullable DelayedDelivery delayedDelivery) {
 		this.delayedDelivery = delayedDelivery;
-		this.records = new ReliableRecords(codec, maxRequestSize);
+		this.records = new ReliableRecords(codec, maxRequestSize, false);
 		this.retry = retry;
 		this.sendTimeout = sendTimeout;
 		this.maxInFlight = maxInFlight;

@@ -29,11 +29,13 @@ final class KeyLane {
 	private long nextSequence;
 
 	/** Records cleared to go to the client, in order. */
-	final ArrayDeque<PendingSend> ready = new ArrayDeque<>();
+	final ArrayDeque<PendingSend> ready = new ArrayDeque<>(4);
 
-	/** Records held for the next retry round, by sequence. */
-	private final PriorityQueue<PendingSend> waiting = new PriorityQueue<>(
-			Comparator.comparingLong((PendingSend send) -> send.sequence));
+	/**
+	 * Records held for the next retry round, by sequence; made when the key first has one (most lanes live for one
+	 * flowing send and never do).
+	 */
+	private @Nullable PriorityQueue<PendingSend> waiting;
 
 	/** Whether a thread is handing {@link #ready} records to the client. */
 	boolean draining;
@@ -60,25 +62,34 @@ final class KeyLane {
 	}
 
 	void hold(PendingSend send) {
-		this.waiting.add(send);
+		PriorityQueue<PendingSend> held = this.waiting;
+		if (held == null) {
+			held = new PriorityQueue<>(Comparator.comparingLong((PendingSend each) -> each.sequence));
+			this.waiting = held;
+		}
+		held.add(send);
 	}
 
 	/** Move everything not yet handed to the client back to the waiting records. */
 	void holdReady() {
 		PendingSend send;
 		while ((send = this.ready.poll()) != null) {
-			this.waiting.add(send);
+			hold(send);
 		}
 	}
 
 	boolean hasWaiting() {
-		return !this.waiting.isEmpty();
+		return this.waiting != null && !this.waiting.isEmpty();
 	}
 
 	List<PendingSend> takeWaitingInOrder() {
-		List<PendingSend> round = new ArrayList<>(this.waiting.size());
+		PriorityQueue<PendingSend> held = this.waiting;
+		if (held == null) {
+			return new ArrayList<>(0);
+		}
+		List<PendingSend> round = new ArrayList<>(held.size());
 		PendingSend send;
-		while ((send = this.waiting.poll()) != null) {
+		while ((send = held.poll()) != null) {
 			round.add(send);
 		}
 		return round;
@@ -86,15 +97,16 @@ final class KeyLane {
 
 	int maxFailedAttempts() {
 		int max = 0;
-		for (PendingSend send : this.waiting) {
-			max = Math.max(max, send.attempts);
+		if (this.waiting != null) {
+			for (PendingSend send : this.waiting) {
+				max = Math.max(max, send.attempts);
+			}
 		}
 		return max;
 	}
 
 	boolean isIdle() {
-		return this.inFlight == 0 && !this.recovering && !this.draining && this.ready.isEmpty()
-				&& this.waiting.isEmpty();
+		return this.inFlight == 0 && !this.recovering && !this.draining && this.ready.isEmpty() && !hasWaiting();
 	}
 
 }

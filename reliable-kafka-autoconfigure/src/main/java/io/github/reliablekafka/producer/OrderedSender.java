@@ -53,7 +53,8 @@ final class OrderedSender {
 	/** Runs retry rounds, whose client calls may block on metadata. */
 	private final ExecutorService resender;
 
-	private final Map<LaneKey, KeyLane> lanes = new ConcurrentHashMap<>();
+	/** The live lanes, by topic and key: a send looks its lane up without building a key object. */
+	private final Map<String, Map<String, KeyLane>> lanes = new ConcurrentHashMap<>();
 
 	private final TopicAvailability topics = new TopicAvailability();
 
@@ -85,13 +86,14 @@ final class OrderedSender {
 					lane.hold(send);
 					return;
 				}
-				lane.ready.add(send);
 				if (lane.draining) {
+					lane.ready.add(send);
 					return; // the thread draining the lane sends it, in order
 				}
-				lane.draining = true;
+				lane.draining = true; // nothing of the key waits: this thread sends it now and drains after it
+				lane.inFlight++;
 			}
-			drain(lane, null);
+			drain(lane, null, send);
 			return;
 		}
 	}
@@ -102,7 +104,7 @@ final class OrderedSender {
 	void close() {
 		this.closed = true;
 		this.scheduler.shutdownNow();
-		for (KeyLane lane : new ArrayList<>(this.lanes.values())) {
+		for (KeyLane lane : liveLanes()) {
 			runRound(lane);
 		}
 	}
@@ -111,7 +113,7 @@ final class OrderedSender {
 	 * Fail every record still waiting in a lane; the last step of closing, after the client was closed.
 	 */
 	void abandonAll() {
-		for (KeyLane lane : new ArrayList<>(this.lanes.values())) {
+		for (KeyLane lane : liveLanes()) {
 			List<PendingSend> left;
 			synchronized (lane) {
 				lane.holdReady();
@@ -123,11 +125,23 @@ final class OrderedSender {
 	}
 
 	private KeyLane laneFor(PendingSend send) {
-		if (send.record.key() == null) {
-			return new KeyLane(send.record.topic(), null); // no key, no order to keep: a lane of its own
+		String topic = send.record.topic();
+		String key = send.record.key();
+		if (key == null) {
+			return new KeyLane(topic, null); // no key, no order to keep: a lane of its own
 		}
-		return this.lanes.computeIfAbsent(new LaneKey(send.record.topic(), send.record.key()),
-				(laneKey) -> new KeyLane(laneKey.topic(), laneKey.key()));
+		Map<String, KeyLane> byKey = this.lanes.get(topic);
+		if (byKey == null) {
+			byKey = this.lanes.computeIfAbsent(topic, (name) -> new ConcurrentHashMap<>());
+		}
+		KeyLane lane = byKey.get(key);
+		return (lane != null) ? lane : byKey.computeIfAbsent(key, (name) -> new KeyLane(topic, name));
+	}
+
+	private List<KeyLane> liveLanes() {
+		List<KeyLane> live = new ArrayList<>();
+		this.lanes.values().forEach((byKey) -> live.addAll(byKey.values()));
+		return live;
 	}
 
 	/**
@@ -135,30 +149,34 @@ final class OrderedSender {
 	 * called. Senders of the same key that arrive meanwhile only queue their record; the draining thread hands it
 	 * over (a client send takes microseconds unless the client blocks, and then every sender would block anyway).
 	 * @param claimed {@link Verdict#PROBE} when the first attempt is the probe of an unavailable topic
+	 * @param first a record to send first, already counted in flight, or {@code null}
 	 */
-	private void drain(KeyLane lane, @Nullable Verdict claimed) {
+	private void drain(KeyLane lane, @Nullable Verdict claimed, @Nullable PendingSend first) {
 		Verdict verdict = claimed;
+		PendingSend next = first;
 		while (true) {
-			PendingSend next;
-			List<PendingSend> abandoned = new ArrayList<>();
-			synchronized (lane) {
-				next = lane.ready.poll();
-				if (next == null) {
-					lane.draining = false;
-					afterInFlightChange(lane, abandoned);
-				}
-				else {
-					lane.inFlight++;
-				}
-			}
 			if (next == null) {
-				if (verdict == Verdict.PROBE) {
-					this.topics.release(lane.topic).forEach(this::wake);
+				List<PendingSend> abandoned = new ArrayList<>(0);
+				synchronized (lane) {
+					next = lane.ready.poll();
+					if (next == null) {
+						lane.draining = false;
+						afterInFlightChange(lane, abandoned);
+					}
+					else {
+						lane.inFlight++;
+					}
 				}
-				fail(abandoned);
-				return;
+				if (next == null) {
+					if (verdict == Verdict.PROBE) {
+						this.topics.release(lane.topic).forEach(this::wake);
+					}
+					fail(abandoned);
+					return;
+				}
 			}
 			Throwable timeout = attempt(lane, next, verdict);
+			next = null;
 			verdict = null;
 			if (timeout != null) {
 				// the client just waited max.block.ms for this topic in vain: the rest would do the same
@@ -276,8 +294,9 @@ final class OrderedSender {
 		}
 		if (lane.isIdle() && !lane.retired) {
 			lane.retired = true;
-			if (lane.key != null) {
-				this.lanes.remove(new LaneKey(lane.topic, lane.key), lane);
+			Map<String, KeyLane> byKey = (lane.key != null) ? this.lanes.get(lane.topic) : null;
+			if (byKey != null) {
+				byKey.remove(lane.key, lane);
 			}
 		}
 	}
@@ -313,7 +332,7 @@ final class OrderedSender {
 			}
 			lane.draining = true;
 		}
-		drain(lane, verdict);
+		drain(lane, verdict, null);
 	}
 
 	/**
@@ -367,7 +386,7 @@ final class OrderedSender {
 	/** A one-line summary of every live lane, for diagnostics. */
 	String describeLanes() {
 		StringBuilder out = new StringBuilder();
-		for (KeyLane lane : this.lanes.values()) {
+		for (KeyLane lane : liveLanes()) {
 			synchronized (lane) {
 				out.append(lane.key).append(": inFlight=").append(lane.inFlight).append(" ready=").append(lane.ready.size())
 					.append(" waiting=").append(lane.hasWaiting()).append(" recovering=").append(lane.recovering)
@@ -376,9 +395,6 @@ final class OrderedSender {
 			}
 		}
 		return out.append(this.topics).toString();
-	}
-
-	private record LaneKey(String topic, String key) {
 	}
 
 }

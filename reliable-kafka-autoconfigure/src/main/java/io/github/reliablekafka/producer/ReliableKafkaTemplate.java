@@ -13,8 +13,9 @@ import org.springframework.kafka.support.SendResult;
  *
  * <p>
  * Payloads: {@code String} is sent as UTF-8, {@code byte[]} as is, anything else as JSON (fastjson2, autoType
- * never enabled); {@code null} is a tombstone. Every record carries a fresh {@code rk-id} and
- * {@code rk-created-at} header.
+ * never enabled); {@code null} is a tombstone. Every record carries a fresh {@code rk-id} header; a record sent
+ * through the outbox also carries {@code rk-created-at} (when its row was written), a direct send's creation time is
+ * its Kafka timestamp.
  *
  * <p>
  * <b>Retries:</b> when the Kafka client gives up on a record (its {@code delivery.timeout.ms} passed, or a

@@ -15,23 +15,34 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.util.Assert;
 
 /**
- * Builds the records every {@link ReliableKafkaTemplate} sends: the payload encoded, a fresh {@code rk-id} and
- * {@code rk-created-at}, and the checks that refuse bad input before anything is stored or sent.
+ * Builds the records every {@link ReliableKafkaTemplate} sends: the payload encoded, a fresh {@code rk-id}, on outbox
+ * sends {@code rk-created-at} (the row is published later than it was written; a direct send's Kafka timestamp is
+ * already its creation time), and the checks that refuse bad input before anything is stored or sent.
  */
 public final class ReliableRecords {
 
 	private final PayloadCodec codec;
 
+	/**
+	 * Bytes a record's framing and the library's headers take at most, beyond its key and value: a record whose key
+	 * and value leave this much room under {@code max.request.size} is not measured.
+	 */
+	private static final int FRAMING = 512;
+
 	private final int maxRequestSize;
+
+	private final boolean createdAt;
 
 	/**
 	 * Create a record factory.
 	 * @param codec the payload codec
 	 * @param maxRequestSize the producer's {@code max.request.size}: larger records are refused
+	 * @param createdAt whether records carry {@code rk-created-at} (outbox sends)
 	 */
-	public ReliableRecords(PayloadCodec codec, int maxRequestSize) {
+	public ReliableRecords(PayloadCodec codec, int maxRequestSize, boolean createdAt) {
 		this.codec = codec;
 		this.maxRequestSize = maxRequestSize;
+		this.createdAt = createdAt;
 	}
 
 	/**
@@ -39,7 +50,7 @@ public final class ReliableRecords {
 	 * @param topic the topic, not blank
 	 * @param key the key, or {@code null}
 	 * @param payload the payload, or {@code null} for a tombstone
-	 * @return the record, with its {@code rk-id} and {@code rk-created-at} headers
+	 * @return the record, with its {@code rk-id} header (and {@code rk-created-at} for the outbox)
 	 * @throws IllegalArgumentException when the topic is blank or the record exceeds {@code max.request.size}
 	 * @throws io.github.reliablekafka.support.PayloadCodecException when the payload cannot be encoded
 	 */
@@ -48,8 +59,14 @@ public final class ReliableRecords {
 		byte[] value = this.codec.encode(payload);
 		RecordHeaders headers = new RecordHeaders();
 		RkHeaders.set(headers, RkHeaders.ID, MessageIds.next());
-		RkHeaders.set(headers, RkHeaders.CREATED_AT, Long.toString(System.currentTimeMillis()));
+		if (this.createdAt) {
+			RkHeaders.set(headers, RkHeaders.CREATED_AT, Long.toString(System.currentTimeMillis()));
+		}
 		ProducerRecord<String, byte[]> record = new ProducerRecord<>(topic, null, key, value, headers);
+		long keyAtMost = (key != null) ? 3L * key.length() : 0; // UTF-8 takes at most 3 bytes per char
+		if (keyAtMost + ((value != null) ? value.length : 0) + FRAMING <= this.maxRequestSize) {
+			return record; // far below the limit: not measured
+		}
 		byte[] keyBytes = (key != null) ? key.getBytes(StandardCharsets.UTF_8) : null;
 		int size = AbstractRecords.estimateSizeInBytesUpperBound(RecordBatch.CURRENT_MAGIC_VALUE, CompressionType.NONE,
 				keyBytes, value, headers.toArray());

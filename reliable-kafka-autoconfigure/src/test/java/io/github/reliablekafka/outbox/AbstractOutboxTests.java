@@ -79,6 +79,8 @@ abstract class AbstractOutboxTests extends OutboxDatabaseTestSupport {
 			List<ConsumerRecord<String, byte[]>> all = watcher.readFor(Duration.ofSeconds(2));
 			assertThat(all).extracting((record) -> new String(record.value(), StandardCharsets.UTF_8))
 				.containsExactly("committed-0", "committed-1", "committed-2");
+			assertThat(all).as("an outbox record says when its row was written: it is published later")
+				.allSatisfy((record) -> assertThat(RkHeaders.text(record.headers(), RkHeaders.CREATED_AT)).isNotNull());
 		}
 		assertThat(rows("SELECT COUNT(*) FROM rk_outbox")).isEqualTo(3);
 	}

@@ -130,7 +130,7 @@ public final class ReliableKafkaOutboxAutoConfiguration {
 			PayloadCodec codec, ProducerFactory<?, ?> producerFactory,
 			ReliableKafkaProducerProperties producerProperties) {
 		return new OutboxReliableKafkaTemplate(writer, relay,
-				new ReliableRecords(codec, BytesProducerFactory.maxRequestSize(producerFactory)),
+				new ReliableRecords(codec, BytesProducerFactory.maxRequestSize(producerFactory), true),
 				new JdbcTemplate(dataSource), producerProperties.getSendTimeout());
 	}
 
