@@ -28,6 +28,10 @@ public final class MicrometerSendOutcomeListener implements SendOutcomeListener 
 
 	private final MeterRegistry registry;
 
+	/** The success counters, by topic: one look-up per send, no key built. */
+	private final Map<String, Counter> successes = new ConcurrentHashMap<>();
+
+	/** The other counters, by result and topic (failures are rare). */
 	private final Map<String, Counter> counters = new ConcurrentHashMap<>();
 
 	/**
@@ -40,7 +44,11 @@ public final class MicrometerSendOutcomeListener implements SendOutcomeListener 
 
 	@Override
 	public void onSuccess(ProducerRecord<String, byte[]> record, RecordMetadata metadata, int attempt) {
-		sends("success", record.topic()).increment();
+		Counter success = this.successes.get(record.topic());
+		if (success == null) {
+			success = this.successes.computeIfAbsent(record.topic(), (topic) -> sends("success", topic));
+		}
+		success.increment();
 	}
 
 	@Override
