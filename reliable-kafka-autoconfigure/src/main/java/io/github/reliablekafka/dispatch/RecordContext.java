@@ -46,11 +46,7 @@ final class RecordContext {
 	 * @return the context, or {@code null} when it holds nothing
 	 */
 	@Nullable ContextSnapshot capture() {
-		if (!anyValue()) {
-			return null;
-		}
-		ContextSnapshot snapshot = this.snapshots.captureAll();
-		return (snapshot instanceof Map<?, ?> values && values.isEmpty()) ? null : snapshot;
+		return anyValue() ? this.snapshots.captureAll() : null;
 	}
 
 	private boolean anyValue() {

@@ -153,30 +153,9 @@ final class OrderedSender {
 	 */
 	private void drain(KeyLane lane, @Nullable Verdict claimed, @Nullable PendingSend first) {
 		Verdict verdict = claimed;
-		PendingSend next = first;
-		while (true) {
-			if (next == null) {
-				List<PendingSend> abandoned = new ArrayList<>(0);
-				synchronized (lane) {
-					next = lane.ready.poll();
-					if (next == null) {
-						lane.draining = false;
-						afterInFlightChange(lane, abandoned);
-					}
-					else {
-						lane.inFlight++;
-					}
-				}
-				if (next == null) {
-					if (verdict == Verdict.PROBE) {
-						this.topics.release(lane.topic).forEach(this::wake);
-					}
-					fail(abandoned);
-					return;
-				}
-			}
+		PendingSend next = (first != null) ? first : takeReady(lane, verdict);
+		while (next != null) {
 			Throwable timeout = attempt(lane, next, verdict);
-			next = null;
 			verdict = null;
 			if (timeout != null) {
 				// the client just waited max.block.ms for this topic in vain: the rest would do the same
@@ -187,7 +166,27 @@ final class OrderedSender {
 				}
 				failAttempt(lane, rest, timeout);
 			}
+			next = takeReady(lane, null);
 		}
+	}
+
+	/** The lane's next ready record, counted in flight; or the drain's end ({@code null}), releasing an unused probe. */
+	private @Nullable PendingSend takeReady(KeyLane lane, @Nullable Verdict unused) {
+		List<PendingSend> abandoned = new ArrayList<>(0);
+		synchronized (lane) {
+			PendingSend next = lane.ready.poll();
+			if (next != null) {
+				lane.inFlight++;
+				return next;
+			}
+			lane.draining = false;
+			afterInFlightChange(lane, abandoned);
+		}
+		if (unused == Verdict.PROBE) {
+			this.topics.release(lane.topic).forEach(this::wake);
+		}
+		fail(abandoned);
+		return null;
 	}
 
 	/**

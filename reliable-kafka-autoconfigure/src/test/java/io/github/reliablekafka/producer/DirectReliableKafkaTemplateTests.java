@@ -240,6 +240,38 @@ class DirectReliableKafkaTemplateTests {
 	}
 
 	@Test
+	void aRecordIsRefusedExactlyWhenItsMeasuredSizeExceedsMaxRequestSize() {
+		// records far below the limit are not measured: at every size around the limit the refusal must still match
+		// the client's own upper bound for the record as sent (key, value and the rk-id header)
+		this.template = template(2_000, Duration.ofSeconds(1), 3, Duration.ofMillis(10), 1_000);
+		int accepted = 0;
+		int refused = 0;
+		for (int size = 300; size <= 1_000; size++) {
+			byte[] value = new byte[size];
+			org.apache.kafka.common.header.Header[] headers = { new org.apache.kafka.common.header.internals.RecordHeader(
+					RkHeaders.ID, new byte[36]) };
+			int measured = org.apache.kafka.common.record.AbstractRecords.estimateSizeInBytesUpperBound(
+					org.apache.kafka.common.record.RecordBatch.CURRENT_MAGIC_VALUE,
+					org.apache.kafka.common.record.CompressionType.NONE, "k".getBytes(StandardCharsets.UTF_8), value,
+					headers);
+			boolean tooLarge = measured > 1_000;
+			try {
+				this.template.send("t", "k", value);
+				assertThat(tooLarge).as("a %d-byte value (%d bytes measured) was sent", size, measured).isFalse();
+				accepted++;
+			}
+			catch (IllegalArgumentException ex) {
+				assertThat(tooLarge).as("a %d-byte value (%d bytes measured) was refused", size, measured).isTrue();
+				refused++;
+			}
+			this.producer.completeAll();
+		}
+		System.out.printf("max.request.size=1000: %d sizes sent, %d refused, 0 misjudged%n", accepted, refused);
+		assertThat(accepted).isPositive();
+		assertThat(refused).isPositive();
+	}
+
+	@Test
 	void closingFailsWhatIsStillUnconfirmedWithAClearError() {
 		this.template = template(100, Duration.ofMillis(300), 3);
 		CompletableFuture<SendResult<String, byte[]>> pending = this.template.send("t", "k", "x");

@@ -18,8 +18,8 @@ import org.springframework.kafka.core.DefaultKafkaProducerFactory;
 import org.springframework.kafka.core.KafkaTemplate;
 
 /**
- * Producer throughput: the reliable producer without the outbox ({@code ReliableKafkaTemplate}: rk-id and
- * created-at headers, outcome tracking, per-key ordering lanes, back-pressure) versus a raw {@code KafkaTemplate},
+ * Producer throughput: the reliable producer without the outbox ({@code ReliableKafkaTemplate}: the rk-id header,
+ * outcome tracking, per-key ordering lanes, back-pressure) versus a raw {@code KafkaTemplate},
  * both with the same client settings ({@code acks=all}, idempotence), the same records, in the same run.
  */
 final class ProducerBenchmark {

@@ -79,7 +79,9 @@ class FirstRunSmokeTests {
 			assertThat(database.dataSource()).as("the tables it created").satisfies((dataSource) -> {
 				JdbcTemplate jdbc = new JdbcTemplate(dataSource);
 				assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM rk_outbox", Long.class)).isOne();
-				assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM rk_consumed", Long.class)).isOne();
+				assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM rk_consumed", Long.class))
+					.as("one ledger row per group: the plain listener's and the key-ordered one's")
+					.isEqualTo(2);
 			});
 		}
 		try (TestDatabase database = TestDatabase.postgres()) {
@@ -143,7 +145,10 @@ class FirstRunSmokeTests {
 		try (ChildJvm app = SmokeApplications.of(module, args.toArray(String[]::new)).start()) {
 			String sent = app.awaitLine("SMOKE SENT", STARTUP);
 			String received = app.awaitLine("SMOKE RECEIVED", STARTUP);
-			System.out.printf("%s: %s; %s%n", module, sent, received);
+			// the key-ordered listener on the same class path: the lanes, their context and their timers
+			String byKey = app.awaitLine("SMOKE KEY-ORDERED RECEIVED", STARTUP);
+			assertThat(byKey).as("run on a lane worker, not the consumer thread").contains("on rk-dispatch-");
+			System.out.printf("%s: %s; %s; %s%n", module, sent, received, byKey);
 			stopsCleanly(module, app);
 		}
 	}

@@ -3,6 +3,7 @@ package io.github.reliablekafka.smoke;
 import java.time.Duration;
 
 import io.github.reliablekafka.consumer.ReliableListener;
+import io.github.reliablekafka.dispatch.Ordering;
 import io.github.reliablekafka.producer.ReliableKafkaTemplate;
 
 import org.springframework.beans.factory.annotation.Value;
@@ -15,9 +16,10 @@ import org.springframework.messaging.handler.annotation.Header;
 
 /**
  * A first application, as a user writes it from the quick start: it sends one message with the
- * {@link ReliableKafkaTemplate} and receives it with a {@link ReliableListener}; with {@code smoke.delay} set, it
- * also sends one with that delay. It prints {@code SMOKE SENT}, {@code SMOKE SCHEDULED} and {@code SMOKE RECEIVED}
- * lines for the test that started it; everything else it prints is the library's and Spring
+ * {@link ReliableKafkaTemplate} and receives it with a {@link ReliableListener}, and with a key-ordered one in a
+ * second group; with {@code smoke.delay} set, it also sends one with that delay. It prints {@code SMOKE SENT},
+ * {@code SMOKE SCHEDULED}, {@code SMOKE RECEIVED} and {@code SMOKE KEY-ORDERED RECEIVED} lines for the test that
+ * started it; everything else it prints is the library's and Spring
  * Boot's own logging.
  */
 @SpringBootApplication
@@ -48,6 +50,12 @@ public class SmokeApplication {
 	@ReliableListener(topics = "${smoke.topic}", groupId = "${smoke.group:smoke}")
 	public void on(Ping ping, @Header("rk-id") String messageId) {
 		System.out.println("SMOKE RECEIVED '" + ping.text() + "' rk-id " + messageId);
+	}
+
+	@ReliableListener(topics = "${smoke.topic}", groupId = "${smoke.group:smoke}-by-key", ordering = Ordering.KEY)
+	public void onByKey(Ping ping, @Header("rk-id") String messageId) {
+		System.out.println("SMOKE KEY-ORDERED RECEIVED '" + ping.text() + "' rk-id " + messageId + " on "
+				+ Thread.currentThread().getName());
 	}
 
 	/**
