@@ -10,9 +10,11 @@ import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.ApplicationRunner;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 import org.springframework.kafka.support.SendResult;
 import org.springframework.messaging.handler.annotation.Header;
+import org.springframework.stereotype.Component;
 
 /**
  * A first application, as a user writes it from the quick start: it sends one message with the
@@ -52,10 +54,19 @@ public class SmokeApplication {
 		System.out.println("SMOKE RECEIVED '" + ping.text() + "' rk-id " + messageId);
 	}
 
-	@ReliableListener(topics = "${smoke.topic}", groupId = "${smoke.group:smoke}-by-key", ordering = Ordering.KEY)
-	public void onByKey(Ping ping, @Header("rk-id") String messageId) {
-		System.out.println("SMOKE KEY-ORDERED RECEIVED '" + ping.text() + "' rk-id " + messageId + " on "
-				+ Thread.currentThread().getName());
+	/**
+	 * The key-ordered listener, in a group of its own; {@code smoke.by-key=false} leaves it out.
+	 */
+	@Component
+	@ConditionalOnProperty(name = "smoke.by-key", matchIfMissing = true)
+	public static class ByKey {
+
+		@ReliableListener(topics = "${smoke.topic}", groupId = "${smoke.group:smoke}-by-key", ordering = Ordering.KEY)
+		public void on(Ping ping, @Header("rk-id") String messageId) {
+			System.out.println("SMOKE KEY-ORDERED RECEIVED '" + ping.text() + "' rk-id " + messageId + " on "
+					+ Thread.currentThread().getName());
+		}
+
 	}
 
 	/**
