@@ -20,7 +20,8 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
 
 /**
  * Package rules: capabilities are free of cycles, runtime code never reaches into the auto-configuration, the internal
- * helpers depend on no capability, every package is documented, the outbox template reaches the relay only through its port, and no class under
+ * helpers depend on no capability, every package is documented, the outbox template reaches the relay only through its port,
+ * every public type is named on the architecture page, and no class under
  * {@code src/main} (of any module) has more than 400 lines.
  */
 class ArchitectureTests {
@@ -104,6 +105,41 @@ class ArchitectureTests {
 					(JavaMethodCall call) -> call.getTargetOwner().getSimpleName().equals("OutboxRelay")
 							&& !call.getName().equals("port")))
 			.check(CLASSES);
+	}
+
+	/**
+	 * The public types are the ones users touch, plus the seams between packages, and the architecture page names every
+	 * one: a type made public without a reason, or a page that names a type no longer public, fails here.
+	 */
+	@Test
+	void everyPublicTypeIsNamedOnTheArchitecturePage() throws IOException {
+		String page = Files.readString(Path.of("..", "docs", "architecture.md"));
+		int start = page.indexOf("## What is public");
+		org.assertj.core.api.Assertions.assertThat(start).as("the section on the page").isNotNegative();
+		int end = page.indexOf("\n## ", start + 1);
+		String section = page.substring(start, (end < 0) ? page.length() : end);
+		java.util.Set<String> named = new java.util.TreeSet<>();
+		java.util.regex.Matcher names = java.util.regex.Pattern.compile("`([A-Z][A-Za-z0-9]*)`").matcher(section);
+		while (names.find()) {
+			named.add(names.group(1));
+		}
+		java.util.Set<String> runtime = new java.util.TreeSet<>();
+		java.util.Set<String> publicRuntime = new java.util.TreeSet<>();
+		CLASSES.stream()
+			.filter((type) -> type.isTopLevelClass() && !type.getSimpleName().equals("package-info"))
+			.filter((type) -> !type.getPackageName().startsWith("io.github.reliablekafka.autoconfigure")
+					&& !type.getPackageName().startsWith("io.github.reliablekafka.internal"))
+			.forEach((type) -> {
+				runtime.add(type.getSimpleName());
+				if (type.getModifiers().contains(com.tngtech.archunit.core.domain.JavaModifier.PUBLIC)) {
+					publicRuntime.add(type.getSimpleName());
+				}
+			});
+		named.retainAll(runtime);
+		System.out.printf("%d runtime types, %d public, %d named on the page%n", runtime.size(), publicRuntime.size(),
+				named.size());
+		org.assertj.core.api.Assertions.assertThat(named).as("types named public on the architecture page")
+			.containsExactlyInAnyOrderElementsOf(publicRuntime);
 	}
 
 	@Test

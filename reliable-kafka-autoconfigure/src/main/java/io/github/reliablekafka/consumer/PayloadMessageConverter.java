@@ -19,7 +19,7 @@ import org.springframework.kafka.support.converter.MessagingMessageConverter;
  * cannot be read as that type fails with a {@link ConversionException}, which is never retried. The library's
  * {@code rk-*} headers arrive as {@code String}s.
  */
-public final class PayloadMessageConverter extends MessagingMessageConverter {
+final class PayloadMessageConverter extends MessagingMessageConverter {
 
 	private final PayloadCodec codec;
 
@@ -30,7 +30,7 @@ public final class PayloadMessageConverter extends MessagingMessageConverter {
 	 * @param codec reads payloads
 	 * @param nullPayload what a null or empty value means
 	 */
-	public PayloadMessageConverter(PayloadCodec codec, NullPayload nullPayload) {
+	PayloadMessageConverter(PayloadCodec codec, NullPayload nullPayload) {
 		this.codec = codec;
 		this.nullPayload = nullPayload;
 		SimpleKafkaHeaderMapper headers = new SimpleKafkaHeaderMapper();

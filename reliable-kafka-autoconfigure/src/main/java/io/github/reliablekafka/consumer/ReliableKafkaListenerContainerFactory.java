@@ -94,6 +94,14 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 	}
 
 	/**
+	 * Read payloads with the codec: the method's parameter type decides what each payload is read as.
+	 * @param codec the application's payload codec
+	 */
+	public void setPayloadCodec(PayloadCodec codec) {
+		setRecordMessageConverter(new PayloadMessageConverter(codec, this.settings.nullPayload()));
+	}
+
+	/**
 	 * Run every listener inside an idempotency guard.
 	 * @param idempotency the guard and key strategy; a {@code null} guard means none
 	 * @param codec reads payloads for key expressions

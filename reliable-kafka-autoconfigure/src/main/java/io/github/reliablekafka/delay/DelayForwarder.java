@@ -52,7 +52,7 @@ import org.springframework.kafka.support.SendResult;
  * ones as target, due too far ahead) goes to the dead-letter topic {@code <topic-prefix>dlt} with the reason, logged at
  * ERROR.
  */
-public final class DelayForwarder implements SmartLifecycle {
+final class DelayForwarder implements SmartLifecycle {
 
 	private static final Logger logger = LoggerFactory.getLogger(DelayForwarder.class);
 
@@ -98,7 +98,7 @@ public final class DelayForwarder implements SmartLifecycle {
 	 * that is not a delay topic
 	 * @param maxDelay how far ahead a plan may be due
 	 */
-	public DelayForwarder(DelayTiers tiers, ConsumerFactory<String, byte[]> consumerFactory, String groupId,
+	DelayForwarder(DelayTiers tiers, ConsumerFactory<String, byte[]> consumerFactory, String groupId,
 			KafkaOperations<String, byte[]> kafka, Duration sendTimeout, String deadLetterTopic,
 			List<Pattern> allowedTargets, Duration maxDelay) {
 		this.plans = new DelayPlans(tiers, deadLetterTopic, allowedTargets, maxDelay);

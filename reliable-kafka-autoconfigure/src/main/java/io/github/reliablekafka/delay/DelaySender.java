@@ -2,7 +2,7 @@ package io.github.reliablekafka.delay;
 
 import java.util.Map;
 
-import io.github.reliablekafka.producer.BytesProducerFactory;
+import io.github.reliablekafka.internal.BytesProducerFactory;
 import org.apache.kafka.clients.producer.ProducerConfig;
 
 import org.springframework.beans.factory.DisposableBean;
@@ -16,7 +16,7 @@ import org.springframework.kafka.support.ProducerListener;
  * ({@code acks=all} and idempotence by the library's defaults), not transactional, {@code max.block.ms} at most
  * 5 s. A bean of its own type, so that it never competes with the application's {@code KafkaTemplate}.
  */
-public final class DelaySender implements DisposableBean {
+final class DelaySender implements DisposableBean {
 
 	private final DefaultKafkaProducerFactory<String, byte[]> factory;
 
@@ -29,7 +29,7 @@ public final class DelaySender implements DisposableBean {
 	 * Create the sender.
 	 * @param producerFactory the application's producer factory, whose settings it takes
 	 */
-	public DelaySender(ProducerFactory<?, ?> producerFactory) {
+	DelaySender(ProducerFactory<?, ?> producerFactory) {
 		Object userMaxBlock = producerFactory.getConfigurationProperties().get(ProducerConfig.MAX_BLOCK_MS_CONFIG);
 		long maxBlock = Math.min((userMaxBlock != null) ? Long.parseLong(userMaxBlock.toString().trim()) : 60_000,
 				MAX_BLOCK_MS);

@@ -20,7 +20,7 @@ import org.springframework.util.Assert;
  * {@code min(due time, time it entered + tier)}: never before it is due. A delay longer than the largest tier, or
  * between two tiers, hops through several. Headers {@code rk-due-at} and {@code rk-target-topic} carry the plan.
  */
-public final class DelayTiers {
+final class DelayTiers {
 
 	private final long[] tiers;
 
@@ -32,7 +32,7 @@ public final class DelayTiers {
 	 * @param topicPrefix put before each tier's name to name its topic
 	 * @throws IllegalArgumentException when there is no tier, or one is not positive or repeated
 	 */
-	public DelayTiers(List<Duration> tiers, String topicPrefix) {
+	DelayTiers(List<Duration> tiers, String topicPrefix) {
 		Assert.notEmpty(tiers, "reliable.kafka.delay.tiers must name at least one delay");
 		Assert.hasText(topicPrefix, "reliable.kafka.delay.topic-prefix must not be empty");
 		this.tiers = tiers.stream().mapToLong(Duration::toMillis).sorted().toArray();

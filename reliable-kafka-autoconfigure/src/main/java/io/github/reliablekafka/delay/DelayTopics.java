@@ -27,6 +27,7 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import org.springframework.beans.factory.DisposableBean;
 import org.springframework.context.SmartLifecycle;
 
 /**
@@ -45,7 +46,7 @@ import org.springframework.context.SmartLifecycle;
  * of 3 (or the configured one; at most the cluster's size), {@code min.insync.replicas=2} when the replication
  * factor is at least 3 (else 1) and {@code unclean.leader.election.enable=false}.
  */
-public final class DelayTopics implements DelayedDelivery, SmartLifecycle {
+public final class DelayTopics implements DelayedDelivery, SmartLifecycle, DisposableBean {
 
 	private static final Logger logger = LoggerFactory.getLogger(DelayTopics.class);
 
@@ -71,6 +72,8 @@ public final class DelayTopics implements DelayedDelivery, SmartLifecycle {
 
 	private final DelayPlans plans;
 
+	private final DelaySender sender;
+
 	private final ThrottledLog lookFailures = new ThrottledLog(logger, "Could not look for the delay tier topics",
 			Duration.ofMinutes(5));
 
@@ -94,10 +97,11 @@ public final class DelayTopics implements DelayedDelivery, SmartLifecycle {
 	 * @param allowedTargets the topics a delayed record may go to (whole names as regular expressions); empty for
 	 * any topic that is not a delay topic
 	 * @param maxDelay the longest delay
+	 * @param sender writes to the tiers; closed when this keeper is destroyed
 	 */
-	public DelayTopics(DelayTiers tiers, String deadLetterTopic, SharedAdmin admin, int partitions,
+	DelayTopics(DelayTiers tiers, String deadLetterTopic, SharedAdmin admin, int partitions,
 			short replicationFactor, @Nullable DelayForwarder forwarder, boolean createAtStartup, Duration timeout,
-			List<Pattern> allowedTargets, Duration maxDelay) {
+			List<Pattern> allowedTargets, Duration maxDelay, DelaySender sender) {
 		this.plans = new DelayPlans(tiers, deadLetterTopic, allowedTargets, maxDelay);
 		this.tiers = tiers;
 		this.deadLetterTopic = deadLetterTopic;
@@ -107,13 +111,24 @@ public final class DelayTopics implements DelayedDelivery, SmartLifecycle {
 		this.forwarder = forwarder;
 		this.createAtStartup = createAtStartup;
 		this.timeout = timeout;
+		this.sender = sender;
+	}
+
+	DelaySender sender() {
+		return this.sender;
+	}
+
+	@Override
+	public void destroy() {
+		stop();
+		this.sender.destroy();
 	}
 
 	/**
 	 * Return the tiers.
 	 * @return the tiers
 	 */
-	public DelayTiers tiers() {
+	DelayTiers tiers() {
 		return this.tiers;
 	}
 

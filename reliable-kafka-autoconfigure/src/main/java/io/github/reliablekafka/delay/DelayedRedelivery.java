@@ -34,7 +34,7 @@ public final class DelayedRedelivery {
 	 * @param maxAttempts how many times one record may come back; after that it goes to the dead-letter topic
 	 * @param sendTimeout how long to wait for Kafka to confirm the tier record
 	 */
-	public DelayedRedelivery(DelayTopics topics, KafkaOperations<String, byte[]> kafka, int maxAttempts,
+	DelayedRedelivery(DelayTopics topics, KafkaOperations<String, byte[]> kafka, int maxAttempts,
 			Duration sendTimeout) {
 		Assert.isTrue(maxAttempts >= 1, "reliable.kafka.delay.max-attempts must be at least 1");
 		this.topics = topics;

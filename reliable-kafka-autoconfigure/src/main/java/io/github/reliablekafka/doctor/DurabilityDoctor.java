@@ -36,7 +36,7 @@ import org.jspecify.annotations.Nullable;
  * A cluster with fewer than 3 brokers is a development cluster: its replication checks are reported as
  * {@link Verdict#DEV}, not failed.
  */
-public final class DurabilityDoctor {
+final class DurabilityDoctor {
 
 	private static final int PRODUCTION_BROKERS = 3;
 
@@ -61,7 +61,7 @@ public final class DurabilityDoctor {
 	 * @param listenerRetryBudget how long retrying one record can take in all, or {@code null}
 	 * @param timeout how long to wait for the cluster's answers
 	 */
-	public DurabilityDoctor(SharedAdmin admin, @Nullable Map<String, Object> producerConfig,
+	DurabilityDoctor(SharedAdmin admin, @Nullable Map<String, Object> producerConfig,
 			@Nullable Map<String, Object> consumerConfig, Supplier<Collection<String>> topics,
 			@Nullable Duration listenerRetryBudget, Duration timeout) {
 		this.admin = admin;
@@ -76,7 +76,7 @@ public final class DurabilityDoctor {
 	 * Run every check.
 	 * @return the report
 	 */
-	public DoctorReport examine() {
+	DoctorReport examine() {
 		List<Check> checks = new ArrayList<>();
 		if (this.producerConfig != null) {
 			producerChecks(this.producerConfig, checks);

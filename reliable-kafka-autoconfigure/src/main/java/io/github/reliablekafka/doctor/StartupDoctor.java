@@ -1,8 +1,13 @@
 package io.github.reliablekafka.doctor;
 
+import java.time.Duration;
+import java.util.Collection;
 import java.util.Locale;
+import java.util.Map;
+import java.util.function.Supplier;
 
 import io.github.reliablekafka.doctor.DoctorReport.Verdict;
+import io.github.reliablekafka.internal.SharedAdmin;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,10 +33,21 @@ public final class StartupDoctor implements SmartLifecycle {
 
 	/**
 	 * Create the startup check.
-	 * @param doctor the doctor
-	 * @param mode what to do with its findings
+	 * @param admin the admin client to ask the cluster with
+	 * @param producerConfig the effective producer settings, or {@code null} when the application does not produce
+	 * @param consumerConfig the effective consumer settings, or {@code null} when it does not consume
+	 * @param topics the topics the application produces to or listens on
+	 * @param listenerRetryBudget how long retrying one record can take in all, or {@code null}
+	 * @param timeout how long to wait for the cluster's answers
+	 * @param mode what to do with the findings
 	 */
-	public StartupDoctor(DurabilityDoctor doctor, DoctorMode mode) {
+	public StartupDoctor(SharedAdmin admin, @Nullable Map<String, Object> producerConfig,
+			@Nullable Map<String, Object> consumerConfig, Supplier<Collection<String>> topics,
+			@Nullable Duration listenerRetryBudget, Duration timeout, DoctorMode mode) {
+		this(new DurabilityDoctor(admin, producerConfig, consumerConfig, topics, listenerRetryBudget, timeout), mode);
+	}
+
+	StartupDoctor(DurabilityDoctor doctor, DoctorMode mode) {
 		this.doctor = doctor;
 		this.mode = mode;
 	}

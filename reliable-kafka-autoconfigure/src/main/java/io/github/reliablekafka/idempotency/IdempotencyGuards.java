@@ -1,7 +1,12 @@
 package io.github.reliablekafka.idempotency;
 
 import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
 
+import org.apache.kafka.clients.admin.Admin;
+
+import org.springframework.context.SmartLifecycle;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.transaction.support.TransactionTemplate;
 
@@ -57,6 +62,29 @@ public final class IdempotencyGuards {
 			TransactionTemplate transactions, Duration ttl, Duration lease, int maxClaims, GuardListener listener) {
 		return new TwoTierIdempotencyGuard(redis, new RedisKeys(keyPrefix), ledger, transactions, ttl, lease, maxClaims,
 				listener);
+	}
+
+	/**
+	 * The ledger's cleaner: deletes rows older than the TTL, on a scheduler of its own while it runs.
+	 * @param ledger the ledger
+	 * @param ttl how long a done key is remembered
+	 * @return the cleaner, a lifecycle bean
+	 */
+	public static SmartLifecycle ledgerCleaner(ConsumedLedger ledger, Duration ttl) {
+		return new LedgerCleaner(ledger, ttl);
+	}
+
+	/**
+	 * Compare the retention of the listeners' topics with the guards' TTL.
+	 * @param admin the admin client to ask the cluster with
+	 * @param topics the reliable listeners' topics
+	 * @param ttl how long a done key is remembered
+	 * @return one warning per topic that keeps records longer than the TTL; empty when none does
+	 * @throws Exception when the cluster could not be asked
+	 */
+	public static List<String> retentionWarnings(Admin admin, Collection<String> topics, Duration ttl)
+			throws Exception {
+		return RetentionCheck.warnings(admin, topics, ttl);
 	}
 
 }

@@ -14,7 +14,7 @@ import org.springframework.scheduling.concurrent.ThreadPoolTaskScheduler;
  * Deletes ledger rows older than the TTL, every ten minutes, 1,000 rows per statement, on a thread of its own
  * ({@code rk-ledger-cleaner-1}) while the application runs; a sweep running when it stops gets 10 s to finish.
  */
-public final class LedgerCleaner implements SmartLifecycle {
+final class LedgerCleaner implements SmartLifecycle {
 
 	private static final Logger logger = LoggerFactory.getLogger(LedgerCleaner.class);
 
@@ -29,7 +29,7 @@ public final class LedgerCleaner implements SmartLifecycle {
 	 * @param ledger the ledger
 	 * @param ttl how long rows are kept
 	 */
-	public LedgerCleaner(ConsumedLedger ledger, Duration ttl) {
+	LedgerCleaner(ConsumedLedger ledger, Duration ttl) {
 		this.ledger = ledger;
 		this.ttl = ttl;
 	}

@@ -16,7 +16,7 @@ import org.apache.kafka.common.config.TopicConfig;
  * Warns when a listened topic keeps records longer than idempotency keys are remembered: a record redelivered or
  * replayed after its key expired would run again.
  */
-public final class RetentionCheck {
+final class RetentionCheck {
 
 	private RetentionCheck() {
 	}
@@ -29,7 +29,7 @@ public final class RetentionCheck {
 	 * @return one warning per topic that keeps records longer, empty when none does
 	 * @throws Exception when the topics cannot be described
 	 */
-	public static List<String> warnings(Admin admin, Collection<String> topics, Duration ttl) throws Exception {
+	static List<String> warnings(Admin admin, Collection<String> topics, Duration ttl) throws Exception {
 		List<ConfigResource> resources = topics.stream()
 			.map((topic) -> new ConfigResource(ConfigResource.Type.TOPIC, topic))
 			.toList();

@@ -17,7 +17,7 @@ import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
  * {@link OutboxOperations} on the outbox table, through JDBC: what an operator, the health indicator and the meters
  * read, and the re-queueing of failed rows.
  */
-public final class JdbcOutboxOperations implements OutboxOperations {
+final class JdbcOutboxOperations implements OutboxOperations {
 
 	private static final String MESSAGE_COLUMNS = "id, message_id, topic, message_key, status, attempts, last_error, "
 			+ "created_at, not_before";
@@ -38,7 +38,7 @@ public final class JdbcOutboxOperations implements OutboxOperations {
 	 * @param dataSource the application's data source
 	 * @param table the table name, optionally schema-qualified
 	 */
-	public JdbcOutboxOperations(DataSource dataSource, String table) {
+	JdbcOutboxOperations(DataSource dataSource, String table) {
 		OutboxStore.checkTable(table);
 		this.jdbc = new JdbcTemplate(dataSource);
 		this.named = new NamedParameterJdbcTemplate(this.jdbc);

@@ -19,7 +19,7 @@ import io.micrometer.core.instrument.binder.MeterBinder;
  * </ul>
  * The gauges query the table at most every 5 seconds, whatever the scrape rate.
  */
-public final class OutboxMetrics implements MeterBinder {
+final class OutboxMetrics implements MeterBinder {
 
 	private static final long REFRESH_MILLIS = 5_000;
 
@@ -38,7 +38,7 @@ public final class OutboxMetrics implements MeterBinder {
 	 * @param operations the outbox table
 	 * @param relay this instance's relay
 	 */
-	public OutboxMetrics(OutboxOperations operations, OutboxRelay relay) {
+	OutboxMetrics(OutboxOperations operations, OutboxRelay relay) {
 		this.operations = operations;
 		this.relay = relay;
 	}

@@ -41,7 +41,7 @@ import org.springframework.kafka.core.KafkaOperations;
  * and another instance claimed the row, this instance can neither mark nor re-send it. A row is never sent once its
  * lease is within a third of its end, and the relay counts on a renewed lease only once the table has it.
  */
-public final class OutboxRelay implements SmartLifecycle, DisposableBean {
+final class OutboxRelay implements SmartLifecycle, DisposableBean {
 
 	private static final Logger logger = LoggerFactory.getLogger(OutboxRelay.class);
 
@@ -104,7 +104,7 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 	 * @param listener hears every publish outcome, as for direct sends
 	 * @param resources closed when the relay is destroyed, such as the producer factory it owns; may be {@code null}
 	 */
-	public OutboxRelay(OutboxStore store, KafkaOperations<String, byte[]> kafka, OutboxRelaySettings settings,
+	OutboxRelay(OutboxStore store, KafkaOperations<String, byte[]> kafka, OutboxRelaySettings settings,
 			SendOutcomeListener listener, @Nullable AutoCloseable resources) {
 		this.store = store;
 		this.kafka = kafka;
@@ -136,7 +136,7 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 	 * Return this instance's owner token, written into the rows it leases.
 	 * @return the token
 	 */
-	public String owner() {
+	String owner() {
 		return this.owner;
 	}
 
@@ -144,7 +144,7 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 	 * Return how many rows this relay published.
 	 * @return the count since start
 	 */
-	public long publishedCount() {
+	long publishedCount() {
 		return this.published.get();
 	}
 
@@ -152,7 +152,7 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 	 * Return how many rows this relay gave up on.
 	 * @return the count since start
 	 */
-	public long failedCount() {
+	long failedCount() {
 		return this.failed.get();
 	}
 
@@ -168,7 +168,7 @@ public final class OutboxRelay implements SmartLifecycle, DisposableBean {
 	/**
 	 * Look for due rows now rather than at the next poll.
 	 */
-	public void wake() {
+	void wake() {
 		this.port.wake();
 	}
 

@@ -40,7 +40,7 @@ import org.springframework.util.Assert;
  * {@link OutboxPendingException} when no confirmation came within the confirmation time-out: the message is then
  * still committed and still published, <b>not lost</b>.
  */
-public final class OutboxReliableKafkaTemplate implements ReliableKafkaTemplate {
+final class OutboxReliableKafkaTemplate implements ReliableKafkaTemplate {
 
 	private final OutboxWriter writer;
 
@@ -61,7 +61,7 @@ public final class OutboxReliableKafkaTemplate implements ReliableKafkaTemplate 
 	 * @param jdbc the template on the outbox's data source, to check that a transaction includes it
 	 * @param sendTimeout how long {@code sendAndWait} waits
 	 */
-	public OutboxReliableKafkaTemplate(OutboxWriter writer, OutboxRelay relay, ReliableRecords records, JdbcTemplate jdbc,
+	OutboxReliableKafkaTemplate(OutboxWriter writer, OutboxRelay relay, ReliableRecords records, JdbcTemplate jdbc,
 			Duration sendTimeout) {
 		this.writer = writer;
 		this.relay = relay.port();

@@ -27,12 +27,12 @@ import org.springframework.util.Assert;
  * touch a row another instance has claimed. What differs per database is in its {@link OutboxDialect}. Rows are
  * written by {@link OutboxWriter}; operators read and re-queue them through {@link JdbcOutboxOperations}.
  */
-public final class OutboxStore {
+final class OutboxStore {
 
 	private static final Pattern TABLE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)?");
 
 	/** The outbox's schema scripts, one per database. */
-	public static final String SCHEMA_LOCATION = "classpath:io/github/reliablekafka/outbox/schema-@@platform@@.sql";
+	static final String SCHEMA_LOCATION = "classpath:io/github/reliablekafka/outbox/schema-@@platform@@.sql";
 
 	private final JdbcTemplate jdbc;
 
@@ -55,7 +55,7 @@ public final class OutboxStore {
 	 * @param dataSource the application's data source
 	 * @param table the table name, optionally schema-qualified
 	 */
-	public OutboxStore(DataSource dataSource, String table) {
+	OutboxStore(DataSource dataSource, String table) {
 		checkTable(table);
 		this.jdbc = new JdbcTemplate(dataSource);
 		this.named = new NamedParameterJdbcTemplate(this.jdbc);
@@ -288,7 +288,7 @@ public final class OutboxStore {
 	 * @param name the table name
 	 * @return the table
 	 */
-	public static LibraryTable libraryTable(String name) {
+	static LibraryTable libraryTable(String name) {
 		return new LibraryTable(name, "outbox table", SCHEMA_LOCATION, "id, message_id, topic, message_key, key_hash, "
 				+ "payload, headers, created_at, not_before, next_attempt_at, attempts, last_error, status, "
 				+ "lease_owner, lease_until, sent_at", "reliable.kafka.outbox.initialize-schema",

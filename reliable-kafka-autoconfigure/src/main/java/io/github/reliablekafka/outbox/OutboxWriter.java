@@ -19,7 +19,7 @@ import org.springframework.jdbc.core.PreparedStatementSetter;
  * transaction's rows with its commit, in the commit's round trip ({@link CommitWriteConnection}). A row is written
  * {@code NEW}, due at its not-before time, and leased to its writer when the instance that writes it publishes it.
  */
-public final class OutboxWriter {
+final class OutboxWriter {
 
 	private final JdbcTemplate jdbc;
 
@@ -32,7 +32,7 @@ public final class OutboxWriter {
 	 * @param dataSource the application's data source
 	 * @param table the table name, optionally schema-qualified
 	 */
-	public OutboxWriter(DataSource dataSource, String table) {
+	OutboxWriter(DataSource dataSource, String table) {
 		OutboxStore.checkTable(table);
 		this.jdbc = new JdbcTemplate(dataSource);
 		this.table = table;

@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
  * stack trace of a final failure is logged at DEBUG; the ERROR line names the message, its key, topic, attempts
  * and cause.
  */
-public final class LoggingSendOutcomeListener implements SendOutcomeListener {
+final class LoggingSendOutcomeListener implements SendOutcomeListener {
 
 	private static final Logger logger = LoggerFactory.getLogger(ReliableKafkaTemplate.class);
 

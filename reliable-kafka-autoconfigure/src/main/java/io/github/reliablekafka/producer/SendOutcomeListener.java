@@ -66,6 +66,16 @@ public interface SendOutcomeListener {
 	}
 
 	/**
+	 * Return the library's own listener, which every template it builds has: a success at DEBUG, a failed attempt at
+	 * WARN, a final failure, an in-doubt outcome and an order break at ERROR, each with the record's rk-id, key and
+	 * topic.
+	 * @return the logging listener
+	 */
+	static SendOutcomeListener logging() {
+		return new LoggingSendOutcomeListener();
+	}
+
+	/**
 	 * Return a listener that calls each of the given ones in turn; one that throws is logged and skipped.
 	 * @param listeners the listeners
 	 * @return the composite

@@ -21,9 +21,9 @@ abstract class AbstractOutboxStoreTests extends OutboxDatabaseTestSupport {
 	/** The store of an application whose relay is stopped: every claim in a test is the test's own. */
 	private OutboxStore store() {
 		ConfigurableApplicationContext context = start();
-		context.getBean(OutboxRelay.class).stop();
-		this.writer = context.getBean(OutboxWriter.class);
-		return context.getBean(OutboxStore.class);
+		context.getBean(TransactionalOutbox.class).relay().stop();
+		this.writer = context.getBean(TransactionalOutbox.class).writer();
+		return context.getBean(TransactionalOutbox.class).store();
 	}
 
 	/** Write a row not leased to anyone (as in relay mode). */

@@ -224,7 +224,7 @@ abstract class AbstractOutboxTests extends OutboxDatabaseTestSupport {
 			DeliveryReport report = DeliveryReport.of(sent, all, AbstractOutboxTests::sequence)
 				.print("two relays (" + database().kind() + ")");
 			System.out.printf("published by relay 1: %d, by relay 2: %d%n",
-					first.getBean(OutboxRelay.class).publishedCount(), second.getBean(OutboxRelay.class).publishedCount());
+					first.getBean(TransactionalOutbox.class).relay().publishedCount(), second.getBean(TransactionalOutbox.class).relay().publishedCount());
 			assertThat(report.lost()).isZero();
 			assertThat(report.duplicates()).isZero();
 			assertThat(report.reorders()).isZero();
@@ -418,7 +418,7 @@ abstract class AbstractOutboxTests extends OutboxDatabaseTestSupport {
 					"reliable.kafka.outbox.relay.lease=6s", "spring.kafka.producer.properties[max.block.ms]=3000");
 			ReliableKafkaTemplate template = context.getBean(ReliableKafkaTemplate.class);
 			TransactionTemplate transactions = context.getBean(TransactionTemplate.class);
-			OutboxRelay relay = context.getBean(OutboxRelay.class);
+			OutboxRelay relay = context.getBean(TransactionalOutbox.class).relay();
 			Set<String> committed = ConcurrentHashMap.newKeySet();
 			long started = System.nanoTime();
 			long createTopicAt = started + TimeUnit.SECONDS.toNanos(12);
@@ -525,8 +525,8 @@ abstract class AbstractOutboxTests extends OutboxDatabaseTestSupport {
 				}
 				catch (AssertionError ex) {
 					System.out.printf("DIAGNOSTIC published=%d failed=%d pending rows=%d leased rows=%d read=%d%n",
-							context.getBean(OutboxRelay.class).publishedCount(),
-							context.getBean(OutboxRelay.class).failedCount(),
+							context.getBean(TransactionalOutbox.class).relay().publishedCount(),
+							context.getBean(TransactionalOutbox.class).relay().failedCount(),
 							rows("SELECT COUNT(*) FROM rk_outbox WHERE status = 'NEW'"),
 							rows("SELECT COUNT(*) FROM rk_outbox WHERE lease_owner IS NOT NULL"), watcher.records().size());
 					Thread.getAllStackTraces().forEach((thread, stack) -> {

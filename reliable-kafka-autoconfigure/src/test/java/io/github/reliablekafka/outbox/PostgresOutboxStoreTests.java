@@ -31,8 +31,8 @@ class PostgresOutboxStoreTests extends AbstractOutboxStoreTests {
 	@Test
 	void theAdmissionsOnePlanMadeOnAnEmptyTableReadsOnlyTheAdmittedRowsAndTheirKeysOnALargeTable() {
 		ConfigurableApplicationContext context = start();
-		context.getBean(OutboxRelay.class).stop();
-		String sql = positional(context.getBean(OutboxStore.class).dialect().admissionSql("rk_outbox", OutboxClaims.blocking(false)));
+		context.getBean(TransactionalOutbox.class).relay().stop();
+		String sql = positional(context.getBean(TransactionalOutbox.class).store().dialect().admissionSql("rk_outbox", OutboxClaims.blocking(false)));
 		String execute = "EXECUTE admission('{" + ids() + "}', 'rk-me-w', 5, 'rk-me')";
 		List<String> plan = new JdbcTemplate(database().dataSource()).execute((ConnectionCallback<List<String>>) (con) -> {
 			try (Statement statement = con.createStatement()) {

@@ -3,10 +3,8 @@ package io.github.reliablekafka.autoconfigure.consumer;
 import java.util.Map;
 
 import io.github.reliablekafka.autoconfigure.producer.ReliableKafkaProducerAutoConfiguration;
-import io.github.reliablekafka.consumer.BytesConsumerFactory;
 import io.github.reliablekafka.consumer.ListenerOutcomes;
 import io.github.reliablekafka.consumer.MicrometerListenerOutcomes;
-import io.github.reliablekafka.consumer.PayloadMessageConverter;
 import io.github.reliablekafka.consumer.ReliableKafkaListenerContainerFactory.ReliableListenerSettings;
 import io.github.reliablekafka.consumer.ReliableKafkaListenerContainerFactory;
 import io.github.reliablekafka.consumer.ReliableListener;
@@ -18,7 +16,8 @@ import io.github.reliablekafka.dispatch.DispatchSettings;
 import io.github.reliablekafka.dispatch.MicrometerDispatchObserver;
 import io.github.reliablekafka.dispatch.Ordering;
 import io.github.reliablekafka.idempotency.ReliableIdempotency;
-import io.github.reliablekafka.producer.BytesProducerFactory;
+import io.github.reliablekafka.internal.BytesConsumerFactory;
+import io.github.reliablekafka.internal.BytesProducerFactory;
 import io.github.reliablekafka.support.PayloadCodec;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -109,7 +108,7 @@ public final class ReliableKafkaConsumerAutoConfiguration {
 		configurer.configure((ConcurrentKafkaListenerContainerFactory) factory,
 				(ConsumerFactory) reliableConsumerFactory(consumerFactory));
 		replaced(factory, errorHandlers.getIfUnique(), converters.getIfUnique());
-		factory.setRecordMessageConverter(new PayloadMessageConverter(codec, properties.getNullPayload()));
+		factory.setPayloadCodec(codec);
 		idempotency.ifAvailable((guard) -> factory.setIdempotency(guard, codec));
 		redelivery.ifUnique(factory::setRetryLater);
 		factory.setDispatch(dispatchSettings(properties.getDispatch()),

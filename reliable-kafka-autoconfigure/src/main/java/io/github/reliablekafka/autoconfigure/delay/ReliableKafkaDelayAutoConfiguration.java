@@ -6,12 +6,11 @@ import java.util.Map;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
-import io.github.reliablekafka.consumer.BytesConsumerFactory;
-import io.github.reliablekafka.delay.DelayForwarder;
-import io.github.reliablekafka.delay.DelaySender;
-import io.github.reliablekafka.delay.DelayTiers;
+import io.github.reliablekafka.delay.DelaySettings;
 import io.github.reliablekafka.delay.DelayTopics;
 import io.github.reliablekafka.delay.DelayedRedelivery;
+import io.github.reliablekafka.delay.Delays;
+import io.github.reliablekafka.internal.BytesConsumerFactory;
 import io.github.reliablekafka.internal.SharedAdmin;
 import io.github.reliablekafka.support.ReliableKafkaConfigurationException;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -20,7 +19,6 @@ import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
@@ -50,22 +48,7 @@ public final class ReliableKafkaDelayAutoConfiguration {
 	private static final Duration TOPICS_TIMEOUT = Duration.ofSeconds(10);
 
 	@Bean
-	DelayTiers reliableKafkaDelayTiers(ReliableKafkaDelayProperties properties, Environment environment) {
-		try {
-			return new DelayTiers(properties.getTiers(), topicPrefix(properties, environment));
-		}
-		catch (IllegalArgumentException ex) {
-			throw new IllegalStateException(ex.getMessage(), ex);
-		}
-	}
-
-	@Bean
-	DelaySender reliableKafkaDelaySender(ProducerFactory<?, ?> producerFactory) {
-		return new DelaySender(producerFactory);
-	}
-
-	@Bean
-	DelayTopics reliableKafkaDelayTopics(DelayTiers tiers, DelaySender sender, SharedAdmin admin,
+	DelayTopics reliableKafkaDelayTopics(ProducerFactory<?, ?> producerFactory, SharedAdmin admin,
 			ObjectProvider<ConsumerFactory<?, ?>> consumerFactory, ReliableKafkaDelayProperties properties,
 			Environment environment) {
 		if (properties.getPartitions() < 1) {
@@ -73,36 +56,38 @@ public final class ReliableKafkaDelayAutoConfiguration {
 					+ properties.getPartitions());
 		}
 		ConsumerFactory<?, ?> consumers = consumerFactory.getIfUnique();
-		DelayForwarder forwarder = (properties.getForwarder().isEnabled() && consumers != null)
-				? forwarder(tiers, sender, consumers, properties, environment) : null;
-		return new DelayTopics(tiers, deadLetterTopic(properties, environment), admin, properties.getPartitions(),
-				properties.getReplicationFactor(), forwarder, properties.isCreateTopicsAtStartup(), TOPICS_TIMEOUT,
-				allowedTargets(properties), maxDelay(properties));
-	}
-
-	@Bean
-	@ConditionalOnMissingBean
-	DelayedRedelivery reliableKafkaDelayedRedelivery(DelayTopics topics, DelaySender sender,
-			ReliableKafkaDelayProperties properties) {
+		boolean forwarder = properties.getForwarder().isEnabled() && consumers != null;
+		DelaySettings settings = new DelaySettings(properties.getTiers(), topicPrefix(properties, environment),
+				deadLetterTopic(properties, environment), properties.getPartitions(),
+				properties.getReplicationFactor(), properties.isCreateTopicsAtStartup(), TOPICS_TIMEOUT,
+				allowedTargets(properties), maxDelay(properties),
+				forwarder ? perApplication(properties.getGroupId(), environment) : null,
+				properties.getForwarder().getSendTimeout());
 		try {
-			return new DelayedRedelivery(topics, sender.template(), properties.getMaxAttempts(),
-					properties.getForwarder().getSendTimeout());
+			return Delays.topics(settings, admin, producerFactory,
+					forwarder ? forwarderConsumers(consumers) : null);
 		}
 		catch (IllegalArgumentException ex) {
 			throw new IllegalStateException(ex.getMessage(), ex);
 		}
 	}
 
-	private static DelayForwarder forwarder(DelayTiers tiers, DelaySender sender, ConsumerFactory<?, ?> consumerFactory,
-			ReliableKafkaDelayProperties properties, Environment environment) {
+	@Bean
+	DelayedRedelivery reliableKafkaDelayedRedelivery(DelayTopics topics, ReliableKafkaDelayProperties properties) {
+		try {
+			return Delays.redelivery(topics, properties.getMaxAttempts(), properties.getForwarder().getSendTimeout());
+		}
+		catch (IllegalArgumentException ex) {
+			throw new IllegalStateException(ex.getMessage(), ex);
+		}
+	}
+
+	private static ConsumerFactory<String, byte[]> forwarderConsumers(ConsumerFactory<?, ?> consumerFactory) {
 		// a short fetch wait: a partition resumed when its head is due is fetched at once, not after another
 		// partition's long poll
 		Map<String, Object> overrides = Map.of(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100,
 				ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-		return new DelayForwarder(tiers, BytesConsumerFactory.from(consumerFactory, overrides),
-				perApplication(properties.getGroupId(), environment), sender.template(),
-				properties.getForwarder().getSendTimeout(), deadLetterTopic(properties, environment),
-				allowedTargets(properties), maxDelay(properties));
+		return BytesConsumerFactory.from(consumerFactory, overrides);
 	}
 
 	private static String deadLetterTopic(ReliableKafkaDelayProperties properties, Environment environment) {

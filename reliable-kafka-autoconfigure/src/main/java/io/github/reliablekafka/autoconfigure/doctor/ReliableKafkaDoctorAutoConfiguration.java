@@ -11,7 +11,6 @@ import io.github.reliablekafka.autoconfigure.consumer.ReliableKafkaConsumerPrope
 import io.github.reliablekafka.autoconfigure.delay.ReliableKafkaDelayAutoConfiguration;
 import io.github.reliablekafka.autoconfigure.producer.ReliableKafkaProducerAutoConfiguration;
 import io.github.reliablekafka.delay.DelayTopics;
-import io.github.reliablekafka.doctor.DurabilityDoctor;
 import io.github.reliablekafka.doctor.StartupDoctor;
 import io.github.reliablekafka.internal.SharedAdmin;
 import org.apache.kafka.common.TopicPartition;
@@ -53,12 +52,10 @@ public final class ReliableKafkaDoctorAutoConfiguration {
 		ConsumerFactory<?, ?> consumers = consumerFactory.getIfUnique();
 		ReliableKafkaConsumerProperties consumerSettings = consumerProperties.getIfAvailable();
 		Duration retryBudget = (consumerSettings != null) ? retryBudget(consumerSettings.getRetry()) : null;
-		DurabilityDoctor doctor = new DurabilityDoctor(admin,
-				(producers != null) ? producers.getConfigurationProperties() : null,
+		return new StartupDoctor(admin, (producers != null) ? producers.getConfigurationProperties() : null,
 				(consumers != null) ? consumers.getConfigurationProperties() : null,
 				() -> topics(properties, registry.getIfAvailable(), delayTopics.getIfAvailable()), retryBudget,
-				properties.getTimeout());
-		return new StartupDoctor(doctor, properties.getMode());
+				properties.getTimeout(), properties.getMode());
 	}
 
 	private static Duration retryBudget(ReliableKafkaConsumerProperties.Retry retry) {

@@ -14,11 +14,9 @@ import io.github.reliablekafka.idempotency.GuardListener;
 import io.github.reliablekafka.idempotency.IdempotencyGuard;
 import io.github.reliablekafka.idempotency.IdempotencyGuards;
 import io.github.reliablekafka.idempotency.IdempotencyStore;
-import io.github.reliablekafka.idempotency.LedgerCleaner;
 import io.github.reliablekafka.idempotency.MicrometerGuardListener;
 import io.github.reliablekafka.idempotency.RedisGuards;
 import io.github.reliablekafka.idempotency.ReliableIdempotency;
-import io.github.reliablekafka.idempotency.RetentionCheck;
 import io.github.reliablekafka.internal.LibraryTable;
 import io.github.reliablekafka.internal.SharedAdmin;
 import io.github.reliablekafka.internal.TableSchemaInitializer;
@@ -43,6 +41,7 @@ import org.springframework.boot.jdbc.init.DataSourceScriptDatabaseInitializer;
 import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
 import org.springframework.boot.sql.init.dependency.DependsOnDatabaseInitialization;
 import org.springframework.context.ApplicationListener;
+import org.springframework.context.SmartLifecycle;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.ConditionContext;
 import org.springframework.context.annotation.Conditional;
@@ -160,7 +159,7 @@ public final class ReliableKafkaIdempotencyAutoConfiguration {
 			}
 			Thread check = new Thread(() -> {
 				try {
-					RetentionCheck.warnings(admin.get(), topics, properties.getTtl()).forEach(logger::warn);
+					IdempotencyGuards.retentionWarnings(admin.get(), topics, properties.getTtl()).forEach(logger::warn);
 				}
 				catch (Exception ex) {
 					logger.debug("Could not compare the retention of topics {} with the idempotency TTL: {}", topics,
@@ -198,8 +197,8 @@ public final class ReliableKafkaIdempotencyAutoConfiguration {
 		}
 
 		@Bean
-		LedgerCleaner reliableKafkaLedgerCleaner(ConsumedLedger ledger, ReliableKafkaIdempotencyProperties properties) {
-			return new LedgerCleaner(ledger, properties.getTtl());
+		SmartLifecycle reliableKafkaLedgerCleaner(ConsumedLedger ledger, ReliableKafkaIdempotencyProperties properties) {
+			return IdempotencyGuards.ledgerCleaner(ledger, properties.getTtl());
 		}
 
 	}

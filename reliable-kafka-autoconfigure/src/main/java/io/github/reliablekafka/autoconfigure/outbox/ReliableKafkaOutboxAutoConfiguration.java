@@ -8,23 +8,18 @@ import javax.sql.DataSource;
 
 import io.github.reliablekafka.autoconfigure.producer.ReliableKafkaProducerAutoConfiguration;
 import io.github.reliablekafka.autoconfigure.producer.ReliableKafkaProducerProperties;
+import io.github.reliablekafka.internal.BytesProducerFactory;
 import io.github.reliablekafka.internal.LibraryTable;
 import io.github.reliablekafka.internal.TableSchemaInitializer;
-import io.github.reliablekafka.outbox.JdbcOutboxOperations;
-import io.github.reliablekafka.outbox.OutboxMetrics;
 import io.github.reliablekafka.outbox.OutboxOperations;
-import io.github.reliablekafka.outbox.OutboxRelay;
 import io.github.reliablekafka.outbox.OutboxRelaySettings;
-import io.github.reliablekafka.outbox.OutboxReliableKafkaTemplate;
-import io.github.reliablekafka.outbox.OutboxStore;
-import io.github.reliablekafka.outbox.OutboxWriter;
-import io.github.reliablekafka.producer.BytesProducerFactory;
-import io.github.reliablekafka.producer.LoggingSendOutcomeListener;
+import io.github.reliablekafka.outbox.TransactionalOutbox;
 import io.github.reliablekafka.producer.ReliableKafkaTemplate;
 import io.github.reliablekafka.producer.ReliableRecords;
 import io.github.reliablekafka.producer.SendOutcomeListener;
 import io.github.reliablekafka.support.PayloadCodec;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import org.apache.kafka.clients.producer.ProducerConfig;
 
 import org.springframework.beans.factory.ObjectProvider;
@@ -48,7 +43,7 @@ import org.springframework.kafka.support.ProducerListener;
 
 /**
  * Auto-configuration of the transactional outbox: when the application has a single {@link DataSource}, every
- * {@link ReliableKafkaTemplate} send is recorded in the outbox table and an {@link OutboxRelay} publishes it.
+ * {@link ReliableKafkaTemplate} send is recorded in the outbox table and the {@link TransactionalOutbox}'s relay publishes it.
  */
 @AutoConfiguration(after = KafkaAutoConfiguration.class, before = ReliableKafkaProducerAutoConfiguration.class,
 		afterName = { "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
@@ -71,29 +66,17 @@ public final class ReliableKafkaOutboxAutoConfiguration {
 	}
 
 	@Bean
-	@DependsOnDatabaseInitialization
-	OutboxStore reliableKafkaOutboxStore(DataSource dataSource, ReliableKafkaOutboxProperties properties) {
-		return new OutboxStore(dataSource, table(properties));
-	}
-
-	@Bean
-	@DependsOnDatabaseInitialization
-	OutboxWriter reliableKafkaOutboxWriter(DataSource dataSource, ReliableKafkaOutboxProperties properties) {
-		return new OutboxWriter(dataSource, table(properties));
-	}
-
-	@Bean
 	@ConditionalOnMissingBean
 	@DependsOnDatabaseInitialization
 	OutboxOperations reliableKafkaOutboxOperations(DataSource dataSource, ReliableKafkaOutboxProperties properties) {
-		return new JdbcOutboxOperations(dataSource, table(properties));
+		return TransactionalOutbox.operations(dataSource, table(properties));
 	}
 
 	@Bean
 	@ConditionalOnMissingBean(name = "reliableKafkaOutboxSchemaInitializer")
 	TableSchemaInitializer reliableKafkaOutboxSchemaInitializer(DataSource dataSource,
 			ReliableKafkaOutboxProperties properties) {
-		return new TableSchemaInitializer(dataSource, OutboxStore.libraryTable(table(properties)),
+		return new TableSchemaInitializer(dataSource, TransactionalOutbox.libraryTable(table(properties)),
 				properties.getInitializeSchema());
 	}
 
@@ -102,7 +85,8 @@ public final class ReliableKafkaOutboxAutoConfiguration {
 	}
 
 	@Bean
-	OutboxRelay reliableKafkaOutboxRelay(OutboxStore store, ProducerFactory<?, ?> producerFactory,
+	@DependsOnDatabaseInitialization
+	TransactionalOutbox reliableKafkaOutbox(DataSource dataSource, ProducerFactory<?, ?> producerFactory,
 			ReliableKafkaOutboxProperties properties, ReliableKafkaProducerProperties producerProperties,
 			ObjectProvider<SendOutcomeListener> listeners) {
 		Object userMaxBlock = producerFactory.getConfigurationProperties().get(ProducerConfig.MAX_BLOCK_MS_CONFIG);
@@ -119,18 +103,18 @@ public final class ReliableKafkaOutboxAutoConfiguration {
 				properties.getRelay().getLease(), properties.getRetry().toBackoff(),
 				properties.getOnFailed(), properties.getRetention(), producerProperties.getSendTimeout());
 		List<SendOutcomeListener> all = new ArrayList<>();
-		all.add(new LoggingSendOutcomeListener());
+		all.add(SendOutcomeListener.logging());
 		listeners.orderedStream().forEach(all::add);
-		return new OutboxRelay(store, kafkaTemplate, settings, SendOutcomeListener.composite(all), factory::destroy);
+		return new TransactionalOutbox(dataSource, table(properties), kafkaTemplate, settings,
+				SendOutcomeListener.composite(all), factory::destroy);
 	}
 
 	@Bean
 	@ConditionalOnMissingBean
-	ReliableKafkaTemplate reliableKafkaTemplate(OutboxWriter writer, OutboxRelay relay, DataSource dataSource,
+	ReliableKafkaTemplate reliableKafkaTemplate(TransactionalOutbox outbox, DataSource dataSource,
 			PayloadCodec codec, ProducerFactory<?, ?> producerFactory,
 			ReliableKafkaProducerProperties producerProperties) {
-		return new OutboxReliableKafkaTemplate(writer, relay,
-				new ReliableRecords(codec, BytesProducerFactory.maxRequestSize(producerFactory), true),
+		return outbox.template(new ReliableRecords(codec, BytesProducerFactory.maxRequestSize(producerFactory), true),
 				new JdbcTemplate(dataSource), producerProperties.getSendTimeout());
 	}
 
@@ -140,9 +124,9 @@ public final class ReliableKafkaOutboxAutoConfiguration {
 	static class OutboxMetricsConfiguration {
 
 		@Bean
-		@ConditionalOnMissingBean
-		OutboxMetrics reliableKafkaOutboxMetrics(OutboxOperations operations, OutboxRelay relay) {
-			return new OutboxMetrics(operations, relay);
+		@ConditionalOnMissingBean(name = "reliableKafkaOutboxMetrics")
+		MeterBinder reliableKafkaOutboxMetrics(OutboxOperations operations, TransactionalOutbox outbox) {
+			return outbox.metrics(operations);
 		}
 
 	}

@@ -2,14 +2,13 @@ package io.github.reliablekafka.autoconfigure.producer;
 
 import java.util.Map;
 
-import io.github.reliablekafka.producer.BytesProducerFactory;
+import io.github.reliablekafka.internal.BytesProducerFactory;
+import io.github.reliablekafka.internal.SafeProducerDefaults;
 import io.github.reliablekafka.producer.DelayedDelivery;
-import io.github.reliablekafka.producer.LoggingSendOutcomeListener;
 import io.github.reliablekafka.producer.MicrometerSendOutcomeListener;
 import io.github.reliablekafka.producer.ReliableKafkaTemplate;
 import io.github.reliablekafka.producer.ReliableKafkaTemplateBuilder;
 import io.github.reliablekafka.producer.ReliableKafkaTemplateCustomizer;
-import io.github.reliablekafka.producer.SafeProducerDefaults;
 import io.github.reliablekafka.producer.SendOutcomeListener;
 import io.github.reliablekafka.support.PayloadCodec;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -92,7 +91,7 @@ public final class ReliableKafkaProducerAutoConfiguration {
 			.maxInFlight(properties.getMaxInFlight())
 			.maxBlock(properties.getMaxBlock())
 			.maxRequestSize(BytesProducerFactory.maxRequestSize(factory))
-			.listener(new LoggingSendOutcomeListener())
+			.listener(SendOutcomeListener.logging())
 			.closeOnShutdown(factory::destroy);
 		listeners.orderedStream().forEach(builder::listener);
 		delayedDelivery.ifUnique(builder::delayedDelivery);

@@ -5,7 +5,6 @@ import io.github.reliablekafka.autoconfigure.producer.ReliableKafkaProducerAutoC
 import io.github.reliablekafka.idempotency.ConsumedLedger;
 import io.github.reliablekafka.idempotency.IdempotencyGuard;
 import io.github.reliablekafka.idempotency.IdempotencyKeyStrategy;
-import io.github.reliablekafka.idempotency.LedgerCleaner;
 import io.github.reliablekafka.idempotency.MicrometerGuardListener;
 import io.github.reliablekafka.idempotency.ReliableIdempotency;
 import io.github.reliablekafka.testing.KafkaTestSupport;
@@ -45,7 +44,7 @@ class ReliableKafkaIdempotencyAutoConfigurationTests {
 	void autoIsTwoTierWithRedisAndADataSource() {
 		this.contextRunner.run((context) -> {
 			assertThat(store(context)).isEqualTo("two-tier");
-			assertThat(context).hasSingleBean(ConsumedLedger.class).hasSingleBean(LedgerCleaner.class);
+			assertThat(context).hasSingleBean(ConsumedLedger.class).hasBean("reliableKafkaLedgerCleaner");
 			assertThat(new JdbcTemplate(context.getBean(javax.sql.DataSource.class))
 				.queryForObject("SELECT COUNT(*) FROM rk_consumed", Long.class)).as("created for an embedded database")
 				.isZero();

@@ -4,17 +4,16 @@ import java.time.Duration;
 
 import io.github.reliablekafka.autoconfigure.producer.ReliableKafkaProducerAutoConfiguration;
 import io.github.reliablekafka.outbox.OnFailed;
-import io.github.reliablekafka.outbox.OutboxMetrics;
 import io.github.reliablekafka.outbox.OutboxOperations;
-import io.github.reliablekafka.outbox.OutboxReliableKafkaTemplate;
-import io.github.reliablekafka.outbox.OutboxRelay;
 import io.github.reliablekafka.outbox.PublishMode;
+import io.github.reliablekafka.outbox.TransactionalOutbox;
 import io.github.reliablekafka.producer.ReliableKafkaTemplate;
 import io.github.reliablekafka.support.ReliableKafkaConfigurationException;
 import io.github.reliablekafka.support.SchemaInitialization;
 import io.github.reliablekafka.testing.KafkaTestSupport;
 import io.github.reliablekafka.testing.TestDatabase;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 
@@ -34,6 +33,9 @@ import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
 class ReliableKafkaOutboxAutoConfigurationTests {
 
+	/** The outbox's template, package-private in the outbox package. */
+	private static final String OUTBOX_TEMPLATE = "io.github.reliablekafka.outbox.OutboxReliableKafkaTemplate";
+
 	private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
 		.withConfiguration(AutoConfigurations.of(KafkaAutoConfiguration.class, DataSourceAutoConfiguration.class,
 				ReliableKafkaOutboxAutoConfiguration.class, ReliableKafkaProducerAutoConfiguration.class))
@@ -43,10 +45,11 @@ class ReliableKafkaOutboxAutoConfigurationTests {
 	@Test
 	void theOutboxTemplateReplacesTheDirectOneWhenThereIsADataSource() {
 		this.contextRunner.run((context) -> {
-			assertThat(context).hasSingleBean(OutboxRelay.class)
+			assertThat(context).hasSingleBean(TransactionalOutbox.class)
 				.hasSingleBean(OutboxOperations.class)
 				.getBean(ReliableKafkaTemplate.class)
-				.isInstanceOf(OutboxReliableKafkaTemplate.class);
+				.extracting((template) -> template.getClass().getName())
+				.isEqualTo(OUTBOX_TEMPLATE);
 			assertThat(new JdbcTemplate(context.getBean(javax.sql.DataSource.class))
 				.queryForObject("SELECT COUNT(*) FROM rk_outbox", Long.class)).as("created for an embedded database")
 				.isZero();
@@ -59,23 +62,25 @@ class ReliableKafkaOutboxAutoConfigurationTests {
 			.withConfiguration(AutoConfigurations.of(KafkaAutoConfiguration.class,
 					ReliableKafkaOutboxAutoConfiguration.class, ReliableKafkaProducerAutoConfiguration.class))
 			.withPropertyValues("spring.kafka.bootstrap-servers=127.0.0.1:1")
-			.run((context) -> assertThat(context).doesNotHaveBean(OutboxRelay.class)
+			.run((context) -> assertThat(context).doesNotHaveBean(TransactionalOutbox.class)
 				.getBean(ReliableKafkaTemplate.class)
-				.isNotInstanceOf(OutboxReliableKafkaTemplate.class));
+				.extracting((template) -> template.getClass().getName())
+				.isNotEqualTo(OUTBOX_TEMPLATE));
 	}
 
 	@Test
 	void theOutboxCanBeSwitchedOff() {
 		this.contextRunner.withPropertyValues("reliable.kafka.outbox.enabled=false")
-			.run((context) -> assertThat(context).doesNotHaveBean(OutboxRelay.class)
+			.run((context) -> assertThat(context).doesNotHaveBean(TransactionalOutbox.class)
 				.getBean(ReliableKafkaTemplate.class)
-				.isNotInstanceOf(OutboxReliableKafkaTemplate.class));
+				.extracting((template) -> template.getClass().getName())
+				.isNotEqualTo(OUTBOX_TEMPLATE));
 	}
 
 	@Test
 	void backsOffWithoutSpringJdbc() {
 		this.contextRunner.withClassLoader(new FilteredClassLoader(JdbcTemplate.class))
-			.run((context) -> assertThat(context).hasNotFailed().doesNotHaveBean(OutboxRelay.class));
+			.run((context) -> assertThat(context).hasNotFailed().doesNotHaveBean(TransactionalOutbox.class));
 	}
 
 	@Test
@@ -181,9 +186,9 @@ class ReliableKafkaOutboxAutoConfigurationTests {
 	@Test
 	void metersAreRegisteredWithAMeterRegistry() {
 		this.contextRunner.withBean(MeterRegistry.class, SimpleMeterRegistry::new).run((context) -> {
-			assertThat(context).hasSingleBean(OutboxMetrics.class);
+			assertThat(context).hasBean("reliableKafkaOutboxMetrics");
 			MeterRegistry registry = context.getBean(MeterRegistry.class);
-			context.getBean(OutboxMetrics.class).bindTo(registry);
+			context.getBean("reliableKafkaOutboxMetrics", MeterBinder.class).bindTo(registry);
 			assertThat(registry.get("reliable.kafka.outbox.pending").gauge().value()).isZero();
 			assertThat(registry.get("reliable.kafka.outbox.oldest.age").gauge().value()).isZero();
 			assertThat(registry.get("reliable.kafka.outbox.published").functionCounter()).isNotNull();

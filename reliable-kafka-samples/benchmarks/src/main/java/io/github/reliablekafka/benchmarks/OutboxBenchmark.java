@@ -20,7 +20,7 @@ import java.util.stream.Collectors;
 
 import io.github.reliablekafka.autoconfigure.outbox.ReliableKafkaOutboxAutoConfiguration;
 import io.github.reliablekafka.autoconfigure.producer.ReliableKafkaProducerAutoConfiguration;
-import io.github.reliablekafka.outbox.OutboxRelay;
+import io.github.reliablekafka.outbox.TransactionalOutbox;
 import io.github.reliablekafka.producer.ReliableKafkaTemplate;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -311,7 +311,7 @@ final class OutboxBenchmark {
 		String padding = "x".repeat(80);
 		try (ConfigurableApplicationContext context = start(servers, url, true,
 				"reliable.kafka.outbox.publish-mode=relay")) {
-			OutboxRelay relay = context.getBean(OutboxRelay.class);
+			TransactionalOutbox relay = context.getBean(TransactionalOutbox.class);
 			relay.stop();
 			TransactionTemplate transactions = context.getBean(TransactionTemplate.class);
 			ReliableKafkaTemplate reliable = context.getBean(ReliableKafkaTemplate.class);

@@ -1,9 +1,8 @@
-package io.github.reliablekafka.producer;
+package io.github.reliablekafka.internal;
 
 import java.util.HashMap;
 import java.util.Map;
 
-import io.github.reliablekafka.internal.KafkaClientDefaults;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;

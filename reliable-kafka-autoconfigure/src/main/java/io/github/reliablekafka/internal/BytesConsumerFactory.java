@@ -1,9 +1,8 @@
-package io.github.reliablekafka.consumer;
+package io.github.reliablekafka.internal;
 
 import java.util.HashMap;
 import java.util.Map;
 
-import io.github.reliablekafka.internal.KafkaClientDefaults;
 import io.github.reliablekafka.support.ReliableKafkaConfigurationException;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;

@@ -1,4 +1,4 @@
-package io.github.reliablekafka.producer;
+package io.github.reliablekafka.internal;
 
 import java.util.HashMap;
 import java.util.Map;
