@@ -20,7 +20,6 @@ import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
 import org.springframework.context.annotation.Bean;
@@ -43,7 +42,6 @@ import org.springframework.kafka.support.TopicPartitionOffset;
 public final class ReliableKafkaDoctorAutoConfiguration {
 
 	@Bean
-	@ConditionalOnMissingBean
 	StartupDoctor reliableKafkaDoctor(SharedAdmin admin, ObjectProvider<ProducerFactory<?, ?>> producerFactory,
 			ObjectProvider<ConsumerFactory<?, ?>> consumerFactory, ObjectProvider<KafkaListenerEndpointRegistry> registry,
 			ObjectProvider<DelayTopics> delayTopics, ObjectProvider<ReliableKafkaConsumerProperties> consumerProperties,

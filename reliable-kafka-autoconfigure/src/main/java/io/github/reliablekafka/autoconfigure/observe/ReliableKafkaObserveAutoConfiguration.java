@@ -58,7 +58,6 @@ import org.springframework.kafka.listener.MessageListenerContainer;
 public final class ReliableKafkaObserveAutoConfiguration {
 
 	@Bean
-	@ConditionalOnMissingBean
 	ConsumerLagMonitor reliableKafkaLagMonitor(SharedAdmin admin,
 			ObjectProvider<KafkaListenerEndpointRegistry> registry, ObjectProvider<LagSnapshotListener> listeners,
 			ReliableKafkaObserveProperties properties) {
@@ -68,7 +67,6 @@ public final class ReliableKafkaObserveAutoConfiguration {
 	}
 
 	@Bean
-	@ConditionalOnMissingBean
 	@ConditionalOnBean(KafkaListenerEndpointRegistry.class)
 	ReplayOperations reliableKafkaReplayOperations(SharedAdmin admin, KafkaListenerEndpointRegistry registry,
 			ObjectProvider<ReliableListeners> listeners, ReliableKafkaObserveProperties properties) {
