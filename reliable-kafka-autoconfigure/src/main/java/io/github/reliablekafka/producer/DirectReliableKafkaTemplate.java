@@ -7,7 +7,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -26,7 +25,8 @@ import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.kafka.core.KafkaOperations;
 import org.springframework.kafka.support.SendResult;
-import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
+import org.springframework.scheduling.concurrent.ThreadPoolTaskExecutor;
+import org.springframework.scheduling.concurrent.ThreadPoolTaskScheduler;
 import org.springframework.util.Assert;
 
 /**
@@ -59,9 +59,13 @@ final class DirectReliableKafkaTemplate implements ReliableKafkaTemplate, Dispos
 	 * Where outcomes are processed: never on the Kafka client's I/O thread, which must stay free while a sender
 	 * waits for buffer space or metadata.
 	 */
-	private final ExecutorService outcomeExecutor;
+	/** Runs the outcomes: one thread, so that a key's outcomes are handled in the order they came. */
+	private final ThreadPoolTaskExecutor outcomeExecutor;
 
-	private final ExecutorService resender;
+	/** Waits out the retries' back-off. */
+	private final ThreadPoolTaskScheduler retryScheduler;
+
+	private final ThreadPoolTaskExecutor resender;
 
 	private final OrderedSender sender;
 
@@ -81,19 +85,24 @@ final class DirectReliableKafkaTemplate implements ReliableKafkaTemplate, Dispos
 		this.listener = listener;
 		this.closeables = closeables;
 		this.permits = new Semaphore(maxInFlight);
-		this.outcomeExecutor = Executors.newSingleThreadExecutor(new CustomizableThreadFactory("rk-producer-outcome-"));
-		this.resender = Executors.newFixedThreadPool(RESENDERS, new CustomizableThreadFactory("rk-producer-resend-"));
+		this.outcomeExecutor = threads("rk-producer-outcome-", 1, sendTimeout);
+		this.resender = threads("rk-producer-resend-", RESENDERS, sendTimeout);
+		this.retryScheduler = new ThreadPoolTaskScheduler();
+		this.retryScheduler.setThreadNamePrefix("rk-producer-retry-");
+		this.retryScheduler.setDaemon(true);
+		this.retryScheduler.initialize();
+		// the pools' own executors on the hot path: no task decoration per outcome
+		ExecutorService outcomeThread = this.outcomeExecutor.getThreadPoolExecutor();
 		Executor outcomes = (task) -> {
 			try {
-				this.outcomeExecutor.execute(task);
+				outcomeThread.execute(task);
 			}
 			catch (RejectedExecutionException ex) {
 				task.run(); // closed: outcomes are still processed, on the caller's thread
 			}
 		};
-		this.sender = new OrderedSender(kafka, retry, this, outcomes,
-				Executors.newSingleThreadScheduledExecutor(new CustomizableThreadFactory("rk-producer-retry-")),
-				this.resender);
+		this.sender = new OrderedSender(kafka, retry, this, outcomes, this.retryScheduler.getScheduledExecutor(),
+				this.resender.getThreadPoolExecutor());
 	}
 
 	@Override
@@ -299,16 +308,24 @@ final class DirectReliableKafkaTemplate implements ReliableKafkaTemplate, Dispos
 				logger.warn("Failed to close {}", closeable, ex);
 			}
 		}
+		// each waits for the tasks it was given, up to the send time-out
 		this.resender.shutdown();
 		this.outcomeExecutor.shutdown();
-		try {
-			this.resender.awaitTermination(this.sendTimeout.toMillis(), TimeUnit.MILLISECONDS);
-			this.outcomeExecutor.awaitTermination(this.sendTimeout.toMillis(), TimeUnit.MILLISECONDS);
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-		}
+		this.retryScheduler.shutdown();
 		this.sender.abandonAll();
+	}
+
+	/** A pool of daemon threads that runs what it was given before it stops, waiting up to {@code drain}. */
+	private static ThreadPoolTaskExecutor threads(String prefix, int size, Duration drain) {
+		ThreadPoolTaskExecutor executor = new ThreadPoolTaskExecutor();
+		executor.setCorePoolSize(size);
+		executor.setMaxPoolSize(size);
+		executor.setThreadNamePrefix(prefix);
+		executor.setDaemon(true);
+		executor.setWaitForTasksToCompleteOnShutdown(true);
+		executor.setAwaitTerminationMillis(drain.toMillis());
+		executor.initialize();
+		return executor;
 	}
 
 }
