@@ -2,9 +2,9 @@ package io.github.reliablekafka.idempotency;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.UUID;
 
 import io.github.reliablekafka.internal.LogText;
+import io.github.reliablekafka.internal.MessageIds;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -70,7 +70,7 @@ final class RedisIdempotencyGuard implements IdempotencyGuard {
 	@Override
 	public Outcome execute(String group, String key, Work work) throws Exception {
 		String state = this.keys.state(group, key);
-		String token = "PROCESSING:" + UUID.randomUUID();
+		String token = "PROCESSING:" + MessageIds.next(); // unique per claim, drawn from a buffered DRBG
 		if (this.outage.skip()) {
 			throw unreachable(key, null);
 		}

@@ -3,6 +3,7 @@ package io.github.reliablekafka.internal;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 import org.slf4j.Logger;
 
@@ -18,6 +19,8 @@ import org.springframework.core.NestedExceptionUtils;
  * <b>Thread safety:</b> every method may be called from any thread.
  */
 public final class ThrottledLog {
+
+	private static final Pattern DIGITS = Pattern.compile("[0-9]+");
 
 	private static final int MAX_CAUSES = 32;
 
@@ -59,7 +62,7 @@ public final class ThrottledLog {
 	 * @param next what happens next ("retrying in 30 s"), or empty
 	 */
 	public void failed(String cause, String next) {
-		String key = cause.replaceAll("[0-9]+", "#"); // "after 5012 ms" and "after 5003 ms" are one cause
+		String key = DIGITS.matcher(cause).replaceAll("#"); // "after 5012 ms" and "after 5003 ms" are one cause
 		String line = null;
 		synchronized (this) {
 			this.failures++;

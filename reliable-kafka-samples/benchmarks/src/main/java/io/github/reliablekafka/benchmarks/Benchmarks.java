@@ -156,7 +156,8 @@ public final class Benchmarks {
 			for (int i = 0; i < records; i++) {
 				ProducerRecord<String, String> record = new ProducerRecord<>(topic, "key-" + (i % keys),
 						"{\"n\":" + i + ",\"p\":\"" + padding + "\"}");
-				record.headers().add("rk-id", ("bench-" + topic + "-" + i).getBytes());
+				// a message id as the library's producer writes it: a guard keys the record by it
+				record.headers().add("rk-id", java.util.UUID.randomUUID().toString().getBytes());
 				sent.add(producer.send(record));
 			}
 			for (Future<?> future : sent) {

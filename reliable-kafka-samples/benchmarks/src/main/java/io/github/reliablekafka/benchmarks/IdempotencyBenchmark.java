@@ -58,7 +58,7 @@ final class IdempotencyBenchmark {
 		}
 		String schemaUrl = url + (url.contains("?") ? "&" : "?") + "currentSchema=" + schema;
 		try {
-			List<String> stores = List.of("none", "redis", "jdbc", "two-tier");
+			List<String> stores = List.of(System.getProperty("bench.stores", "none,redis,jdbc,two-tier").split(","));
 			Map<String, double[]> rates = new LinkedHashMap<>();
 			Map<String, double[]> costs = new LinkedHashMap<>();
 			stores.forEach((store) -> {
