@@ -87,4 +87,15 @@ public final class IdempotencyGuards {
 		return RetentionCheck.warnings(admin, topics, ttl);
 	}
 
+	/**
+	 * A lifecycle bean that stops the guard's background work when the context stops: after the listener containers,
+	 * which may still queue the two-tier guard's {@code DONE} writes, and before the Redis connection factory closes
+	 * its connections, so that the writes waiting reach Redis (up to 5 s).
+	 * @param idempotency the listeners' idempotency set-up
+	 * @return the lifecycle bean
+	 */
+	public static SmartLifecycle stopWithTheContext(ReliableIdempotency idempotency) {
+		return new GuardLifecycle(idempotency);
+	}
+
 }

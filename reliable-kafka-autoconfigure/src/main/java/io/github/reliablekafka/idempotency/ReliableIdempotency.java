@@ -6,7 +6,8 @@ import org.springframework.beans.factory.DisposableBean;
 
 /**
  * The idempotency set-up reliable listeners use: the guard (none when {@code store=none}) and the default key
- * strategy. As a bean, it stops the guard's background work when the context closes ({@link #close()}).
+ * strategy. Its guard's background work stops with the context ({@link #close()}), in the stop phase, before the
+ * Redis connection factory closes, and again (a no-op then) when the bean is destroyed.
  *
  * @param guard the guard, {@code null} for none
  * @param keyStrategy where keys come from when a listener names no expression
@@ -15,7 +16,9 @@ public record ReliableIdempotency(@Nullable IdempotencyGuard guard, IdempotencyK
 
 	/**
 	 * Stop the guard's background work, if it has any (the two-tier guard's {@code DONE} writes to Redis get a few
-	 * seconds to finish). Spring calls it when the context closes, after the listener containers stopped.
+	 * seconds to finish). The auto-configuration calls it when the context stops, after the listener containers and
+	 * before the Redis connection factory ({@link IdempotencyGuards#stopWithTheContext}); calling it again does
+	 * nothing more.
 	 * @throws Exception when the guard could not stop
 	 */
 	public void close() throws Exception {

@@ -119,6 +119,15 @@ public final class ReliableKafkaIdempotencyAutoConfiguration {
 		return new ReliableIdempotency(guard, properties.getKey());
 	}
 
+	/**
+	 * Stops the guard's background work when the context stops, after the listener containers and before the Redis
+	 * connection factory: the two-tier guard's {@code DONE} writes still waiting reach Redis.
+	 */
+	@Bean
+	SmartLifecycle reliableKafkaIdempotencyStop(ReliableIdempotency idempotency) {
+		return IdempotencyGuards.stopWithTheContext(idempotency);
+	}
+
 	private static String name(Enum<?> value) {
 		return value.name().toLowerCase(Locale.ROOT).replace('_', '-');
 	}

@@ -71,6 +71,51 @@ class ReliableKafkaIdempotencyAutoConfigurationTests {
 		assertThat(writer.get().isAlive()).as("the writer thread ended when the context closed").isFalse();
 	}
 
+	/**
+	 * The thread table's promise: the {@code DONE} writes still waiting when the context closes reach Redis (they get
+	 * 5 s). Thousands of guarded records end just before the close, so that writes are still queued.
+	 */
+	@Test
+	void theDoneWritesWaitingWhenTheContextClosesReachRedis() throws Exception {
+		String group = "drain-" + System.nanoTime();
+		int records = 4_000;
+		this.contextRunner.run((context) -> {
+			IdempotencyGuard guard = context.getBean(ReliableIdempotency.class).guard();
+			// eight listener threads against the one writer thread: the writes queue up
+			java.util.concurrent.ExecutorService listeners = java.util.concurrent.Executors.newFixedThreadPool(8);
+			java.util.List<java.util.concurrent.Future<?>> work = new java.util.ArrayList<>();
+			for (int i = 0; i < records; i++) {
+				String key = "k" + i;
+				work.add(listeners.submit(() -> guard.execute(group, key, () -> {
+				})));
+			}
+			for (java.util.concurrent.Future<?> each : work) {
+				each.get();
+			}
+			listeners.shutdown();
+		});
+		org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory factory =
+				new org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory("localhost", 6379);
+		factory.afterPropertiesSet();
+		factory.start();
+		try {
+			org.springframework.data.redis.core.StringRedisTemplate redis =
+					new org.springframework.data.redis.core.StringRedisTemplate(factory);
+			java.util.List<String> keys = java.util.stream.IntStream.range(0, records)
+				.mapToObj((i) -> "rk:idem:" + group + ":k" + i)
+				.toList();
+			java.util.List<String> states = redis.opsForValue().multiGet(keys);
+			long done = states.stream().filter("DONE"::equals).count();
+			System.out.printf("DONE writes after the close: %d of %d records in Redis, %d missing%n", done, records,
+					records - done);
+			assertThat(done).as("DONE states in Redis after the context closed").isEqualTo(records);
+			redis.delete(keys);
+		}
+		finally {
+			factory.destroy();
+		}
+	}
+
 	@Test
 	void autoIsTheLedgerWithoutRedis() {
 		this.contextRunner.withClassLoader(new FilteredClassLoader(RedisConnectionFactory.class))
