@@ -19,13 +19,13 @@ import io.micrometer.core.instrument.binder.MeterBinder;
  * </ul>
  * The gauges query the table at most every 5 seconds, whatever the scrape rate.
  */
-final class OutboxMetrics implements MeterBinder {
+public final class OutboxMetrics implements MeterBinder {
 
 	private static final long REFRESH_MILLIS = 5_000;
 
 	private final OutboxOperations operations;
 
-	private final OutboxRelay relay;
+	private final TransactionalOutbox outbox;
 
 	private volatile long refreshedAt;
 
@@ -36,11 +36,11 @@ final class OutboxMetrics implements MeterBinder {
 	/**
 	 * Create the meters.
 	 * @param operations the outbox table
-	 * @param relay this instance's relay
+	 * @param outbox this instance's outbox, whose relay counts what it published and gave up on
 	 */
-	OutboxMetrics(OutboxOperations operations, OutboxRelay relay) {
+	public OutboxMetrics(OutboxOperations operations, TransactionalOutbox outbox) {
 		this.operations = operations;
-		this.relay = relay;
+		this.outbox = outbox;
 	}
 
 	@Override
@@ -52,10 +52,10 @@ final class OutboxMetrics implements MeterBinder {
 			.description("How long the oldest unconfirmed outbox row has waited")
 			.baseUnit("seconds")
 			.register(registry);
-		FunctionCounter.builder("reliable.kafka.outbox.published", this.relay, OutboxRelay::publishedCount)
+		FunctionCounter.builder("reliable.kafka.outbox.published", this.outbox, TransactionalOutbox::publishedCount)
 			.description("Outbox rows this instance published and Kafka confirmed")
 			.register(registry);
-		FunctionCounter.builder("reliable.kafka.outbox.failed", this.relay, OutboxRelay::failedCount)
+		FunctionCounter.builder("reliable.kafka.outbox.failed", this.outbox, TransactionalOutbox::failedCount)
 			.description("Outbox rows this instance gave up on")
 			.register(registry);
 	}

@@ -8,7 +8,6 @@ import io.github.reliablekafka.internal.LibraryTable;
 import io.github.reliablekafka.producer.ReliableKafkaTemplate;
 import io.github.reliablekafka.producer.ReliableRecords;
 import io.github.reliablekafka.producer.SendOutcomeListener;
-import io.micrometer.core.instrument.binder.MeterBinder;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.beans.factory.DisposableBean;
@@ -20,7 +19,8 @@ import org.springframework.kafka.core.KafkaOperations;
  * The transactional outbox of one table, as the auto-configuration builds it: the table, its writer and the relay that
  * publishes its rows. It is the context's lifecycle bean for the relay and the only public way to its parts, which
  * stay package-private: users send through the {@link ReliableKafkaTemplate} it makes, and read or re-queue rows
- * through {@link OutboxOperations}.
+ * through {@link OutboxOperations}. No method here names a Micrometer type: the class is loaded by applications
+ * without Micrometer ({@link OutboxMetrics} holds the meters).
  */
 public final class TransactionalOutbox implements SmartLifecycle, DisposableBean {
 
@@ -75,15 +75,6 @@ public final class TransactionalOutbox implements SmartLifecycle, DisposableBean
 	 */
 	public ReliableKafkaTemplate template(ReliableRecords records, JdbcTemplate jdbc, Duration sendTimeout) {
 		return new OutboxReliableKafkaTemplate(this.writer, this.relay, records, jdbc, sendTimeout);
-	}
-
-	/**
-	 * Create the outbox's meters: pending rows, the oldest one's age, published and failed counts.
-	 * @param operations answers the table's questions
-	 * @return the binder
-	 */
-	public MeterBinder metrics(OutboxOperations operations) {
-		return new OutboxMetrics(operations, this.relay);
 	}
 
 	/**

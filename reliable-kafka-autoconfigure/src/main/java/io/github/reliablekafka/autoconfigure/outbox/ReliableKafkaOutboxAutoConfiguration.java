@@ -11,6 +11,7 @@ import io.github.reliablekafka.autoconfigure.producer.ReliableKafkaProducerPrope
 import io.github.reliablekafka.internal.BytesProducerFactory;
 import io.github.reliablekafka.internal.LibraryTable;
 import io.github.reliablekafka.internal.TableSchemaInitializer;
+import io.github.reliablekafka.outbox.OutboxMetrics;
 import io.github.reliablekafka.outbox.OutboxOperations;
 import io.github.reliablekafka.outbox.OutboxRelaySettings;
 import io.github.reliablekafka.outbox.TransactionalOutbox;
@@ -19,7 +20,6 @@ import io.github.reliablekafka.producer.ReliableRecords;
 import io.github.reliablekafka.producer.SendOutcomeListener;
 import io.github.reliablekafka.support.PayloadCodec;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.binder.MeterBinder;
 import org.apache.kafka.clients.producer.ProducerConfig;
 
 import org.springframework.beans.factory.ObjectProvider;
@@ -124,9 +124,9 @@ public final class ReliableKafkaOutboxAutoConfiguration {
 	static class OutboxMetricsConfiguration {
 
 		@Bean
-		@ConditionalOnMissingBean(name = "reliableKafkaOutboxMetrics")
-		MeterBinder reliableKafkaOutboxMetrics(OutboxOperations operations, TransactionalOutbox outbox) {
-			return outbox.metrics(operations);
+		@ConditionalOnMissingBean
+		OutboxMetrics reliableKafkaOutboxMetrics(OutboxOperations operations, TransactionalOutbox outbox) {
+			return new OutboxMetrics(operations, outbox);
 		}
 
 	}

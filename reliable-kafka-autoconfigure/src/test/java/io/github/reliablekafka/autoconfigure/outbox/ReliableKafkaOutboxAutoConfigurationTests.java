@@ -4,6 +4,7 @@ import java.time.Duration;
 
 import io.github.reliablekafka.autoconfigure.producer.ReliableKafkaProducerAutoConfiguration;
 import io.github.reliablekafka.outbox.OnFailed;
+import io.github.reliablekafka.outbox.OutboxMetrics;
 import io.github.reliablekafka.outbox.OutboxOperations;
 import io.github.reliablekafka.outbox.PublishMode;
 import io.github.reliablekafka.outbox.TransactionalOutbox;
@@ -13,7 +14,6 @@ import io.github.reliablekafka.support.SchemaInitialization;
 import io.github.reliablekafka.testing.KafkaTestSupport;
 import io.github.reliablekafka.testing.TestDatabase;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.binder.MeterBinder;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 
@@ -186,9 +186,9 @@ class ReliableKafkaOutboxAutoConfigurationTests {
 	@Test
 	void metersAreRegisteredWithAMeterRegistry() {
 		this.contextRunner.withBean(MeterRegistry.class, SimpleMeterRegistry::new).run((context) -> {
-			assertThat(context).hasBean("reliableKafkaOutboxMetrics");
+			assertThat(context).hasSingleBean(OutboxMetrics.class);
 			MeterRegistry registry = context.getBean(MeterRegistry.class);
-			context.getBean("reliableKafkaOutboxMetrics", MeterBinder.class).bindTo(registry);
+			context.getBean(OutboxMetrics.class).bindTo(registry);
 			assertThat(registry.get("reliable.kafka.outbox.pending").gauge().value()).isZero();
 			assertThat(registry.get("reliable.kafka.outbox.oldest.age").gauge().value()).isZero();
 			assertThat(registry.get("reliable.kafka.outbox.published").functionCounter()).isNotNull();
