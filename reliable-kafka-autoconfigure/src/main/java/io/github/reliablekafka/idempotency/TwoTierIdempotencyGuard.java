@@ -2,7 +2,6 @@ package io.github.reliablekafka.idempotency;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.ThreadPoolExecutor;
 
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -13,22 +12,17 @@ import org.springframework.dao.DataAccessException;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.data.redis.core.script.DefaultRedisScript;
 import org.springframework.data.redis.core.script.RedisScript;
-import org.springframework.scheduling.concurrent.ThreadPoolTaskExecutor;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Redis in front, the ledger as the final word: Redis says {@code DONE}, the record is skipped without touching the
  * database; otherwise the ledger decides inside the transaction with the work; after the commit Redis is told
- * {@code DONE} (never before: a rollback leaves no {@code DONE}), from a background thread so that the listener does not
- * wait for it. Claims are counted in Redis. If Redis is
- * unreachable the ledger alone decides (counted as a fallback, logged once per outage; Redis is probed once a
- * second, not on every record) and claims are not counted until Redis is back. When the application stops, the
- * {@code DONE} writes waiting get up to {@value #DRAIN_SECONDS} s to reach Redis (one that does not only costs a ledger
- * look-up when its record comes again).
+ * {@code DONE} (never before: a rollback leaves no {@code DONE}) by {@link DoneWrites}, from a background thread and
+ * many keys to a round trip, so that the listener does not wait for it. Claims are counted in Redis. If Redis is
+ * unreachable the ledger alone decides (counted as a fallback, logged once per outage; Redis is probed once a second,
+ * not on every record) and claims are not counted until Redis is back.
  */
 final class TwoTierIdempotencyGuard implements IdempotencyGuard, DisposableBean {
-
-	private static final int DRAIN_SECONDS = 5;
 
 	private static final Logger logger = LoggerFactory.getLogger(IdempotencyGuard.class);
 
@@ -46,19 +40,14 @@ final class TwoTierIdempotencyGuard implements IdempotencyGuard, DisposableBean 
 
 	private final TransactionTemplate transactions;
 
-	private final Duration ttl;
-
 	private final Duration lease;
 
 	private final int maxClaims;
 
 	private final GuardListener listener;
 
-	/**
-	 * Tells Redis DONE after commits: one daemon thread, at most 10,000 waiting; beyond that the listener's thread
-	 * writes itself.
-	 */
-	private final ThreadPoolTaskExecutor doneWriter = doneWriter();
+	/** Tells Redis DONE after commits, from a background thread. */
+	private final DoneWrites doneWrites;
 
 	private final RedisOutage outage = new RedisOutage(logger,
 			"the two-tier idempotency guard decides with the database ledger alone");
@@ -69,10 +58,10 @@ final class TwoTierIdempotencyGuard implements IdempotencyGuard, DisposableBean 
 		this.keys = keys;
 		this.ledger = ledger;
 		this.transactions = transactions;
-		this.ttl = ttl;
 		this.lease = lease;
 		this.maxClaims = maxClaims;
 		this.listener = listener;
+		this.doneWrites = new DoneWrites(redis, ttl, this.outage::isDown);
 	}
 
 	@Override
@@ -100,7 +89,7 @@ final class TwoTierIdempotencyGuard implements IdempotencyGuard, DisposableBean 
 		String state = this.keys.state(group, key);
 		// after the commit, off the listener's thread: the ledger already says DONE, Redis only learns it to skip
 		// later duplicates without the database (a lost write costs one ledger lookup, never a second effect)
-		this.doneWriter.execute(() -> redisQuietly(() -> this.redis.opsForValue().set(state, "DONE", this.ttl)));
+		this.doneWrites.add(state);
 		return outcome;
 	}
 
@@ -150,21 +139,7 @@ final class TwoTierIdempotencyGuard implements IdempotencyGuard, DisposableBean 
 
 	@Override
 	public void destroy() {
-		this.doneWriter.shutdown(); // the writes waiting get DRAIN_SECONDS
-	}
-
-	private static ThreadPoolTaskExecutor doneWriter() {
-		ThreadPoolTaskExecutor executor = new ThreadPoolTaskExecutor();
-		executor.setCorePoolSize(1);
-		executor.setMaxPoolSize(1);
-		executor.setQueueCapacity(10_000);
-		executor.setRejectedExecutionHandler(new ThreadPoolExecutor.CallerRunsPolicy());
-		executor.setThreadNamePrefix("rk-idempotency-done-");
-		executor.setDaemon(true);
-		executor.setWaitForTasksToCompleteOnShutdown(true);
-		executor.setAwaitTerminationSeconds(DRAIN_SECONDS);
-		executor.initialize();
-		return executor;
+		this.doneWrites.close(); // the writes waiting get DoneWrites.DRAIN_SECONDS
 	}
 
 }
