@@ -1,6 +1,5 @@
 package io.github.reliablekafka.idempotency;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,16 +12,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import org.springframework.dao.DataAccessException;
-import org.springframework.data.redis.connection.RedisStringCommands.SetOption;
-import org.springframework.data.redis.core.RedisCallback;
 import org.springframework.data.redis.core.StringRedisTemplate;
-import org.springframework.data.redis.core.types.Expiration;
+import org.springframework.data.redis.core.script.DefaultRedisScript;
+import org.springframework.data.redis.core.script.RedisScript;
 import org.springframework.scheduling.concurrent.ThreadPoolTaskExecutor;
 
 /**
  * The two-tier guard's {@code DONE} writes to Redis, after the ledger committed: queued by the listeners' threads and
- * written by one background thread, as many as are waiting in one pipelined round trip (at most {@value #BATCH}). At
- * most {@value #MAX_WAITING} wait; beyond that a listener's thread writes its own. A write that is lost (Redis
+ * written by one background thread, as many as are waiting in one round trip (one script call; at most
+ * {@value #BATCH}). At most {@value #MAX_WAITING} wait; beyond that a listener's thread writes its own. A write that is lost (Redis
  * unreachable, the application killed) costs one ledger look-up when its record comes again, never a second effect.
  * When closed, the writes waiting get {@value #DRAIN_SECONDS} s.
  */
@@ -34,13 +32,21 @@ final class DoneWrites {
 
 	private static final int MAX_WAITING = 10_000;
 
-	private static final byte[] DONE = "DONE".getBytes(StandardCharsets.UTF_8);
+	/**
+	 * Every key given becomes {@code DONE} with the TTL: one round trip on the shared connection (a pipeline would take
+	 * a dedicated connection, a new one each time without a pool).
+	 */
+	private static final RedisScript<Long> SET_DONE = new DefaultRedisScript<>("""
+			for _, key in ipairs(KEYS) do
+				redis.call('SET', key, 'DONE', 'PX', ARGV[1])
+			end
+			return #KEYS""", Long.class);
 
 	private static final Logger logger = LoggerFactory.getLogger(IdempotencyGuard.class);
 
 	private final StringRedisTemplate redis;
 
-	private final Expiration ttl;
+	private final String ttlMillis;
 
 	/** Whether Redis is known to be down: the writes are then dropped, not tried. */
 	private final BooleanSupplier redisDown;
@@ -56,7 +62,7 @@ final class DoneWrites {
 
 	DoneWrites(StringRedisTemplate redis, Duration ttl, BooleanSupplier redisDown) {
 		this.redis = redis;
-		this.ttl = Expiration.from(ttl);
+		this.ttlMillis = String.valueOf(ttl.toMillis());
 		this.redisDown = redisDown;
 	}
 
@@ -104,13 +110,7 @@ final class DoneWrites {
 			return;
 		}
 		try {
-			this.redis.executePipelined((RedisCallback<Object>) (connection) -> {
-				for (String each : states) {
-					connection.stringCommands().set(each.getBytes(StandardCharsets.UTF_8), DONE, this.ttl,
-							SetOption.upsert());
-				}
-				return null;
-			});
+			this.redis.execute(SET_DONE, states, this.ttlMillis);
 		}
 		catch (DataAccessException ex) {
 			logger.debug("Redis could not be told {} key(s) are DONE after the database decided; the ledger stays "
