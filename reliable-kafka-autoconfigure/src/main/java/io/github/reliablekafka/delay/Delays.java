@@ -1,5 +1,7 @@
 package io.github.reliablekafka.delay;
 
+import java.time.Duration;
+
 import io.github.reliablekafka.internal.SharedAdmin;
 import org.jspecify.annotations.Nullable;
 
@@ -47,7 +49,7 @@ public final class Delays {
 	 * @return the redelivery
 	 * @throws IllegalArgumentException when {@code maxAttempts} is below 1
 	 */
-	public static DelayedRedelivery redelivery(DelayTopics topics, int maxAttempts, java.time.Duration sendTimeout) {
+	public static DelayedRedelivery redelivery(DelayTopics topics, int maxAttempts, Duration sendTimeout) {
 		return new DelayedRedelivery(topics, topics.sender().template(), maxAttempts, sendTimeout);
 	}
 
