@@ -17,4 +17,15 @@ public interface ListenerOutcomes {
 	 */
 	void record(String listener, String result);
 
+	/**
+	 * A record of a listener in a group of the given type reached an outcome. By default the same as
+	 * {@link #record(String, String)}.
+	 * @param listener the listener id
+	 * @param group the kind of group the listener reads in
+	 * @param result as for {@link #record(String, String)}
+	 */
+	default void record(String listener, GroupType group, String result) {
+		record(listener, result);
+	}
+
 }

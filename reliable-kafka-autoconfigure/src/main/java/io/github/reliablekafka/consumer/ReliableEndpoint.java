@@ -21,9 +21,10 @@ import org.springframework.kafka.listener.MessageListenerContainer;
  * @param idempotencyKey the idempotency key expression, empty for the default key strategy
  * @param ordering how its records are dispatched
  * @param workers its workers per partition, {@code -1} for the default
+ * @param group the kind of group it reads in
  */
 record ReliableEndpoint(String id, @Nullable Method method, boolean batch, String idempotencyKey, Ordering ordering,
-		int workers) {
+		int workers, GroupType group) {
 
 	/**
 	 * Read an endpoint.
@@ -42,10 +43,26 @@ record ReliableEndpoint(String id, @Nullable Method method, boolean batch, Strin
 		boolean batch = Boolean.TRUE.equals(endpoint.getBatchListener())
 				|| (endpoint.getBatchListener() == null && Boolean.TRUE.equals(factoryBatch));
 		if (annotation == null) {
-			return new ReliableEndpoint(id, method, batch, "", Ordering.PARTITION, -1);
+			return new ReliableEndpoint(id, method, batch, "", Ordering.PARTITION, -1, GroupType.CLASSIC);
 		}
 		return new ReliableEndpoint(id, method, batch, annotation.idempotencyKey(), annotation.ordering(),
-				annotation.workers());
+				annotation.workers(), annotation.group());
+	}
+
+	/**
+	 * Read the group type of an endpoint, before its container is created.
+	 * @param endpoint the endpoint
+	 * @return its {@link ReliableListener#group()}, {@link GroupType#CLASSIC} without the annotation
+	 */
+	static GroupType groupOf(KafkaListenerEndpoint endpoint) {
+		if (endpoint instanceof MethodKafkaListenerEndpoint<?, ?> methodEndpoint && methodEndpoint.getMethod() != null) {
+			ReliableListener annotation = AnnotatedElementUtils.findMergedAnnotation(methodEndpoint.getMethod(),
+					ReliableListener.class);
+			if (annotation != null) {
+				return annotation.group();
+			}
+		}
+		return GroupType.CLASSIC;
 	}
 
 }

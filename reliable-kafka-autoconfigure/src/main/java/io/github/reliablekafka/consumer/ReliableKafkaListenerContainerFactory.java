@@ -145,6 +145,12 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 		super.initializeContainer(instance, endpoint);
 		ReliableEndpoint reliable = ReliableEndpoint.read(instance, endpoint, isBatchListener());
 		String listener = reliable.id();
+		if (reliable.group() == GroupType.SHARE) {
+			throw new ReliableKafkaConfigurationException("Reliable listener '" + listener + "' has group = SHARE but "
+					+ "reached the consumer-group container factory.", "Leave containerFactory unset on "
+							+ "@ReliableListener: its factory, " + ReliableListener.ROUTER + ", passes share-group "
+							+ "listeners to " + ReliableListener.SHARE_CONTAINER_FACTORY + ".");
+		}
 		if (reliable.method() != null) {
 			ListenerMethodCheck.check(reliable.method(), reliable.batch(), reliable.idempotencyKey());
 		}

@@ -31,11 +31,20 @@ import org.springframework.kafka.annotation.KafkaListener;
 @Target({ ElementType.METHOD, ElementType.ANNOTATION_TYPE })
 @Retention(RetentionPolicy.RUNTIME)
 @Documented
-@KafkaListener(containerFactory = ReliableListener.CONTAINER_FACTORY)
+@KafkaListener(containerFactory = ReliableListener.ROUTER)
 public @interface ReliableListener {
 
-	/** The name of the container factory bean reliable listeners use. */
+	/** The name of the container factory bean of reliable listeners in consumer groups. */
 	String CONTAINER_FACTORY = "reliableKafkaListenerContainerFactory";
+
+	/** The name of the container factory bean of reliable listeners in share groups. */
+	String SHARE_CONTAINER_FACTORY = "reliableKafkaShareListenerContainerFactory";
+
+	/**
+	 * The name of the container factory bean this annotation names: it passes each endpoint to the
+	 * {@value #CONTAINER_FACTORY} or the {@value #SHARE_CONTAINER_FACTORY}, by its {@link #group()}.
+	 */
+	String ROUTER = "reliableKafkaListenerRouter";
 
 	/**
 	 * The listener id, also the consumer group when {@link #groupId()} is not set.
@@ -119,5 +128,15 @@ public @interface ReliableListener {
 	 * @return the workers per partition
 	 */
 	int workers() default -1;
+
+	/**
+	 * The kind of group the listener reads in: {@link GroupType#CLASSIC} (default), a consumer group, or
+	 * {@link GroupType#SHARE}, a share group (Kafka 4.2 queues: consumers share the partitions, records are
+	 * acknowledged one by one, no order). A share-group listener takes one record at a time and keeps
+	 * {@link #ordering()} at {@link Ordering#PARTITION}, the default; {@link #concurrency()} is its number of share
+	 * consumers.
+	 * @return the group type
+	 */
+	GroupType group() default GroupType.CLASSIC;
 
 }

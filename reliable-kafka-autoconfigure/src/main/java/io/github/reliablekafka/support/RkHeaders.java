@@ -36,6 +36,9 @@ public final class RkHeaders {
 	/** The topic a delayed record is forwarded to when due. */
 	public static final String TARGET_TOPIC = "rk-target-topic";
 
+	/** The broker's delivery count of a share-group record, on its dead letter. */
+	public static final String DELIVERY_COUNT = "rk-delivery-count";
+
 	private RkHeaders() {
 	}
 

@@ -46,9 +46,17 @@ public final class KafkaTestSupport {
 			// by default it sets the system property spring.kafka.bootstrap-servers, which would override the
 			// bootstrap servers of every later application context in this JVM (a forked broker's, say)
 			started.brokerListProperty("rk.test.embedded.brokers");
-			started.brokerProperties(Map.of("group.initial.rebalance.delay.ms", "0", "offsets.topic.num.partitions",
-					"5", "transaction.state.log.replication.factor", "1", "transaction.state.log.min.isr", "1",
-					"log.cleaner.dedupe.buffer.size", "8388608", "auto.create.topics.enable", "true"));
+			Map<String, String> config = new java.util.HashMap<>(Map.of("group.initial.rebalance.delay.ms", "0",
+					"offsets.topic.num.partitions", "5", "transaction.state.log.replication.factor", "1",
+					"transaction.state.log.min.isr", "1", "log.cleaner.dedupe.buffer.size", "8388608",
+					"auto.create.topics.enable", "true"));
+			// share groups: a one-node state topic, and locks and sessions short enough for crash tests to set
+			config.putAll(Map.of("share.coordinator.state.topic.replication.factor", "1",
+					"share.coordinator.state.topic.min.isr", "1", "share.coordinator.state.topic.num.partitions", "3",
+					"group.share.min.record.lock.duration.ms", "1000", "group.share.min.session.timeout.ms", "3000",
+					"group.share.session.timeout.ms", "6000", "group.share.min.heartbeat.interval.ms", "500",
+					"group.share.heartbeat.interval.ms", "1000"));
+			started.brokerProperties(config);
 			started.afterPropertiesSet();
 			Runtime.getRuntime().addShutdownHook(new Thread(started::destroy, "embedded-kafka-shutdown"));
 			broker = started;

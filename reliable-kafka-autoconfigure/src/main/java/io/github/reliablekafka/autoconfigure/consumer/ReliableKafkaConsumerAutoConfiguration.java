@@ -9,6 +9,8 @@ import io.github.reliablekafka.consumer.ReliableKafkaListenerContainerFactory.Re
 import io.github.reliablekafka.consumer.ReliableKafkaListenerContainerFactory;
 import io.github.reliablekafka.consumer.ReliableListener;
 import io.github.reliablekafka.consumer.ReliableListenerContainerFactoryCustomizer;
+import io.github.reliablekafka.consumer.ReliableListenerRouter;
+import io.github.reliablekafka.consumer.ReliableShareListenerContainerFactory;
 import io.github.reliablekafka.consumer.ReliableListeners;
 import io.github.reliablekafka.delay.DelayedRedelivery;
 import io.github.reliablekafka.dispatch.DispatchObserver;
@@ -18,13 +20,17 @@ import io.github.reliablekafka.dispatch.Ordering;
 import io.github.reliablekafka.idempotency.ReliableIdempotency;
 import io.github.reliablekafka.internal.BytesConsumerFactory;
 import io.github.reliablekafka.internal.BytesProducerFactory;
+import io.github.reliablekafka.internal.BytesShareConsumerFactory;
+import io.github.reliablekafka.internal.SharedAdmin;
 import io.github.reliablekafka.support.PayloadCodec;
 import io.micrometer.core.instrument.MeterRegistry;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -37,6 +43,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.kafka.annotation.EnableKafka;
 import org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory;
+import org.springframework.kafka.config.KafkaListenerContainerFactory;
 import org.springframework.kafka.core.ConsumerFactory;
 import org.springframework.kafka.core.DefaultKafkaConsumerFactory;
 import org.springframework.kafka.core.DefaultKafkaProducerFactory;
@@ -49,8 +56,9 @@ import org.springframework.kafka.support.converter.RecordMessageConverter;
 import org.springframework.kafka.transaction.KafkaAwareTransactionManager;
 
 /**
- * Auto-configuration of reliable listeners: the {@value ReliableListener#CONTAINER_FACTORY} container factory
- * that {@link ReliableListener} methods use.
+ * Auto-configuration of reliable listeners: the {@value ReliableListener#ROUTER} that {@link ReliableListener}
+ * methods name, and the two container factories it passes them to, {@value ReliableListener#CONTAINER_FACTORY}
+ * (consumer groups) and {@value ReliableListener#SHARE_CONTAINER_FACTORY} (share groups).
  */
 @AutoConfiguration(after = { KafkaAutoConfiguration.class, ReliableKafkaProducerAutoConfiguration.class },
 		afterName = { "org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration",
@@ -74,6 +82,52 @@ public final class ReliableKafkaConsumerAutoConfiguration {
 		return new ReliableListeners();
 	}
 
+	/**
+	 * The container factory {@link ReliableListener} names: passes each listener to the factory of its group type.
+	 * @param beans where both factories are looked up, by name, when first needed
+	 * @return the router
+	 */
+	@Bean(name = ReliableListener.ROUTER, autowireCandidate = false)
+	@ConditionalOnMissingBean(name = ReliableListener.ROUTER)
+	static ReliableListenerRouter reliableKafkaListenerRouter(BeanFactory beans) {
+		return new ReliableListenerRouter(
+				() -> beans.getBean(ReliableListener.CONTAINER_FACTORY, KafkaListenerContainerFactory.class),
+				() -> beans.getBean(ReliableListener.SHARE_CONTAINER_FACTORY, KafkaListenerContainerFactory.class));
+	}
+
+	/**
+	 * The container factory of share-group listeners ({@code @ReliableListener(group = GroupType.SHARE)}), with the
+	 * same retries, dead letters, codec, guard and outcome counts as the consumer-group factory.
+	 */
+	@Bean(name = ReliableListener.SHARE_CONTAINER_FACTORY, autowireCandidate = false)
+	@ConditionalOnMissingBean(name = ReliableListener.SHARE_CONTAINER_FACTORY)
+	@SuppressWarnings("unchecked")
+	ReliableShareListenerContainerFactory reliableKafkaShareListenerContainerFactory(
+			ConsumerFactory<?, ?> consumerFactory, ProducerFactory<?, ?> producerFactory, PayloadCodec codec,
+			ReliableKafkaConsumerProperties properties, ObjectProvider<ListenerOutcomes> outcomes,
+			ObjectProvider<RecordInterceptor<?, ?>> interceptors, ObjectProvider<ReliableIdempotency> idempotency,
+			ObjectProvider<DelayedRedelivery> redelivery, ReliableListeners listeners,
+			ObjectProvider<SharedAdmin> sharedAdmin) {
+		DeadLetters deadLetters = deadLetters(producerFactory, properties, "-share-dlt");
+		SharedAdmin shared = sharedAdmin.getIfAvailable();
+		SharedAdmin own = (shared != null) ? null : new SharedAdmin(adminConfig(consumerFactory));
+		SharedAdmin admin = (shared != null) ? shared : own;
+		ReliableShareListenerContainerFactory factory = new ReliableShareListenerContainerFactory(deadLetters.settings(),
+				deadLetters.template(), outcomes.getIfAvailable(() -> ListenerOutcomes.NONE),
+				(RecordInterceptor<String, byte[]>) interceptors.getIfUnique(), () -> {
+					deadLetters.factory().destroy();
+					if (own != null) {
+						own.close();
+					}
+				}, listeners, BytesShareConsumerFactory.from(consumerFactory, properties.getShare().getMaxPollRecords()), admin::get,
+				BytesShareConsumerFactory.autoOffsetReset(consumerFactory));
+		factory.setPayloadCodec(codec);
+		factory.setConcurrency(properties.getShare().getConcurrency());
+		idempotency.ifAvailable(factory::setIdempotency);
+		redelivery.ifUnique(factory::setRetryLater);
+		return factory;
+	}
+
 	@Bean(name = ReliableListener.CONTAINER_FACTORY, autowireCandidate = false)
 	@ConditionalOnMissingBean(name = ReliableListener.CONTAINER_FACTORY)
 	@SuppressWarnings({ "unchecked", "rawtypes" })
@@ -85,26 +139,11 @@ public final class ReliableKafkaConsumerAutoConfiguration {
 			ObjectProvider<DelayedRedelivery> redelivery, ObjectProvider<CommonErrorHandler> errorHandlers,
 			ObjectProvider<RecordMessageConverter> converters, ReliableListeners listeners,
 			ObjectProvider<ReliableListenerContainerFactoryCustomizer> customizers) {
-		ReliableKafkaConsumerProperties.Retry retry = properties.getRetry();
-		Object userMaxBlock = producerFactory.getConfigurationProperties().get(ProducerConfig.MAX_BLOCK_MS_CONFIG);
-		long maxBlock = Math.min((userMaxBlock != null) ? Long.parseLong(userMaxBlock.toString().trim()) : 60_000,
-				DEAD_LETTER_MAX_BLOCK_MS);
-		DefaultKafkaProducerFactory<String, byte[]> deadLetterFactory = BytesProducerFactory.from(producerFactory,
-				"-dlt", Map.of(ProducerConfig.MAX_BLOCK_MS_CONFIG, maxBlock));
-		ReliableKafkaConsumerProperties.DeadLetter deadLetter = properties.getDeadLetter();
-		ReliableListenerSettings settings = new ReliableListenerSettings(
-				retry.toBackoff(),
-				retry.getNonRetryable(), deadLetter.getSuffix(), properties.getNullPayload(),
-				(int) Math.min(Integer.MAX_VALUE, deadLetter.getMaxExceptionMessage().toBytes()),
-				(int) Math.min(Integer.MAX_VALUE, deadLetter.getMaxStackTrace().toBytes()),
-				BytesProducerFactory.maxRequestSize(deadLetterFactory), deadLetter.isLogPayload());
-		KafkaTemplate<String, byte[]> deadLetters = new KafkaTemplate<>(deadLetterFactory);
-		deadLetters.setProducerListener(new ProducerListener<>() {
-			// outcomes are logged by the error handler
-		});
-		ReliableKafkaListenerContainerFactory factory = new ReliableKafkaListenerContainerFactory(settings, deadLetters,
-				outcomes.getIfAvailable(() -> ListenerOutcomes.NONE),
-				(RecordInterceptor<String, byte[]>) interceptors.getIfUnique(), deadLetterFactory::destroy, listeners);
+		DeadLetters deadLetters = deadLetters(producerFactory, properties, "-dlt");
+		ReliableKafkaListenerContainerFactory factory = new ReliableKafkaListenerContainerFactory(deadLetters.settings(),
+				deadLetters.template(), outcomes.getIfAvailable(() -> ListenerOutcomes.NONE),
+				(RecordInterceptor<String, byte[]>) interceptors.getIfUnique(), deadLetters.factory()::destroy,
+				listeners);
 		configurer.configure((ConcurrentKafkaListenerContainerFactory) factory,
 				(ConsumerFactory) reliableConsumerFactory(consumerFactory));
 		replaced(factory, errorHandlers.getIfUnique(), converters.getIfUnique());
@@ -115,6 +154,43 @@ public final class ReliableKafkaConsumerAutoConfiguration {
 				dispatchObservers.getIfAvailable(() -> DispatchObserver.NONE));
 		customizers.orderedStream().forEach((customizer) -> customizer.customize(factory));
 		return factory;
+	}
+
+	/**
+	 * The dead-letter producer of a container factory, bounded in how long a publish may block, and the listener
+	 * settings that go with it. The producer is a bean of its own, closed with the context.
+	 */
+	private static DeadLetters deadLetters(ProducerFactory<?, ?> producerFactory,
+			ReliableKafkaConsumerProperties properties, String clientIdSuffix) {
+		ReliableKafkaConsumerProperties.Retry retry = properties.getRetry();
+		Object userMaxBlock = producerFactory.getConfigurationProperties().get(ProducerConfig.MAX_BLOCK_MS_CONFIG);
+		long maxBlock = Math.min((userMaxBlock != null) ? Long.parseLong(userMaxBlock.toString().trim()) : 60_000,
+				DEAD_LETTER_MAX_BLOCK_MS);
+		DefaultKafkaProducerFactory<String, byte[]> deadLetterFactory = BytesProducerFactory.from(producerFactory,
+				clientIdSuffix, Map.of(ProducerConfig.MAX_BLOCK_MS_CONFIG, maxBlock));
+		ReliableKafkaConsumerProperties.DeadLetter deadLetter = properties.getDeadLetter();
+		ReliableListenerSettings settings = new ReliableListenerSettings(retry.toBackoff(), retry.getNonRetryable(),
+				deadLetter.getSuffix(), properties.getNullPayload(),
+				(int) Math.min(Integer.MAX_VALUE, deadLetter.getMaxExceptionMessage().toBytes()),
+				(int) Math.min(Integer.MAX_VALUE, deadLetter.getMaxStackTrace().toBytes()),
+				BytesProducerFactory.maxRequestSize(deadLetterFactory), deadLetter.isLogPayload());
+		KafkaTemplate<String, byte[]> template = new KafkaTemplate<>(deadLetterFactory);
+		template.setProducerListener(new ProducerListener<>() {
+			// outcomes are logged by the error handler
+		});
+		return new DeadLetters(settings, template, deadLetterFactory);
+	}
+
+	/** The admin settings among the consumer's (servers, security), for an application without a shared admin. */
+	private static Map<String, Object> adminConfig(ConsumerFactory<?, ?> consumerFactory) {
+		Map<String, Object> config = new java.util.HashMap<>(consumerFactory.getConfigurationProperties());
+		config.keySet().retainAll(AdminClientConfig.configNames());
+		return config;
+	}
+
+	/** A container factory's dead-letter template, its producer factory and the listener settings. */
+	private record DeadLetters(ReliableListenerSettings settings, KafkaTemplate<String, byte[]> template,
+			DefaultKafkaProducerFactory<String, byte[]> factory) {
 	}
 
 	/**

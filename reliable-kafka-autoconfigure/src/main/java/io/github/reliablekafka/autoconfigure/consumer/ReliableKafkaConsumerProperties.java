@@ -30,6 +30,8 @@ public class ReliableKafkaConsumerProperties {
 
 	private final Dispatch dispatch = new Dispatch();
 
+	private final Share share = new Share();
+
 	public NullPayload getNullPayload() {
 		return this.nullPayload;
 	}
@@ -44,6 +46,10 @@ public class ReliableKafkaConsumerProperties {
 
 	public Dispatch getDispatch() {
 		return this.dispatch;
+	}
+
+	public Share getShare() {
+		return this.share;
 	}
 
 	public DeadLetter getDeadLetter() {
@@ -235,6 +241,42 @@ public class ReliableKafkaConsumerProperties {
 
 		public void setFrontierWarning(Duration frontierWarning) {
 			this.frontierWarning = frontierWarning;
+		}
+
+	}
+
+	/**
+	 * Share-group listeners ({@code @ReliableListener(group = GroupType.SHARE)}).
+	 */
+	public static class Share {
+
+		/**
+		 * Records a share consumer acquires per poll (share.acquire.mode=record_limit). Every record acquired when a
+		 * consumer crashes has its delivery count raised, and the last delivery goes to the dead-letter topic without
+		 * running: with 1, a record that kills its consumer takes no other record with it. Higher values fetch
+		 * faster.
+		 */
+		private int maxPollRecords = 1;
+
+		/**
+		 * Share consumers of a listener that does not set concurrency.
+		 */
+		private int concurrency = 1;
+
+		public int getMaxPollRecords() {
+			return this.maxPollRecords;
+		}
+
+		public void setMaxPollRecords(int maxPollRecords) {
+			this.maxPollRecords = maxPollRecords;
+		}
+
+		public int getConcurrency() {
+			return this.concurrency;
+		}
+
+		public void setConcurrency(int concurrency) {
+			this.concurrency = concurrency;
 		}
 
 	}

@@ -1,0 +1,167 @@
+package io.github.reliablekafka.consumer;
+
+import java.util.function.BooleanSupplier;
+
+import io.github.reliablekafka.internal.LogText;
+import io.github.reliablekafka.support.RkHeaders;
+import org.apache.kafka.clients.consumer.AcknowledgeType;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import org.springframework.kafka.listener.AcknowledgingConsumerAwareMessageListener;
+import org.springframework.kafka.listener.DeadLetterPublishingRecoverer;
+import org.springframework.kafka.listener.RecordInterceptor;
+
+/**
+ * Decides what one delivery of a share-group record ends with. The broker's delivery count is the attempt number, so
+ * it survives crashes: a success is {@code ACCEPT}; a retryable failure waits its back-off and is {@code RELEASE}d for
+ * another delivery; a final failure (not retryable, poison, attempts used up) is published to the dead-letter topic
+ * and then {@code ACCEPT}ed, or {@code RELEASE}d when the publish fails, never both lost and acknowledged.
+ *
+ * <p>
+ * The broker archives a record after {@code group.share.delivery.count.limit} deliveries. The last one is kept for
+ * the dead-letter topic: a record delivered for the last time goes there without running the listener again, so a
+ * record that kills its consumer on every delivery ends in the dead-letter topic, not archived. On that delivery a
+ * failed publish is tried again in place for as long as the listener runs, since a release would archive it.
+ * While the idempotency guard cannot decide, the record waits in place too (its lock is renewed meanwhile).
+ */
+final class ShareRecordHandler {
+
+	private static final Logger logger = LoggerFactory.getLogger(ReliableListener.class);
+
+	private static final long SLICE_MILLIS = 100;
+
+	private final String listener;
+
+	private final AcknowledgingConsumerAwareMessageListener<String, byte[]> chain;
+
+	private final @Nullable RecordInterceptor<String, byte[]> interceptor;
+
+	private final RetryDecision decision;
+
+	private final DeadLetterPublishingRecoverer recoverer;
+
+	private final ReliableErrorHandlers.Outcomes outcomes;
+
+	ShareRecordHandler(String listener, AcknowledgingConsumerAwareMessageListener<String, byte[]> chain,
+			@Nullable RecordInterceptor<String, byte[]> interceptor, RetryDecision decision,
+			DeadLetterPublishingRecoverer recoverer, ReliableErrorHandlers.Outcomes outcomes) {
+		this.listener = listener;
+		this.chain = chain;
+		this.interceptor = interceptor;
+		this.decision = decision;
+		this.recoverer = recoverer;
+		this.outcomes = outcomes;
+	}
+
+	/**
+	 * Handle one delivery.
+	 * @param original the record as delivered
+	 * @param deliveryLimit the broker's delivery-count limit
+	 * @param running whether the listener still runs; waits end early when it stops, with a release
+	 * @return how to acknowledge the delivery
+	 * @throws InterruptedException when the thread is interrupted while waiting
+	 */
+	@SuppressWarnings("NullAway")
+	AcknowledgeType handle(ConsumerRecord<String, byte[]> original, int deliveryLimit, BooleanSupplier running)
+			throws InterruptedException {
+		int delivery = deliveryOf(original);
+		ConsumerRecord<String, byte[]> record = original;
+		if (this.interceptor != null) {
+			record = this.interceptor.intercept(original, null);
+			if (record == null) {
+				return AcknowledgeType.ACCEPT; // skipped by an interceptor: finished
+			}
+		}
+		if (delivery >= deliveryLimit) {
+			return deadLetter(record, new DeliveryLimitReachedException("Delivery " + delivery + " of record "
+					+ PayloadMessageConverter.position(record) + " is the last the share group allows "
+					+ "(group.share.delivery.count.limit=" + deliveryLimit + "); its earlier deliveries ended without "
+					+ "an acknowledgement (a consumer crashed or stopped, or a lock ran out), so it goes to the "
+					+ "dead-letter topic without running the listener again"), true, running);
+		}
+		int guardWaits = 0;
+		while (true) {
+			Exception failure;
+			try {
+				this.chain.onMessage(record, null, null);
+				if (this.interceptor != null) {
+					this.interceptor.success(record, null);
+				}
+				return AcknowledgeType.ACCEPT;
+			}
+			catch (Exception ex) {
+				failure = ex;
+				if (this.interceptor != null) {
+					this.interceptor.failure(record, ex, null);
+				}
+			}
+			if (this.decision.waitsForGuard(failure)) {
+				this.outcomes.failedDelivery(record, failure, ++guardWaits);
+				if (!sleep(this.decision.guardWaitMillis(), running)) {
+					return AcknowledgeType.RELEASE;
+				}
+				continue;
+			}
+			this.outcomes.failedDelivery(record, failure, delivery);
+			if (this.decision.retries(failure, delivery) && delivery + 1 < deliveryLimit) {
+				sleep(this.decision.delayAfter(delivery), running);
+				return AcknowledgeType.RELEASE;
+			}
+			return deadLetter(record, failure, delivery + 1 >= deliveryLimit, running);
+		}
+	}
+
+	/**
+	 * Publish a dead letter, then accept; release when the publish fails, unless this is the last delivery: then try
+	 * again in place while the listener runs.
+	 */
+	private AcknowledgeType deadLetter(ConsumerRecord<String, byte[]> record, Exception reason, boolean last,
+			BooleanSupplier running) throws InterruptedException {
+		while (true) {
+			try {
+				this.recoverer.accept(record, null, reason);
+				this.outcomes.recovered(record, reason);
+				return AcknowledgeType.ACCEPT;
+			}
+			catch (Exception deadLetterFailure) {
+				this.outcomes.recoveryFailed(record, reason, deadLetterFailure);
+				boolean stillRunning = sleep(this.decision.delayBeforeStartingOver(), running);
+				if (!last) {
+					return AcknowledgeType.RELEASE;
+				}
+				if (!stillRunning) {
+					logger.error("Listener '{}' stops while record {} (rk-id={}) is on its last delivery and its dead "
+							+ "letter could not be published: releasing it, the broker archives it without a copy in "
+							+ "the dead-letter topic", this.listener, PayloadMessageConverter.position(record),
+							LogText.of(RkHeaders.id(record.headers())));
+					return AcknowledgeType.RELEASE;
+				}
+			}
+		}
+	}
+
+	/** The delivery count of a record, 1 when the broker gave none. */
+	static int deliveryOf(ConsumerRecord<?, ?> record) {
+		return record.deliveryCount().map(Short::intValue).orElse(1);
+	}
+
+	/**
+	 * Wait, in slices, while the listener runs.
+	 * @return whether it still does
+	 */
+	private static boolean sleep(long millis, BooleanSupplier running) throws InterruptedException {
+		long deadline = System.nanoTime() + millis * 1_000_000;
+		while (running.getAsBoolean()) {
+			long left = (deadline - System.nanoTime()) / 1_000_000;
+			if (left <= 0) {
+				return true;
+			}
+			Thread.sleep(Math.min(left, SLICE_MILLIS));
+		}
+		return false;
+	}
+
+}
