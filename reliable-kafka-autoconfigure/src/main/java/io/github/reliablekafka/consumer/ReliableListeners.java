@@ -8,8 +8,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import io.github.reliablekafka.dispatch.KeyOrderedDispatcher;
 
 /**
- * The reliable listeners of an application, as their container factory creates them: the topics they listen to, the
- * dispatchers of those with key-ordered dispatch, and the records operators replay without the idempotency guard. A
+ * The reliable listeners of an application, as their container factories create them: the topics they listen to, the
+ * dispatchers of those with key-ordered dispatch, the share groups of those in share groups, and the records operators replay without the idempotency guard. A
  * bean, injected where these are needed (the actuator endpoint, replay, the idempotency retention check), so that
  * nothing looks the container factory up by name.
  */
@@ -18,6 +18,8 @@ public final class ReliableListeners {
 	private final Set<String> topics = ConcurrentHashMap.newKeySet();
 
 	private final List<KeyOrderedDispatcher> dispatchers = new CopyOnWriteArrayList<>();
+
+	private final Set<String> shareGroups = ConcurrentHashMap.newKeySet();
 
 	private final GuardBypass guardBypass = new GuardBypass();
 
@@ -38,6 +40,14 @@ public final class ReliableListeners {
 	}
 
 	/**
+	 * Return the share groups of the listeners created so far with {@code group = GroupType.SHARE}.
+	 * @return the share groups
+	 */
+	public Set<String> shareGroups() {
+		return Set.copyOf(this.shareGroups);
+	}
+
+	/**
 	 * Return the records operators replay without the idempotency guard.
 	 * @return the bypass of the reliable listeners
 	 */
@@ -47,6 +57,10 @@ public final class ReliableListeners {
 
 	void listens(List<String> topics) {
 		this.topics.addAll(topics);
+	}
+
+	void readsInShareGroup(String group) {
+		this.shareGroups.add(group);
 	}
 
 	void dispatches(KeyOrderedDispatcher dispatcher) {

@@ -159,6 +159,7 @@ public class ReliableShareListenerContainerFactory implements KafkaListenerConta
 		container.setHandlers((listener) -> handler(reliable, listener, properties.getGroupId()));
 		container.buildHandler();
 		this.listeners.listens(java.util.List.copyOf(endpoint.getTopics()));
+		this.listeners.readsInShareGroup(properties.getGroupId());
 		return container;
 	}
 

@@ -17,11 +17,13 @@ import io.github.reliablekafka.doctor.DoctorReport.Verdict;
 import io.github.reliablekafka.internal.SharedAdmin;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.FinalizedVersionRange;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.KafkaFuture;
+import org.apache.kafka.common.Node;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
@@ -52,6 +54,10 @@ final class DurabilityDoctor {
 
 	private final Duration timeout;
 
+	private Supplier<Collection<String>> shareGroups = List::of;
+
+	private int listenerMaxAttempts;
+
 	/**
 	 * Create a doctor.
 	 * @param admin the admin client to ask the cluster with
@@ -70,6 +76,19 @@ final class DurabilityDoctor {
 		this.topics = topics;
 		this.listenerRetryBudget = listenerRetryBudget;
 		this.timeout = timeout;
+	}
+
+	/**
+	 * Check the share groups of share-group listeners too: the cluster has share groups on, and the delivery-count
+	 * limit leaves the listener's attempts and one more delivery for the dead-letter topic.
+	 * @param groups the share groups
+	 * @param maxAttempts the attempts per record of reliable listeners
+	 * @return this doctor
+	 */
+	DurabilityDoctor withShareGroups(Supplier<Collection<String>> groups, int maxAttempts) {
+		this.shareGroups = groups;
+		this.listenerMaxAttempts = maxAttempts;
+		return this;
 	}
 
 	/**
@@ -159,6 +178,10 @@ final class DurabilityDoctor {
 			for (String topic : names) {
 				topicChecks(admin, topic, brokers, checks);
 			}
+			Collection<String> groups = this.shareGroups.get();
+			if (!groups.isEmpty()) {
+				shareChecks(admin, new TreeSet<>(groups), checks);
+			}
 			return brokers;
 		}
 		catch (Exception ex) {
@@ -211,6 +234,31 @@ final class DurabilityDoctor {
 				Boolean.parseBoolean(unclean) ? Verdict.FAIL : Verdict.OK,
 				"set unclean.leader.election.enable=false: an out-of-sync replica could become leader and drop "
 						+ "acknowledged records"));
+	}
+
+	/** Share groups on, and a delivery-count limit above the listener's attempts (its last delivery is kept). */
+	private void shareChecks(Admin admin, Set<String> groups, List<Check> checks) throws Exception {
+		String subject = "share groups " + groups;
+		FinalizedVersionRange share = get(admin.describeFeatures().featureMetadata()).finalizedFeatures()
+			.get("share.version");
+		int level = (share != null) ? share.maxVersionLevel() : 0;
+		checks.add(new Check("share.version", subject, ">= 1", Integer.toString(level),
+				(level >= 1) ? Verdict.OK : Verdict.FAIL,
+				"turn share groups on (kafka-features.sh upgrade --feature share.version=1): share-group listeners "
+						+ "cannot start without them"));
+		Collection<Node> nodes = get(admin.describeCluster().nodes());
+		ConfigResource broker = new ConfigResource(ConfigResource.Type.BROKER,
+				String.valueOf(nodes.iterator().next().id()));
+		Config config = get(admin.describeConfigs(List.of(broker)).all()).get(broker);
+		long limit = Long.parseLong(value(config, "group.share.delivery.count.limit", "5"));
+		checks.add(new Check("group.share.delivery.count.limit", subject, "> " + this.listenerMaxAttempts
+				+ " (retry.max-attempts, and one delivery for the dead-letter topic)", Long.toString(limit),
+				(limit > this.listenerMaxAttempts) ? Verdict.OK : Verdict.WARN,
+				"raise group.share.delivery.count.limit on the brokers or lower reliable.kafka.consumer.retry.max-attempts:"
+						+ " only " + (limit - 1) + " attempts run, the last delivery goes to the dead-letter topic"));
+		String lock = value(config, "group.share.record.lock.duration.ms", "30000");
+		checks.add(new Check("group.share.record.lock.duration.ms", subject, "any (renewed while a record runs)",
+				lock, Verdict.OK, ""));
 	}
 
 	private <T> T get(KafkaFuture<T> future) throws Exception {

@@ -47,6 +47,26 @@ public final class StartupDoctor implements SmartLifecycle {
 		this(new DurabilityDoctor(admin, producerConfig, consumerConfig, topics, listenerRetryBudget, timeout), mode);
 	}
 
+	/**
+	 * Create the startup check of an application with share-group listeners too.
+	 * @param admin the admin client to ask the cluster with
+	 * @param producerConfig the effective producer settings, or {@code null} when the application does not produce
+	 * @param consumerConfig the effective consumer settings, or {@code null} when it does not consume
+	 * @param topics the topics the application produces to or listens on
+	 * @param listenerRetryBudget how long retrying one record can take in all, or {@code null}
+	 * @param shareGroups the share groups of its share-group listeners
+	 * @param listenerMaxAttempts the attempts per record of reliable listeners ({@code retry.max-attempts})
+	 * @param timeout how long to wait for the cluster's answers
+	 * @param mode what to do with the findings
+	 */
+	public StartupDoctor(SharedAdmin admin, @Nullable Map<String, Object> producerConfig,
+			@Nullable Map<String, Object> consumerConfig, Supplier<Collection<String>> topics,
+			@Nullable Duration listenerRetryBudget, Supplier<Collection<String>> shareGroups, int listenerMaxAttempts,
+			Duration timeout, DoctorMode mode) {
+		this(new DurabilityDoctor(admin, producerConfig, consumerConfig, topics, listenerRetryBudget, timeout)
+			.withShareGroups(shareGroups, listenerMaxAttempts), mode);
+	}
+
 	StartupDoctor(DurabilityDoctor doctor, DoctorMode mode) {
 		this.doctor = doctor;
 		this.mode = mode;

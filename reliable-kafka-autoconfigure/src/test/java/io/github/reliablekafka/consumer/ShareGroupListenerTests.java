@@ -11,6 +11,8 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 
+import io.github.reliablekafka.doctor.DoctorReport;
+import io.github.reliablekafka.doctor.StartupDoctor;
 import io.github.reliablekafka.support.RkHeaders;
 import io.github.reliablekafka.testing.ChildJvm;
 import io.github.reliablekafka.testing.KafkaTestSupport;
@@ -91,6 +93,13 @@ class ShareGroupListenerTests {
 		assertThat(letters).hasSize(failing.size());
 		assertThat(byId.keySet()).isEqualTo(failing);
 		assertThat(failingRuns).containsExactly(3);
+		DoctorReport doctor = this.contexts.get(0).getBean(StartupDoctor.class).report();
+		System.out.println("doctor: " + doctor.checks().stream().filter((check) -> check.subject().startsWith("share"))
+			.toList());
+		assertThat(doctor.checks()).filteredOn((check) -> check.subject().startsWith("share groups"))
+			.extracting(DoctorReport.Check::check, DoctorReport.Check::verdict)
+			.contains(org.assertj.core.groups.Tuple.tuple("share.version", DoctorReport.Verdict.OK),
+					org.assertj.core.groups.Tuple.tuple("group.share.delivery.count.limit", DoctorReport.Verdict.OK));
 		MeterRegistry meters = this.contexts.get(0).getBean(MeterRegistry.class);
 		assertThat(outcomes(meters, "success")).isEqualTo(ids.size() - failing.size());
 		assertThat(outcomes(meters, "dead-lettered")).isEqualTo(failing.size());

@@ -3,6 +3,7 @@ package io.github.reliablekafka.autoconfigure.doctor;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -11,6 +12,7 @@ import io.github.reliablekafka.autoconfigure.consumer.ReliableKafkaConsumerPrope
 import io.github.reliablekafka.autoconfigure.delay.ReliableKafkaDelayAutoConfiguration;
 import io.github.reliablekafka.autoconfigure.producer.ReliableKafkaProducerAutoConfiguration;
 import io.github.reliablekafka.delay.DelayTopics;
+import io.github.reliablekafka.consumer.ReliableListeners;
 import io.github.reliablekafka.doctor.StartupDoctor;
 import io.github.reliablekafka.internal.SharedAdmin;
 import org.apache.kafka.common.TopicPartition;
@@ -45,7 +47,7 @@ public final class ReliableKafkaDoctorAutoConfiguration {
 	StartupDoctor reliableKafkaDoctor(SharedAdmin admin, ObjectProvider<ProducerFactory<?, ?>> producerFactory,
 			ObjectProvider<ConsumerFactory<?, ?>> consumerFactory, ObjectProvider<KafkaListenerEndpointRegistry> registry,
 			ObjectProvider<DelayTopics> delayTopics, ObjectProvider<ReliableKafkaConsumerProperties> consumerProperties,
-			ReliableKafkaDoctorProperties properties) {
+			ObjectProvider<ReliableListeners> listeners, ReliableKafkaDoctorProperties properties) {
 		ProducerFactory<?, ?> producers = producerFactory.getIfUnique();
 		ConsumerFactory<?, ?> consumers = consumerFactory.getIfUnique();
 		ReliableKafkaConsumerProperties consumerSettings = consumerProperties.getIfAvailable();
@@ -53,6 +55,10 @@ public final class ReliableKafkaDoctorAutoConfiguration {
 		return new StartupDoctor(admin, (producers != null) ? producers.getConfigurationProperties() : null,
 				(consumers != null) ? consumers.getConfigurationProperties() : null,
 				() -> topics(properties, registry.getIfAvailable(), delayTopics.getIfAvailable()), retryBudget,
+				() -> {
+					ReliableListeners reliable = listeners.getIfAvailable();
+					return (reliable != null) ? reliable.shareGroups() : List.of();
+				}, (consumerSettings != null) ? consumerSettings.getRetry().getMaxAttempts() : 1,
 				properties.getTimeout(), properties.getMode());
 	}
 
