@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 
+import io.github.reliablekafka.internal.ShareGroupContainer;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
 import org.jspecify.annotations.Nullable;
@@ -23,7 +24,7 @@ import org.springframework.kafka.listener.MessageListenerContainer;
  * from the earliest record. Registered in spring-kafka's listener registry like any container, so it is started,
  * stopped and looked up by its id.
  */
-final class ReliableShareListenerContainer implements MessageListenerContainer {
+final class ReliableShareListenerContainer implements MessageListenerContainer, ShareGroupContainer {
 
 	private static final Logger logger = LoggerFactory.getLogger(ReliableShareListenerContainer.class);
 

@@ -20,6 +20,9 @@ import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.ListOffsetsResult.ListOffsetsResultInfo;
+import org.apache.kafka.clients.admin.ListShareGroupOffsetsSpec;
+import org.apache.kafka.clients.admin.ShareGroupDescription;
+import org.apache.kafka.clients.admin.SharePartitionOffsetInfo;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -65,6 +68,8 @@ public final class ConsumerLagMonitor implements SmartLifecycle {
 
 	private final Supplier<Map<String, Set<String>>> groups;
 
+	private final Supplier<Set<String>> shareGroups;
+
 	private final Duration interval;
 
 	private final Duration timeout;
@@ -94,8 +99,25 @@ public final class ConsumerLagMonitor implements SmartLifecycle {
 	 */
 	public ConsumerLagMonitor(SharedAdmin admin, Supplier<Map<String, Set<String>>> groups,
 			Duration interval, Duration timeout, LagSnapshotListener onRefresh) {
+		this(admin, groups, Set::of, interval, timeout, onRefresh);
+	}
+
+	/**
+	 * Create a monitor that also knows which of the groups are share groups: their lag is the records from the
+	 * group's start offset (below which every record is acknowledged) to the end, as the broker reports it, and their
+	 * idle check is on the share group.
+	 * @param admin the admin client to ask the cluster with
+	 * @param groups the groups to watch, each with the topics it consumes
+	 * @param shareGroups which of them are share groups
+	 * @param interval how often to measure
+	 * @param timeout how long to wait for the cluster's answers
+	 * @param onRefresh told each new snapshot (the gauges)
+	 */
+	public ConsumerLagMonitor(SharedAdmin admin, Supplier<Map<String, Set<String>>> groups,
+			Supplier<Set<String>> shareGroups, Duration interval, Duration timeout, LagSnapshotListener onRefresh) {
 		this.sharedAdmin = admin;
 		this.groups = groups;
+		this.shareGroups = shareGroups;
 		this.interval = interval;
 		this.timeout = timeout;
 		this.onRefresh = onRefresh;
@@ -120,10 +142,18 @@ public final class ConsumerLagMonitor implements SmartLifecycle {
 			List<PartitionLag> lags = new ArrayList<>();
 			List<String> warnings = new ArrayList<>();
 			Map<String, Set<String>> watched = this.groups.get();
+			Set<String> shares = this.shareGroups.get();
 			for (Map.Entry<String, Set<String>> group : watched.entrySet()) {
-				measure(client, group.getKey(), group.getValue(), lags, warnings);
+				if (shares.contains(group.getKey())) {
+					measureShareGroup(client, group.getKey(), group.getValue(), lags, warnings);
+				}
+				else {
+					measure(client, group.getKey(), group.getValue(), lags, warnings);
+				}
 			}
-			idleGroups(client, watched.keySet(), warnings);
+			Set<String> classic = new HashSet<>(watched.keySet());
+			classic.removeAll(shares);
+			idleGroups(client, classic, warnings);
 			LagSnapshot fresh = new LagSnapshot(Instant.now(), List.copyOf(lags), List.copyOf(warnings));
 			Set<String> now = new HashSet<>(warnings);
 			for (String warning : warnings) {
@@ -191,6 +221,45 @@ public final class ConsumerLagMonitor implements SmartLifecycle {
 							+ retention.get(partition.topic()) + ": they will be deleted before they are consumed "
 							+ "unless the group catches up");
 				}
+			}
+		}
+	}
+
+	/**
+	 * The lag of a share group: from its start offset (every record below it is acknowledged or archived) to the end,
+	 * the broker's own count when it gives one; and a warning when records wait and the group has no consumer.
+	 */
+	private void measureShareGroup(Admin client, String group, Set<String> topics, List<PartitionLag> lags,
+			List<String> warnings) throws Exception {
+		if (topics.isEmpty()) {
+			return;
+		}
+		Map<String, TopicDescription> descriptions = get(client.describeTopics(topics).allTopicNames());
+		Set<TopicPartition> partitions = new HashSet<>();
+		descriptions.values()
+			.forEach((description) -> description.partitions()
+				.forEach((partition) -> partitions.add(new TopicPartition(description.name(), partition.partition()))));
+		Map<TopicPartition, SharePartitionOffsetInfo> started = get(client
+			.listShareGroupOffsets(Map.of(group, new ListShareGroupOffsetsSpec().topicPartitions(partitions)))
+			.partitionsToOffsetInfo(group));
+		Map<TopicPartition, ListOffsetsResultInfo> end = offsets(client, partitions, OffsetSpec.latest());
+		Map<TopicPartition, ListOffsetsResultInfo> earliest = offsets(client, partitions, OffsetSpec.earliest());
+		long waiting = 0;
+		for (TopicPartition partition : partitions) {
+			SharePartitionOffsetInfo info = started.get(partition);
+			long endOffset = end.get(partition).offset();
+			long start = (info != null) ? info.startOffset() : -1;
+			long lag = (info != null) ? info.lag().orElse(Math.max(0, endOffset - Math.max(start, 0)))
+					: Math.max(0, endOffset - earliest.get(partition).offset());
+			lags.add(new PartitionLag(group, partition.topic(), partition.partition(), start, endOffset, lag));
+			waiting += lag;
+		}
+		if (waiting > 0) {
+			ShareGroupDescription description = get(client.describeShareGroups(List.of(group)).describedGroups()
+				.get(group));
+			if (description.members().isEmpty()) {
+				warnings.add("Share group " + group + " has " + waiting + " records waiting and no consumer (state "
+						+ description.groupState() + ")");
 			}
 		}
 	}

@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Supplier;
 
 import io.github.reliablekafka.dispatch.KeyOrderedDispatcher;
@@ -40,6 +41,8 @@ public class ReliableKafkaEndpoint {
 
 	private final Supplier<List<KeyOrderedDispatcher>> dispatchers;
 
+	private final Supplier<Set<String>> shareGroups;
+
 	private final @Nullable ConsumerLagMonitor lag;
 
 	private final @Nullable ReplayOperations replay;
@@ -56,6 +59,23 @@ public class ReliableKafkaEndpoint {
 	public ReliableKafkaEndpoint(@Nullable StartupDoctor doctor, @Nullable KafkaListenerEndpointRegistry registry,
 			@Nullable OutboxOperations outbox, Supplier<List<KeyOrderedDispatcher>> dispatchers,
 			@Nullable ConsumerLagMonitor lag, @Nullable ReplayOperations replay) {
+		this(doctor, registry, outbox, dispatchers, Set::of, lag, replay);
+	}
+
+	/**
+	 * Create the endpoint of an application that may have share-group listeners; any part may be missing.
+	 * @param doctor the startup check
+	 * @param registry the listener containers
+	 * @param outbox the outbox
+	 * @param dispatchers the key-ordered dispatchers
+	 * @param shareGroups the share groups of the share-group listeners
+	 * @param lag the lag monitor
+	 * @param replay the replay operations
+	 */
+	public ReliableKafkaEndpoint(@Nullable StartupDoctor doctor, @Nullable KafkaListenerEndpointRegistry registry,
+			@Nullable OutboxOperations outbox, Supplier<List<KeyOrderedDispatcher>> dispatchers,
+			Supplier<Set<String>> shareGroups, @Nullable ConsumerLagMonitor lag, @Nullable ReplayOperations replay) {
+		this.shareGroups = shareGroups;
 		this.doctor = doctor;
 		this.registry = registry;
 		this.outbox = outbox;
@@ -179,15 +199,20 @@ public class ReliableKafkaEndpoint {
 		if (this.registry == null) {
 			return listeners;
 		}
+		Set<String> shares = this.shareGroups.get();
 		for (MessageListenerContainer container : this.registry.getListenerContainers()) {
 			Map<String, Object> state = new LinkedHashMap<>();
 			state.put("id", container.getListenerId());
 			state.put("group", container.getGroupId());
+			boolean share = shares.contains(container.getGroupId());
+			state.put("groupType", share ? "share" : "classic");
 			String[] topics = container.getContainerProperties().getTopics();
 			state.put("topics", (topics != null) ? List.of(topics) : List.of());
 			state.put("running", container.isRunning());
-			state.put("pauseRequested", container.isPauseRequested());
-			state.put("assigned", String.valueOf(container.getAssignedPartitions()));
+			if (!share) { // a share group's consumers share every partition: no assignment, no pause
+				state.put("pauseRequested", container.isPauseRequested());
+				state.put("assigned", String.valueOf(container.getAssignedPartitions()));
+			}
 			listeners.add(state);
 		}
 		return listeners;

@@ -13,6 +13,7 @@ import java.util.stream.Collectors;
 
 import io.github.reliablekafka.consumer.GuardBypass;
 import io.github.reliablekafka.internal.PartitionSeeker;
+import io.github.reliablekafka.internal.ShareGroupContainer;
 import io.github.reliablekafka.internal.SharedAdmin;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
@@ -107,6 +108,11 @@ public final class ReplayOperations {
 		MessageListenerContainer container = this.registry.getListenerContainer(listener);
 		if (container == null) {
 			throw new IllegalArgumentException("No listener '" + listener + "'; listeners: " + listeners());
+		}
+		if (container instanceof ShareGroupContainer) {
+			throw new IllegalArgumentException("Listener '" + listener + "' reads in a share group, which has no "
+					+ "committed offsets to move back: a share group's records are acknowledged one by one (reset a "
+					+ "share group's start offset with kafka-share-groups.sh --reset-offsets while it has no members)");
 		}
 		String group = container.getGroupId();
 		String[] topics = container.getContainerProperties().getTopics();

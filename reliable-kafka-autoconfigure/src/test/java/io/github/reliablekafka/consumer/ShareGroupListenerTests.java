@@ -13,6 +13,11 @@ import java.util.stream.Collectors;
 
 import io.github.reliablekafka.doctor.DoctorReport;
 import io.github.reliablekafka.doctor.StartupDoctor;
+import io.github.reliablekafka.internal.SharedAdmin;
+import io.github.reliablekafka.observe.ConsumerLagMonitor;
+import io.github.reliablekafka.observe.LagSnapshot;
+import io.github.reliablekafka.observe.ReplayFrom;
+import io.github.reliablekafka.observe.ReplayOperations;
 import io.github.reliablekafka.support.RkHeaders;
 import io.github.reliablekafka.testing.ChildJvm;
 import io.github.reliablekafka.testing.KafkaTestSupport;
@@ -34,6 +39,7 @@ import org.springframework.data.redis.core.Cursor;
 import org.springframework.data.redis.core.ScanOptions;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -100,6 +106,23 @@ class ShareGroupListenerTests {
 			.extracting(DoctorReport.Check::check, DoctorReport.Check::verdict)
 			.contains(org.assertj.core.groups.Tuple.tuple("share.version", DoctorReport.Verdict.OK),
 					org.assertj.core.groups.Tuple.tuple("group.share.delivery.count.limit", DoctorReport.Verdict.OK));
+		// lag: the group's start offset is past every record, nothing waits; replay refuses a share group
+		ConfigurableApplicationContext context = this.contexts.get(0);
+		SharedAdmin admin = context.getBean(SharedAdmin.class);
+		String group = "fail-" + topic;
+		LagSnapshot lag = new ConsumerLagMonitor(admin, () -> Map.of(group, Set.of(topic)), () -> Set.of(group),
+				Duration.ofMinutes(1), Duration.ofSeconds(10), (snapshot) -> {
+				}).refresh();
+		System.out.println("share group lag: " + lag.partitions() + " warnings " + lag.warnings());
+		assertThat(lag.partitions()).singleElement().satisfies((partition) -> {
+			assertThat(partition.lag()).isZero();
+			assertThat(partition.committed()).isBetween(0L, (long) ids.size()); // the start offset moves lazily
+			assertThat(partition.end()).isEqualTo(ids.size());
+		});
+		assertThatThrownBy(() -> new ReplayOperations(context.getBean(KafkaListenerEndpointRegistry.class), admin, null,
+				Duration.ofSeconds(10)).replay("main-jobs", ReplayFrom.beginning(), false))
+			.isInstanceOf(IllegalArgumentException.class)
+			.hasMessageContaining("share group");
 		MeterRegistry meters = this.contexts.get(0).getBean(MeterRegistry.class);
 		assertThat(outcomes(meters, "success")).isEqualTo(ids.size() - failing.size());
 		assertThat(outcomes(meters, "dead-lettered")).isEqualTo(failing.size());

@@ -60,9 +60,9 @@ public final class ReliableKafkaObserveAutoConfiguration {
 	@Bean
 	ConsumerLagMonitor reliableKafkaLagMonitor(SharedAdmin admin,
 			ObjectProvider<KafkaListenerEndpointRegistry> registry, ObjectProvider<LagSnapshotListener> listeners,
-			ReliableKafkaObserveProperties properties) {
+			ObjectProvider<ReliableListeners> reliableListeners, ReliableKafkaObserveProperties properties) {
 		return new ConsumerLagMonitor(admin, () -> groups(registry.getIfAvailable()),
-				properties.getLagInterval(), properties.getTimeout(),
+				() -> shareGroups(reliableListeners.getIfAvailable()), properties.getLagInterval(), properties.getTimeout(),
 				(snapshot) -> listeners.orderedStream().forEach((listener) -> listener.refreshed(snapshot)));
 	}
 
@@ -88,6 +88,11 @@ public final class ReliableKafkaObserveAutoConfiguration {
 			}
 		}
 		return groups;
+	}
+
+	/** The share groups of the application's share-group listeners. */
+	static Set<String> shareGroups(@Nullable ReliableListeners listeners) {
+		return (listeners != null) ? listeners.shareGroups() : Set.of();
 	}
 
 	@Configuration(proxyBeanMethods = false)
@@ -137,7 +142,7 @@ public final class ReliableKafkaObserveAutoConfiguration {
 						ReliableListeners reliable = listeners.getIfAvailable();
 						return (reliable != null) ? reliable.dispatchers() : List.of();
 					},
-					lag.getIfAvailable(), replay.getIfAvailable());
+					() -> shareGroups(listeners.getIfAvailable()), lag.getIfAvailable(), replay.getIfAvailable());
 		}
 
 	}
