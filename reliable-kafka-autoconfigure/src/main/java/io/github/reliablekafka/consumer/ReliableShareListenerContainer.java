@@ -52,12 +52,20 @@ final class ReliableShareListenerContainer implements MessageListenerContainer, 
 
 	private volatile boolean running;
 
+	private final java.util.concurrent.atomic.AtomicBoolean lockLogged = new java.util.concurrent.atomic.AtomicBoolean();
+
+	private Duration longestBackOff = Duration.ZERO;
+
 	ReliableShareListenerContainer(String listenerId, ShareConsumerFactory<String, byte[]> factory,
 			ContainerProperties properties, ShareGroups groups) {
 		this.listenerId = listenerId;
 		this.factory = factory;
 		this.properties = properties;
 		this.groups = groups;
+	}
+
+	void setLongestBackOff(Duration longestBackOff) {
+		this.longestBackOff = longestBackOff;
 	}
 
 	void setConcurrency(int concurrency) {
@@ -126,7 +134,7 @@ final class ReliableShareListenerContainer implements MessageListenerContainer, 
 		for (int i = 0; i < this.concurrency; i++) {
 			String clientId = this.listenerId + "-share-" + i;
 			ShareConsumerLoop loop = new ShareConsumerLoop(this.listenerId, this.factory, group, clientId,
-					List.of((topics != null) ? topics : new String[0]), current, deliveryLimit, shutdown);
+					List.of((topics != null) ? topics : new String[0]), current, deliveryLimit, shutdown, this::lockKnown);
 			Thread thread = new Thread(loop, ShareConsumerLoop.threadName(this.listenerId, clientId));
 			this.loops.add(loop);
 			this.threads.add(thread);
@@ -147,6 +155,17 @@ final class ReliableShareListenerContainer implements MessageListenerContainer, 
 		logger.info("Reliable listener '{}' reads {} in share group '{}' with {} consumer(s); delivery-count limit {}, "
 				+ "the last delivery kept for the dead-letter topic", this.listenerId, List.of(topics), group,
 				this.concurrency, deliveryLimit);
+	}
+
+	/** Say once what the acquisition lock is and how the library keeps it. */
+	private void lockKnown(int lockMillis) {
+		if (this.lockLogged.compareAndSet(false, true)) {
+			logger.info("Share listener '{}': the broker's acquisition lock is {} ms; a record that runs longer than {} "
+					+ "ms (its listener, a back-off wait of up to {} ms, or a wait for the idempotency guard) has its lock "
+					+ "renewed every {} ms, so it is never delivered to another consumer while it runs", this.listenerId,
+					(lockMillis > 0) ? lockMillis : "unknown", (lockMillis > 0) ? lockMillis / 3 : 10_000,
+					this.longestBackOff.toMillis(), (lockMillis > 0) ? lockMillis / 3 : 10_000);
+		}
 	}
 
 	@Override

@@ -47,6 +47,12 @@ import org.springframework.kafka.support.TopicPartitionOffset;
 public class ReliableShareListenerContainerFactory implements KafkaListenerContainerFactory<MessageListenerContainer>,
 		DisposableBean {
 
+	/** Parameters a share-group listener method cannot have: the library acknowledges, and owns the consumer. */
+	private static final java.util.List<Class<?>> NOT_GIVEN = java.util.List.of(
+			org.springframework.kafka.support.Acknowledgment.class,
+			org.springframework.kafka.support.ShareAcknowledgment.class, org.apache.kafka.clients.consumer.Consumer.class,
+			org.apache.kafka.clients.consumer.ShareConsumer.class);
+
 	private final ReliableListenerSettings settings;
 
 	private final KafkaOperations<String, byte[]> deadLetterTemplate;
@@ -152,6 +158,7 @@ public class ReliableShareListenerContainerFactory implements KafkaListenerConta
 		ReliableShareListenerContainer container = new ReliableShareListenerContainer(id,
 				new EndpointConsumers(this.consumerFactory, endpoint.getConsumerProperties()), properties, this.groups);
 		container.setConcurrency((endpoint.getConcurrency() != null) ? endpoint.getConcurrency() : this.concurrency);
+		container.setLongestBackOff(this.settings.retry().maxDelay());
 		if (endpoint.getAutoStartup() != null) {
 			container.setAutoStartup(endpoint.getAutoStartup());
 		}
@@ -166,6 +173,16 @@ public class ReliableShareListenerContainerFactory implements KafkaListenerConta
 	private void check(ReliableEndpoint endpoint, KafkaListenerEndpoint source) {
 		if (endpoint.method() != null) {
 			ListenerMethodCheck.check(endpoint.method(), endpoint.batch(), endpoint.idempotencyKey());
+			for (Class<?> type : endpoint.method().getParameterTypes()) {
+				if (NOT_GIVEN.stream().anyMatch((given) -> given.isAssignableFrom(type))) {
+					throw new ReliableKafkaConfigurationException("Reliable listener '" + endpoint.id() + "' ("
+							+ endpoint.method().getDeclaringClass().getSimpleName() + "." + endpoint.method().getName()
+							+ ") takes a parameter of type " + type.getSimpleName() + ": a share-group listener's records are "
+							+ "acknowledged by the library, after the method returns, and its consumer is the "
+							+ "library's.", "Remove the parameter; throw to fail a record (it is retried, then "
+									+ "dead-lettered), return to accept it.");
+				}
+			}
 		}
 		if (endpoint.ordering() != Ordering.PARTITION) {
 			throw new ReliableKafkaConfigurationException("Reliable listener '" + endpoint.id() + "' reads in a share "

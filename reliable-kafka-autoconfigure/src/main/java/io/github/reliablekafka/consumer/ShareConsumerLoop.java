@@ -97,8 +97,14 @@ final class ShareConsumerLoop implements Runnable {
 
 	private long iteration;
 
+	private final java.util.function.IntConsumer onLock;
+
+	private boolean lockReported;
+
 	ShareConsumerLoop(String listener, ShareConsumerFactory<String, byte[]> factory, String group, String clientId,
-			List<String> topics, ShareRecordHandler handler, int deliveryLimit, long shutdownTimeoutMillis) {
+			List<String> topics, ShareRecordHandler handler, int deliveryLimit, long shutdownTimeoutMillis,
+			java.util.function.IntConsumer onLock) {
+		this.onLock = onLock;
 		this.listener = listener;
 		this.factory = factory;
 		this.group = group;
@@ -161,6 +167,10 @@ final class ShareConsumerLoop implements Runnable {
 				continue;
 			}
 			this.iteration++;
+			if (!this.lockReported && !records.isEmpty()) {
+				this.lockReported = true;
+				this.onLock.accept(consumer.acquisitionLockTimeoutMs().orElse(-1));
+			}
 			long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(renewMillis(consumer));
 			// a poll can return one offset more than once (the client fetched it again after its lock ran out while
 			// another record held the consumer): run the newest delivery once, acknowledge every copy alike

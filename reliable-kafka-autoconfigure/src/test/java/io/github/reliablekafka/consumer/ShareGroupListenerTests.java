@@ -296,6 +296,24 @@ class ShareGroupListenerTests {
 			.hasMessageContaining("ordering=KEY");
 	}
 
+	@Test
+	void aShareListenerThatWantsToAcknowledgeItselfStopsTheApplicationAtStartup() {
+		assertThatThrownBy(() -> TestApplications.run(List.of(AcknowledgingShareListener.class,
+				ConsumerTestApplication.AutoConfigurations.class),
+				List.of("spring.kafka.bootstrap-servers=" + KafkaTestSupport.bootstrapServers())))
+			.isInstanceOf(io.github.reliablekafka.support.ReliableKafkaConfigurationException.class)
+			.hasMessageContaining("'acknowledging-share'")
+			.hasMessageContaining("takes a parameter of type Acknowledgment");
+	}
+
+	static class AcknowledgingShareListener {
+
+		@ReliableListener(id = "acknowledging-share", topics = "never-read", groupId = "g", group = GroupType.SHARE)
+		void on(String value, org.springframework.kafka.support.Acknowledgment acknowledgment) {
+		}
+
+	}
+
 	static class KeyOrderedShareListener {
 
 		@ReliableListener(id = "key-ordered-share", topics = "never-read", groupId = "g", group = GroupType.SHARE,
