@@ -1,6 +1,7 @@
 package io.github.reliablekafka.consumer;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -95,8 +96,6 @@ final class ShareConsumerLoop implements Runnable {
 
 	private volatile ShareConsumer<String, byte[]> consumer;
 
-	private long iteration;
-
 	private final java.util.function.IntConsumer onLock;
 
 	private boolean lockReported;
@@ -166,7 +165,6 @@ final class ShareConsumerLoop implements Runnable {
 				pause(ERROR_BACKOFF_MILLIS);
 				continue;
 			}
-			this.iteration++;
 			if (!this.lockReported && !records.isEmpty()) {
 				this.lockReported = true;
 				this.onLock.accept(consumer.acquisitionLockTimeoutMs().orElse(-1));
@@ -174,38 +172,43 @@ final class ShareConsumerLoop implements Runnable {
 			long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(renewMillis(consumer));
 			// a poll can return one offset more than once (the client fetched it again after its lock ran out while
 			// another record held the consumer): run the newest delivery once, acknowledge every copy alike
-			Map<Delivery, ConsumerRecord<String, byte[]>> newest = new LinkedHashMap<>();
+			Map<Delivery, List<ConsumerRecord<String, byte[]>>> copies = new LinkedHashMap<>();
 			for (ConsumerRecord<String, byte[]> record : records) {
-				newest.merge(Delivery.of(record), record, (seen, next) -> (ShareRecordHandler.deliveryOf(next) > ShareRecordHandler
-					.deliveryOf(seen)) ? next : seen);
+				copies.computeIfAbsent(Delivery.of(record), (delivery) -> new ArrayList<>(1)).add(record);
 			}
-			int left = newest.size();
-			Map<Delivery, AcknowledgeType> outcomes = new HashMap<>();
-			for (Map.Entry<Delivery, ConsumerRecord<String, byte[]>> entry : newest.entrySet()) {
+			int left = copies.size();
+			for (Map.Entry<Delivery, List<ConsumerRecord<String, byte[]>>> entry : copies.entrySet()) {
 				left--;
-				AcknowledgeType outcome = outcomeBy(entry.getKey(), entry.getValue(), deadline);
-				outcomes.put(entry.getKey(), (outcome != null) ? outcome : AcknowledgeType.RENEW);
+				AcknowledgeType outcome = outcomeBy(entry.getKey(), newest(entry.getValue()), deadline);
+				acknowledge(consumer, entry.getValue(), (outcome != null) ? outcome : AcknowledgeType.RENEW);
 				if (outcome != null && left > 0) {
-					acknowledge(consumer, records, entry.getKey(), outcome);
 					consumer.commitAsync(); // a crash later in this batch must not undo this record's outcome
 				}
 			}
-			outcomes.forEach((delivery, outcome) -> acknowledge(consumer, records, delivery, outcome));
-			forgetLost();
+			forgetLost(TimeUnit.MILLISECONDS.toNanos(3 * renewMillis(consumer)));
 		}
 	}
 
-	/** Acknowledge every copy of a delivery in the batch that is not acknowledged yet. */
-	private static void acknowledge(ShareConsumer<String, byte[]> consumer, ConsumerRecords<String, byte[]> records,
-			Delivery delivery, AcknowledgeType outcome) {
-		for (ConsumerRecord<String, byte[]> record : records) {
-			if (delivery.matches(record)) {
-				try {
-					consumer.acknowledge(record, outcome);
-				}
-				catch (IllegalStateException ex) {
-					// this offset is acknowledged already (a copy, or committed above)
-				}
+	/** The copy of a record with the highest delivery count: the live one. */
+	private static ConsumerRecord<String, byte[]> newest(List<ConsumerRecord<String, byte[]>> copies) {
+		ConsumerRecord<String, byte[]> newest = copies.get(0);
+		for (ConsumerRecord<String, byte[]> copy : copies) {
+			if (ShareRecordHandler.deliveryOf(copy) > ShareRecordHandler.deliveryOf(newest)) {
+				newest = copy;
+			}
+		}
+		return newest;
+	}
+
+	/** Acknowledge every copy of a record in the batch alike. */
+	private static void acknowledge(ShareConsumer<String, byte[]> consumer, List<ConsumerRecord<String, byte[]>> copies,
+			AcknowledgeType outcome) {
+		for (ConsumerRecord<String, byte[]> copy : copies) {
+			try {
+				consumer.acknowledge(copy, outcome);
+			}
+			catch (IllegalStateException ex) {
+				// the client took the offset's acknowledgement with an earlier copy
 			}
 		}
 	}
@@ -225,7 +228,7 @@ final class ShareConsumerLoop implements Runnable {
 			task = new Running(submit(record));
 			this.inProgress.put(delivery, task);
 		}
-		task.seen = this.iteration;
+		task.seenAt = System.nanoTime();
 		try {
 			AcknowledgeType outcome = task.future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
 			this.inProgress.remove(delivery);
@@ -270,13 +273,14 @@ final class ShareConsumerLoop implements Runnable {
 	}
 
 	/**
-	 * Forget records whose lock the broker did not renew (they were not delivered again): their outcome can no
-	 * longer be acknowledged; the broker delivers them again.
+	 * Forget records whose lock the broker did not renew (they were not delivered again for longer than a lock): their
+	 * outcome can no longer be acknowledged; the broker delivers them again.
 	 */
-	private void forgetLost() {
+	private void forgetLost(long lockNanos) {
+		long now = System.nanoTime();
 		for (Iterator<Map.Entry<Delivery, Running>> it = this.inProgress.entrySet().iterator(); it.hasNext();) {
 			Map.Entry<Delivery, Running> entry = it.next();
-			if (entry.getValue().future.isDone() && this.iteration - entry.getValue().seen > 2) {
+			if (entry.getValue().future.isDone() && now - entry.getValue().seenAt > lockNanos) {
 				it.remove();
 				logger.warn("Listener '{}' finished record {} after its acquisition lock was lost; the broker delivers "
 						+ "it again (the idempotency guard keeps its effect single)", this.listener, entry.getKey());
@@ -333,10 +337,6 @@ final class ShareConsumerLoop implements Runnable {
 			return new Delivery(record.topic(), record.partition(), record.offset());
 		}
 
-		boolean matches(ConsumerRecord<?, ?> record) {
-			return record.offset() == this.offset && record.partition() == this.partition
-					&& record.topic().equals(this.topic);
-		}
 
 		@Override
 		public String toString() {
@@ -345,12 +345,12 @@ final class ShareConsumerLoop implements Runnable {
 
 	}
 
-	/** A record handed to the worker, and the last poll that returned it. */
+	/** A record handed to the worker, and when a poll last returned it. */
 	private static final class Running {
 
 		private final CompletableFuture<AcknowledgeType> future;
 
-		private long seen;
+		private long seenAt = System.nanoTime();
 
 		Running(CompletableFuture<AcknowledgeType> future) {
 			this.future = future;

@@ -40,7 +40,7 @@ final class ShareGroups {
 
 	static final String AUTO_OFFSET_RESET = "share.auto.offset.reset";
 
-	private static final long TIMEOUT_SECONDS = 15;
+	private static final long TIMEOUT_SECONDS = 10;
 
 	private final Supplier<Admin> admin;
 
@@ -68,7 +68,9 @@ final class ShareGroups {
 	 */
 	int prepare(String listener, String group) {
 		Admin client = this.admin.get();
-		checkShareGroupsOn(client, listener);
+		if (!checkShareGroupsOn(client, listener)) {
+			return DEFAULT_DELIVERY_COUNT_LIMIT; // the cluster did not answer: start, and let the consumers wait for it
+		}
 		int limit = deliveryLimit(client, listener);
 		if (this.prepared.putIfAbsent(group, Boolean.TRUE) == null) {
 			startFrom(client, listener, group);
@@ -76,20 +78,26 @@ final class ShareGroups {
 		return limit;
 	}
 
-	private void checkShareGroupsOn(Admin client, String listener) {
+	/**
+	 * Check that the cluster has share groups on.
+	 * @return whether the cluster answered
+	 * @throws ReliableKafkaConfigurationException when it has them off
+	 */
+	private boolean checkShareGroupsOn(Admin client, String listener) {
 		Map<String, FinalizedVersionRange> features;
 		try {
 			features = client.describeFeatures().featureMetadata().get(TIMEOUT_SECONDS, TimeUnit.SECONDS)
 				.finalizedFeatures();
 		}
 		catch (ExecutionException | java.util.concurrent.TimeoutException ex) {
-			logger.warn("Could not read the cluster's features for share-group listener '{}' ({}); starting anyway",
-					listener, KafkaErrors.describe(ex));
-			return;
+			logger.warn("Could not read the cluster's features for share-group listener '{}' ({}); starting with "
+					+ "Kafka's default delivery-count limit, {}", listener, KafkaErrors.describe(ex),
+					DEFAULT_DELIVERY_COUNT_LIMIT);
+			return false;
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
-			return;
+			return false;
 		}
 		FinalizedVersionRange share = features.get("share.version");
 		if (share == null || share.maxVersionLevel() < 1) {
@@ -99,6 +107,7 @@ final class ShareGroups {
 					"Turn share groups on (Kafka 4.2+: kafka-features.sh upgrade --feature share.version=1), or use "
 							+ "group = GroupType.CLASSIC.");
 		}
+		return true;
 	}
 
 	private int deliveryLimit(Admin client, String listener) {

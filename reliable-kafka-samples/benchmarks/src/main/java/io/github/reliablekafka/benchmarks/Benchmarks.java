@@ -31,7 +31,7 @@ import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
  *
  * <p>
  * Arguments: {@code --out=<file>} (default {@code docs/benchmarks.md}), then the suites: {@code all} (default),
- * {@code producer}, {@code outbox}, {@code idempotency}, {@code dispatch}. Each comparison is measured in the same run, on the same broker and
+ * {@code producer}, {@code outbox}, {@code idempotency}, {@code dispatch}, {@code share}. Each comparison is measured in the same run, on the same broker and
  * machine, and reported as records/s and as ratios.
  */
 public final class Benchmarks {
@@ -51,7 +51,7 @@ public final class Benchmarks {
 			}
 		}
 		if (suites.isEmpty() || suites.contains("all")) {
-			suites = List.of("producer", "outbox", "idempotency", "dispatch");
+			suites = List.of("producer", "outbox", "idempotency", "dispatch", "share");
 		}
 		try {
 			run(out, suites);
@@ -67,6 +67,8 @@ public final class Benchmarks {
 		EmbeddedKafkaKraftBroker broker = new EmbeddedKafkaKraftBroker(1, 1);
 		broker.brokerListProperty("rk.bench.brokers");
 		broker.brokerProperty("group.initial.rebalance.delay.ms", "0");
+		broker.brokerProperty("share.coordinator.state.topic.replication.factor", "1");
+		broker.brokerProperty("share.coordinator.state.topic.min.isr", "1");
 		broker.afterPropertiesSet();
 		StringBuilder report = new StringBuilder();
 		report.append("# Benchmarks\n\n");
@@ -95,6 +97,7 @@ public final class Benchmarks {
 					case "outbox" -> report.append(OutboxBenchmark.run(servers));
 					case "idempotency" -> report.append(IdempotencyBenchmark.run(servers));
 					case "producer" -> report.append(ProducerBenchmark.run(servers));
+					case "share" -> report.append(ShareGroupBenchmark.run(servers));
 					default -> throw new IllegalArgumentException("Unknown suite '" + suite + "'");
 				}
 			}
