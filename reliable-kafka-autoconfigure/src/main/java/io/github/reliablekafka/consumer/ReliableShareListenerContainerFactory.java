@@ -33,7 +33,9 @@ import org.springframework.kafka.listener.CompositeRecordInterceptor;
 import org.springframework.kafka.listener.ContainerProperties;
 import org.springframework.kafka.listener.DeadLetterPublishingRecoverer;
 import org.springframework.kafka.listener.MessageListenerContainer;
+import org.springframework.kafka.listener.ListenerExecutionFailedException;
 import org.springframework.kafka.listener.RecordInterceptor;
+import org.springframework.kafka.support.KafkaHeaders;
 import org.springframework.kafka.support.TopicPartitionOffset;
 
 /**
@@ -218,6 +220,10 @@ public class ReliableShareListenerContainerFactory implements KafkaListenerConta
 			RecordHeaders headers = new RecordHeaders();
 			headers.add(RkHeaders.DELIVERY_COUNT, Integer.toString(ShareRecordHandler.deliveryOf(record))
 				.getBytes(StandardCharsets.UTF_8));
+			if (!(ex instanceof ListenerExecutionFailedException failed && failed.getGroupId() != null)) {
+				// spring-kafka names the group only from a listener failure that carries it
+				headers.add(KafkaHeaders.DLT_ORIGINAL_CONSUMER_GROUP, group.getBytes(StandardCharsets.UTF_8));
+			}
 			return headers;
 		});
 		return new ShareRecordHandler(endpoint.id(), chain, interceptors, decision, recoverer,

@@ -131,6 +131,7 @@ class ShareGroupListenerTests {
 			assertThat(header(letter, RkHeaders.DELIVERY_COUNT)).isEqualTo("3");
 			assertThat(header(letter, "kafka_dlt-exception-message")).contains("always fails");
 			assertThat(header(letter, "kafka_dlt-original-topic")).isEqualTo(topic);
+			assertThat(header(letter, "kafka_dlt-original-consumer-group")).isEqualTo("fail-" + topic);
 		});
 	}
 
@@ -231,6 +232,7 @@ class ShareGroupListenerTests {
 		assertThat(RkHeaders.id(letter.headers())).isEqualTo(killer);
 		assertThat(header(letter, "kafka_dlt-exception-fqcn")).isEqualTo(DeliveryLimitReachedException.class.getName());
 		assertThat(header(letter, RkHeaders.DELIVERY_COUNT)).isEqualTo("5");
+		assertThat(header(letter, "kafka_dlt-original-consumer-group")).isEqualTo(group);
 		assertThat(killedAt).hasSize(4);
 		assertThat(lost).isZero();
 	}
