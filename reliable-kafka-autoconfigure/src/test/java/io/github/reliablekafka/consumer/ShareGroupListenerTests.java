@@ -150,7 +150,7 @@ class ShareGroupListenerTests {
 						"test.db.url=" + this.database.url(), "reliable.kafka.consumer.idempotency.store=two-tier",
 						"spring.data.redis.host=" + redis.host(), "spring.data.redis.port=" + redis.port(),
 						"reliable.kafka.consumer.idempotency.redis-key-prefix=" + redis.keyPrefix(),
-						"reliable.kafka.consumer.share.max-poll-records=20");
+						"reliable.kafka.consumer.share.max-poll-records=50", "test.concurrency=2");
 			}
 			await().atMost(Duration.ofSeconds(180)).until(() -> effectRows(jdbc) >= ids.size());
 			Thread.sleep(1_000);
@@ -176,14 +176,14 @@ class ShareGroupListenerTests {
 		String topic = KafkaTestSupport.newTopic("share-renew", 1);
 		KafkaTestSupport.createTopic(KafkaTestSupport.bootstrapServers(), topic + ".DLT", 1, 1);
 		String group = "renew-" + topic;
-		lockDuration(group, 4_000);
-		List<String> ids = ConsumerCrashTests.produce(topic, 3, (i) -> (i == 1) ? "slow-13000" : "v" + i);
+		lockDuration(group, 3_000);
+		List<String> ids = ConsumerCrashTests.produce(topic, 3, (i) -> (i == 1) ? "slow-9000" : "v" + i);
 		start("test.topic=" + topic, "test.group=" + group, "reliable.kafka.consumer.idempotency.store=none",
 				"test.print=true");
 		await().atMost(Duration.ofSeconds(60)).until(() -> handled() >= 3);
-		Thread.sleep(5_000); // past a lock that ran out: a second run would start now
+		Thread.sleep(4_000); // past a lock that ran out: a second run would start now
 		List<Integer> runs = ids.stream().map((id) -> ShareTestApplication.runs.get(id).get()).toList();
-		System.out.printf("longWorkRenewsItsLockAndRunsOnce: a 13 s record under a 4 s lock; runs per record=%s%n", runs);
+		System.out.printf("longWorkRenewsItsLockAndRunsOnce: a 9 s record under a 3 s lock; runs per record=%s%n", runs);
 		assertThat(runs).containsOnly(1);
 		assertThat(deadLetters(topic)).isEmpty();
 	}
@@ -245,7 +245,7 @@ class ShareGroupListenerTests {
 		this.database = TestDatabase.postgres();
 		JdbcTemplate jdbc = effectsTable();
 		TestRedis redis = TestRedis.shared();
-		List<String> ids = ConsumerCrashTests.produce(topic, 3_000, (i) -> "v" + i);
+		List<String> ids = ConsumerCrashTests.produce(topic, 2_000, (i) -> "v" + i);
 		List<String> properties = List.of("spring.kafka.bootstrap-servers=" + KafkaTestSupport.bootstrapServers(),
 				"test.topic=" + topic, "test.group=" + group, "test.db.url=" + this.database.url(),
 				"reliable.kafka.consumer.idempotency.store=two-tier", "spring.data.redis.host=" + redis.host(),
@@ -256,7 +256,7 @@ class ShareGroupListenerTests {
 			consumers.add(child(properties, "a"));
 			consumers.add(child(properties, "b"));
 			for (int kill = 0; kill < 2; kill++) {
-				long target = 800L * (kill + 1);
+				long target = 500L * (kill + 1);
 				await().atMost(Duration.ofSeconds(120)).until(() -> effectRows(jdbc) >= target);
 				ChildJvm victim = consumers.remove(0);
 				victim.kill();

@@ -122,6 +122,29 @@ class DelayedDeliveryTests {
 	}
 
 	@Test
+	void aShareGroupListenerThatAsksToRetryLaterGetsItsRecordBack() throws Exception {
+		String topic = KafkaTestSupport.newTopic("share-later", 1);
+		ConfigurableApplicationContext context = start(prefix(), List.of(ShareLaterListener.class),
+				"test.topic=" + topic, "test.group=share-" + topic);
+		ReliableKafkaTemplate template = context.getBean(ReliableKafkaTemplate.class);
+		long sent = System.currentTimeMillis();
+		template.sendAndWait(topic, "k", "twice-later");
+		template.sendAndWait(topic, "k", "next");
+		List<String> order = new ArrayList<>();
+		while (order.size() < 4) {
+			String next = handled.poll(60, TimeUnit.SECONDS);
+			assertThat(next).as("handled so far: %s", order).isNotNull();
+			order.add(next);
+		}
+		long elapsed = System.currentTimeMillis() - sent;
+		System.out.printf("share group, retry later: handled %s in %d ms%n", order, elapsed);
+		assertThat(order).containsExactlyInAnyOrder("twice-later#0", "next#0", "twice-later#1", "twice-later#2");
+		assertThat(order.indexOf("twice-later#1")).isLessThan(order.indexOf("twice-later#2"));
+		assertThat(elapsed).as("two trips of 1 s at least").isGreaterThanOrEqualTo(2_000);
+		assertThat(handled.poll(2, TimeUnit.SECONDS)).as("nothing more: the record succeeded on its third run").isNull();
+	}
+
+	@Test
 	void aTierRecordWithoutAPlanGoesToTheDelayDeadLetterTopicAndTheRestFlow() throws Exception {
 		String prefix = prefix();
 		String target = KafkaTestSupport.newTopic("delay-bad", 1);
@@ -343,6 +366,31 @@ class DelayedDeliveryTests {
 		@Bean
 		Later later() {
 			return new Later();
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class ShareLaterListener {
+
+		@Bean
+		ShareLater shareLater() {
+			return new ShareLater();
+		}
+
+	}
+
+	static class ShareLater {
+
+		@ReliableListener(id = "share-later", topics = "${test.topic}", groupId = "${test.group}",
+				group = io.github.reliablekafka.consumer.GroupType.SHARE)
+		void on(ConsumerRecord<String, byte[]> record) {
+			String value = new String(record.value(), StandardCharsets.UTF_8);
+			int attempt = DelayedRedelivery.attempts(record);
+			handled.add(value + "#" + attempt);
+			if (value.equals("twice-later") && attempt < 2) {
+				throw new RetryLaterException(Duration.ofSeconds(1), "not yet");
+			}
 		}
 
 	}
