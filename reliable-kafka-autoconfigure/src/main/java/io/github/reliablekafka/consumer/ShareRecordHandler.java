@@ -24,7 +24,9 @@ import org.springframework.kafka.listener.RecordInterceptor;
  * The broker archives a record after {@code group.share.delivery.count.limit} deliveries. The last one is kept for
  * the dead-letter topic: a record delivered for the last time goes there without running the listener again, so a
  * record that kills its consumer on every delivery ends in the dead-letter topic, not archived. On that delivery a
- * failed publish is tried again in place for as long as the listener runs, since a release would archive it.
+ * failed publish is tried again in place for as long as the listener runs, since a release would archive it (with the
+ * back-off's growing waits, logged on the first and every tenth failure); that consumer takes no other record
+ * meanwhile.
  * While the idempotency guard cannot decide, the record waits in place too (its lock is renewed meanwhile).
  */
 final class ShareRecordHandler {
@@ -120,6 +122,7 @@ final class ShareRecordHandler {
 	 */
 	private AcknowledgeType deadLetter(ConsumerRecord<String, byte[]> record, Exception reason, boolean last,
 			BooleanSupplier running) throws InterruptedException {
+		int failedPublishes = 0;
 		while (true) {
 			try {
 				this.recoverer.accept(record, null, reason);
@@ -127,8 +130,13 @@ final class ShareRecordHandler {
 				return AcknowledgeType.ACCEPT;
 			}
 			catch (Exception deadLetterFailure) {
-				this.outcomes.recoveryFailed(record, reason, deadLetterFailure);
-				boolean stillRunning = sleep(this.decision.delayBeforeStartingOver(), running);
+				failedPublishes++;
+				if (failedPublishes == 1 || failedPublishes % 10 == 0) {
+					this.outcomes.recoveryFailed(record, reason, deadLetterFailure);
+				}
+				// in place (the last delivery), each try waits longer, up to the back-off's longest wait
+				boolean stillRunning = sleep(last ? this.decision.delayAfter(failedPublishes)
+						: this.decision.delayBeforeStartingOver(), running);
 				if (!last) {
 					return AcknowledgeType.RELEASE;
 				}

@@ -17,6 +17,7 @@ import io.github.reliablekafka.internal.SharedAdmin;
 import io.github.reliablekafka.observe.ConsumerLagMonitor;
 import io.github.reliablekafka.observe.LagSnapshot;
 import io.github.reliablekafka.observe.ReplayFrom;
+import io.github.reliablekafka.observe.ReliableKafkaEndpoint;
 import io.github.reliablekafka.observe.ReplayOperations;
 import io.github.reliablekafka.support.RkHeaders;
 import io.github.reliablekafka.testing.ChildJvm;
@@ -110,9 +111,7 @@ class ShareGroupListenerTests {
 		ConfigurableApplicationContext context = this.contexts.get(0);
 		SharedAdmin admin = context.getBean(SharedAdmin.class);
 		String group = "fail-" + topic;
-		LagSnapshot lag = new ConsumerLagMonitor(admin, () -> Map.of(group, Set.of(topic)), () -> Set.of(group),
-				Duration.ofMinutes(1), Duration.ofSeconds(10), (snapshot) -> {
-				}).refresh();
+		LagSnapshot lag = lagMonitor(admin, group, topic).refresh();
 		System.out.println("share group lag: " + lag.partitions() + " warnings " + lag.warnings());
 		assertThat(lag.partitions()).singleElement().satisfies((partition) -> {
 			assertThat(partition.lag()).isZero();
@@ -123,6 +122,12 @@ class ShareGroupListenerTests {
 				Duration.ofSeconds(10)).replay("main-jobs", ReplayFrom.beginning(), false))
 			.isInstanceOf(IllegalArgumentException.class)
 			.hasMessageContaining("share group");
+		Map<String, Object> endpoint = new ReliableKafkaEndpoint(null,
+				context.getBean(KafkaListenerEndpointRegistry.class), null, List::of, () -> Set.of(group), lagMonitor(admin,
+						group, topic), null).report();
+		System.out.println("endpoint listeners: " + endpoint.get("listeners"));
+		assertThat(endpoint.get("listeners")).asString().contains("id=main-jobs").contains("groupType=share")
+			.contains("running=true");
 		MeterRegistry meters = this.contexts.get(0).getBean(MeterRegistry.class);
 		assertThat(outcomes(meters, "success")).isEqualTo(ids.size() - failing.size());
 		assertThat(outcomes(meters, "dead-lettered")).isEqualTo(failing.size());
@@ -323,6 +328,46 @@ class ShareGroupListenerTests {
 		void on(String value) {
 		}
 
+	}
+
+	@Test
+	void aDeadLetterThatCannotBeWrittenIsReleasedAndTheRecordComesBackUntilItIs() throws Exception {
+		String topic = KafkaTestSupport.newTopic("share-dlt-fails", 1);
+		// a dead-letter topic that refuses every dead letter (too large for it) until its limit is raised
+		try (Admin admin = KafkaTestSupport.admin(KafkaTestSupport.bootstrapServers())) {
+			admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(topic + ".DLT", 1, (short) 1)
+				.configs(Map.of("max.message.bytes", "64")))).all().get();
+		}
+		List<String> ids = ConsumerCrashTests.produce(topic, 20, (i) -> (i == 3) ? "fail-always" : "v" + i);
+		String failing = ids.get(3);
+		// two consumers: on its last delivery the record's dead letter is tried again in place, holding its consumer
+		start("test.topic=" + topic, "test.group=dlt-" + topic, "reliable.kafka.consumer.idempotency.store=none",
+				"reliable.kafka.consumer.retry.max-attempts=1", "test.concurrency=2");
+		await().atMost(Duration.ofSeconds(60)).until(() -> handled() >= 19
+				&& ShareTestApplication.runs.get(failing).get() >= 2);
+		int runsWhileRefused = ShareTestApplication.runs.get(failing).get();
+		assertThat(deadLetters(topic)).isEmpty();
+		try (Admin admin = KafkaTestSupport.admin(KafkaTestSupport.bootstrapServers())) {
+			admin.incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.TOPIC, topic + ".DLT"),
+					List.of(new AlterConfigOp(new ConfigEntry("max.message.bytes", "1048588"), AlterConfigOp.OpType.SET))))
+				.all()
+				.get();
+		}
+		await().atMost(Duration.ofSeconds(60)).until(() -> inDeadLetters(topic, failing));
+		Thread.sleep(1_000);
+		List<ConsumerRecord<String, byte[]>> letters = deadLetters(topic);
+		System.out.printf("aDeadLetterThatCannotBeWrittenIsReleasedAndTheRecordComesBackUntilItIs: runs while the "
+				+ "dead-letter topic refused=%d, dead letters once it took them=%d (delivery %s), others handled=%d%n",
+				runsWhileRefused, letters.size(), (letters.isEmpty()) ? "-" : header(letters.get(0), RkHeaders.DELIVERY_COUNT),
+				handled());
+		assertThat(letters).singleElement().satisfies((letter) -> assertThat(RkHeaders.id(letter.headers())).isEqualTo(failing));
+		assertThat(handled()).isEqualTo(19);
+	}
+
+	private static ConsumerLagMonitor lagMonitor(SharedAdmin admin, String group, String topic) {
+		return new ConsumerLagMonitor(admin, () -> Map.of(group, Set.of(topic)), () -> Set.of(group),
+				Duration.ofMinutes(1), Duration.ofSeconds(10), (snapshot) -> {
+				});
 	}
 
 	/** The count of share-group outcomes of one result. */
