@@ -99,10 +99,10 @@ final class DispatchedRecordHandler implements LaneHandler {
 	}
 
 	/**
-	 * Wait, in slices, while the partition is still owned.
+	 * Wait, in slices, while the partition is still owned (or, for a share-group record, while its listener runs).
 	 * @return whether it still is
 	 */
-	private static boolean sleep(long millis, BooleanSupplier owned) throws InterruptedException {
+	static boolean sleep(long millis, BooleanSupplier owned) throws InterruptedException {
 		long deadline = System.nanoTime() + millis * 1_000_000;
 		while (owned.getAsBoolean()) {
 			long left = (deadline - System.nanoTime()) / 1_000_000;

@@ -33,8 +33,6 @@ final class ShareRecordHandler {
 
 	private static final Logger logger = LoggerFactory.getLogger(ReliableListener.class);
 
-	private static final long SLICE_MILLIS = 100;
-
 	private final String listener;
 
 	private final AcknowledgingConsumerAwareMessageListener<String, byte[]> chain;
@@ -102,14 +100,14 @@ final class ShareRecordHandler {
 			}
 			if (this.decision.waitsForGuard(failure)) {
 				this.outcomes.failedDelivery(record, failure, ++guardWaits);
-				if (!sleep(this.decision.guardWaitMillis(), running)) {
+				if (!DispatchedRecordHandler.sleep(this.decision.guardWaitMillis(), running)) {
 					return AcknowledgeType.RELEASE;
 				}
 				continue;
 			}
 			this.outcomes.failedDelivery(record, failure, delivery);
 			if (this.decision.retries(failure, delivery) && delivery + 1 < deliveryLimit) {
-				sleep(this.decision.delayAfter(delivery), running);
+				DispatchedRecordHandler.sleep(this.decision.delayAfter(delivery), running);
 				return AcknowledgeType.RELEASE;
 			}
 			return deadLetter(record, failure, delivery + 1 >= deliveryLimit, running);
@@ -135,7 +133,7 @@ final class ShareRecordHandler {
 					this.outcomes.recoveryFailed(record, reason, deadLetterFailure);
 				}
 				// in place (the last delivery), each try waits longer, up to the back-off's longest wait
-				boolean stillRunning = sleep(last ? this.decision.delayAfter(failedPublishes)
+				boolean stillRunning = DispatchedRecordHandler.sleep(last ? this.decision.delayAfter(failedPublishes)
 						: this.decision.delayBeforeStartingOver(), running);
 				if (!last) {
 					return AcknowledgeType.RELEASE;
@@ -154,22 +152,6 @@ final class ShareRecordHandler {
 	/** The delivery count of a record, 1 when the broker gave none. */
 	static int deliveryOf(ConsumerRecord<?, ?> record) {
 		return record.deliveryCount().map(Short::intValue).orElse(1);
-	}
-
-	/**
-	 * Wait, in slices, while the listener runs.
-	 * @return whether it still does
-	 */
-	private static boolean sleep(long millis, BooleanSupplier running) throws InterruptedException {
-		long deadline = System.nanoTime() + millis * 1_000_000;
-		while (running.getAsBoolean()) {
-			long left = (deadline - System.nanoTime()) / 1_000_000;
-			if (left <= 0) {
-				return true;
-			}
-			Thread.sleep(Math.min(left, SLICE_MILLIS));
-		}
-		return false;
 	}
 
 }

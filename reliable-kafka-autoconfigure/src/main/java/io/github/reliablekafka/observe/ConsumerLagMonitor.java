@@ -180,11 +180,7 @@ public final class ConsumerLagMonitor implements SmartLifecycle {
 		if (topics.isEmpty()) {
 			return;
 		}
-		Map<String, TopicDescription> descriptions = get(client.describeTopics(topics).allTopicNames());
-		Set<TopicPartition> partitions = new HashSet<>();
-		descriptions.values()
-			.forEach((description) -> description.partitions()
-				.forEach((partition) -> partitions.add(new TopicPartition(description.name(), partition.partition()))));
+		Set<TopicPartition> partitions = partitionsOf(client, topics);
 		Map<TopicPartition, OffsetAndMetadata> committed = get(
 				client.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata());
 		Map<TopicPartition, ListOffsetsResultInfo> end = offsets(client, partitions, OffsetSpec.latest());
@@ -234,11 +230,7 @@ public final class ConsumerLagMonitor implements SmartLifecycle {
 		if (topics.isEmpty()) {
 			return;
 		}
-		Map<String, TopicDescription> descriptions = get(client.describeTopics(topics).allTopicNames());
-		Set<TopicPartition> partitions = new HashSet<>();
-		descriptions.values()
-			.forEach((description) -> description.partitions()
-				.forEach((partition) -> partitions.add(new TopicPartition(description.name(), partition.partition()))));
+		Set<TopicPartition> partitions = partitionsOf(client, topics);
 		Map<TopicPartition, SharePartitionOffsetInfo> started = get(client
 			.listShareGroupOffsets(Map.of(group, new ListShareGroupOffsetsSpec().topicPartitions(partitions)))
 			.partitionsToOffsetInfo(group));
@@ -262,6 +254,16 @@ public final class ConsumerLagMonitor implements SmartLifecycle {
 						+ description.groupState() + ")");
 			}
 		}
+	}
+
+	/** Every partition of the topics. */
+	private Set<TopicPartition> partitionsOf(Admin client, Set<String> topics) throws Exception {
+		Set<TopicPartition> partitions = new HashSet<>();
+		for (TopicDescription description : get(client.describeTopics(topics).allTopicNames()).values()) {
+			description.partitions()
+				.forEach((partition) -> partitions.add(new TopicPartition(description.name(), partition.partition())));
+		}
+		return partitions;
 	}
 
 	private void idleGroups(Admin client, Set<String> groups, List<String> warnings) throws Exception {
