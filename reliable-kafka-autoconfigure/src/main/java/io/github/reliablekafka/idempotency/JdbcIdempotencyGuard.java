@@ -35,6 +35,9 @@ final class JdbcIdempotencyGuard implements IdempotencyGuard {
 
 	private final GuardListener listener;
 
+	/** Keys over the claim limit, waiting to be told a crash loop or a race. */
+	private final CrashLoopSuspects suspects = new CrashLoopSuspects();
+
 	JdbcIdempotencyGuard(ConsumedLedger ledger, TransactionTemplate transactions, int maxClaims, GuardListener listener) {
 		this.ledger = ledger;
 		this.transactions = transactions;
@@ -51,7 +54,8 @@ final class JdbcIdempotencyGuard implements IdempotencyGuard {
 		}
 		Outcome outcome;
 		try {
-			outcome = inTransaction(this.ledger, this.transactions, group, key, true, claims, this.maxClaims, work);
+			outcome = inTransaction(this.ledger, this.transactions, group, key, true, claims, this.maxClaims,
+					this.suspects, work);
 		}
 		catch (CrashLoopException ex) {
 			throw ex;
@@ -73,11 +77,12 @@ final class JdbcIdempotencyGuard implements IdempotencyGuard {
 	/**
 	 * Mark the key done and run the work in one transaction. Only once the key's row is this transaction's (a
 	 * concurrent delivery of the same key waits here, and finds the key done if this one commits) is a claim count
-	 * above the limit taken as a crash loop: claims that are still running are not crashes.
+	 * above the limit looked at, and then it is a crash loop only when {@link CrashLoopSuspects} confirms it: claims
+	 * that are still running are not crashes.
 	 * @param claims the claims counted so far including this one, {@code 0} when not counted
 	 */
 	static Outcome inTransaction(ConsumedLedger ledger, TransactionTemplate transactions, String group, String key,
-			boolean claimed, long claims, int maxClaims, Work work) throws Exception {
+			boolean claimed, long claims, int maxClaims, CrashLoopSuspects suspects, Work work) throws Exception {
 		try {
 			return transactions.execute((status) -> {
 				if (!ledgerCall(() -> ledger.markDone(group, key, claimed), group, key)) {
@@ -85,8 +90,12 @@ final class JdbcIdempotencyGuard implements IdempotencyGuard {
 					return Outcome.DUPLICATE;
 				}
 				if (claims > maxClaims) {
-					throw crashLoop(group, key, claims, maxClaims);
+					if (suspects.confirm(group, key)) {
+						throw crashLoop(group, key, claims, maxClaims);
+					}
+					throw CrashLoopSuspects.suspected(group, key, claims, maxClaims); // rolls back; the claim is taken back
 				}
+				suspects.clear(group, key);
 				try {
 					work.run();
 				}

@@ -46,6 +46,9 @@ final class TwoTierIdempotencyGuard implements IdempotencyGuard, DisposableBean 
 
 	private final GuardListener listener;
 
+	/** Keys over the claim limit, waiting to be told a crash loop or a race. */
+	private final CrashLoopSuspects suspects = new CrashLoopSuspects();
+
 	/** Tells Redis DONE after commits, from a background thread. */
 	private final DoneWrites doneWrites;
 
@@ -74,7 +77,7 @@ final class TwoTierIdempotencyGuard implements IdempotencyGuard, DisposableBean 
 		Outcome outcome;
 		try {
 			outcome = JdbcIdempotencyGuard.inTransaction(this.ledger, this.transactions, group, key, false,
-					(claims != null) ? claims : 0, this.maxClaims, work);
+					(claims != null) ? claims : 0, this.maxClaims, this.suspects, work);
 		}
 		catch (CrashLoopException ex) {
 			throw ex;

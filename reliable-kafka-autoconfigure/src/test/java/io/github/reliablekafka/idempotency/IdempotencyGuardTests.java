@@ -1,8 +1,13 @@
 package io.github.reliablekafka.idempotency;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -180,13 +185,80 @@ class IdempotencyGuardTests {
 		AtomicInteger runs = new AtomicInteger();
 		assertThat(guard.execute("g", "k6", runs::incrementAndGet)).isEqualTo(Outcome.PROCESSED);
 		assertThat(runs).hasValue(1);
-		// two more crashes with the claim counted, then the record is past max-claims: dead-lettered, not run
+		// three crashes with the claim counted, then the record is past max-claims: first suspected (the record
+		// waits: another delivery of it may still be running), then, still over the limit, dead-lettered; never run
 		assertThat(this.ledger.claim("g", "k7")).isOne();
 		assertThat(this.ledger.claim("g", "k7")).isEqualTo(2);
 		assertThat(this.ledger.claim("g", "k7")).isEqualTo(3);
+		assertThatExceptionOfType(GuardUnavailableException.class)
+			.isThrownBy(() -> guard.execute("g", "k7", runs::incrementAndGet))
+			.withMessageContaining("checked again before it counts as a crash loop");
+		Thread.sleep(CrashLoopSuspects.CONFIRM_AFTER_MILLIS + 50);
 		assertThatExceptionOfType(CrashLoopException.class)
-			.isThrownBy(() -> guard.execute("g", "k7", runs::incrementAndGet));
+			.isThrownBy(() -> guard.execute("g", "k7", runs::incrementAndGet))
+			.withMessageContaining("claimed 4 times");
 		assertThat(runs).hasValue(1);
+	}
+
+	@Test
+	void deliveriesOfOneKeyRunningAtOnceAreNotACrashLoop() throws Exception {
+		// six deliveries of a key at once, more than max-claims=3: each claim is counted before the key's row is
+		// owned, so the owner may see a count of up to 6 with no crash at all; it must not dead-letter the record
+		for (String store : List.of("jdbc", "two-tier")) {
+			IdempotencyGuard guard = "jdbc".equals(store)
+					? IdempotencyGuards.jdbc(this.ledger, this.transactions, 3, this.listener) : twoTier();
+			int keys = 12;
+			AtomicInteger processed = new AtomicInteger();
+			AtomicInteger duplicates = new AtomicInteger();
+			AtomicInteger crashLoops = new AtomicInteger();
+			AtomicInteger waits = new AtomicInteger();
+			ExecutorService threads = Executors.newFixedThreadPool(6);
+			try {
+				for (int k = 0; k < keys; k++) {
+					String key = store + "-race-" + k;
+					CyclicBarrier together = new CyclicBarrier(6);
+					List<Future<?>> deliveries = new ArrayList<>();
+					for (int t = 0; t < 6; t++) {
+						deliveries.add(threads.submit(() -> {
+							together.await();
+							while (true) {
+								try {
+									Outcome outcome = guard.execute("race", key, () -> {
+										this.jdbc.update("INSERT INTO effects VALUES (?)", key);
+										Thread.sleep(30);
+									});
+									(outcome == Outcome.PROCESSED ? processed : duplicates).incrementAndGet();
+									return null;
+								}
+								catch (GuardUnavailableException ex) { // waits and tries again, as a listener does
+									waits.incrementAndGet();
+									Thread.sleep(100);
+								}
+								catch (CrashLoopException ex) {
+									crashLoops.incrementAndGet();
+									return null;
+								}
+							}
+						}));
+					}
+					for (Future<?> delivery : deliveries) {
+						delivery.get(60, TimeUnit.SECONDS);
+					}
+				}
+			}
+			finally {
+				threads.shutdownNow();
+			}
+			Integer effects = this.jdbc.queryForObject("SELECT COUNT(*) FROM effects WHERE k LIKE ?", Integer.class,
+					store + "-race-%");
+			System.out.printf("[%s] %d keys x 6 deliveries at once (max-claims=3): processed=%d duplicates=%d "
+					+ "crash loops=%d waits=%d effects=%d%n", store, keys, processed.get(), duplicates.get(),
+					crashLoops.get(), waits.get(), effects);
+			assertThat(crashLoops).hasValue(0);
+			assertThat(processed).hasValue(keys);
+			assertThat(duplicates).hasValue(keys * 5);
+			assertThat(effects).isEqualTo(keys);
+		}
 	}
 
 	@Test
