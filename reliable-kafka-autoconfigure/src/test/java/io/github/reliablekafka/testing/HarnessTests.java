@@ -15,6 +15,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -47,7 +48,12 @@ class HarnessTests {
 		}
 	}
 
+	/**
+	 * Kafka's own replication with the three-node harness; no library test uses three forked nodes, so this runs
+	 * with {@code -Pslow} only (36 s of CI time otherwise).
+	 */
 	@Test
+	@Tag("slow")
 	void forkedThreeNodeClusterLosesNothingWhenOneNodeIsKilled() throws Exception {
 		try (ForkedKafka kafka = ForkedKafka.threeNodes()) {
 			String topic = KafkaTestSupport.uniqueTopic("harness-3");
