@@ -35,9 +35,14 @@ final class GuardedMessageListener implements AcknowledgingConsumerAwareMessageL
 
 	private final GuardBypass bypass;
 
+	/** Which records need no claim; {@code null} when every record is claimed (records run on lanes or shared). */
+	private final @Nullable PartitionFlow flow;
+
 	GuardedMessageListener(AcknowledgingConsumerAwareMessageListener<String, byte[]> delegate, IdempotencyGuard guard,
-			IdempotencyKeyResolver keys, String group, String listener, GuardBypass bypass) {
+			IdempotencyKeyResolver keys, String group, String listener, GuardBypass bypass,
+			@Nullable PartitionFlow flow) {
 		this.bypass = bypass;
+		this.flow = flow;
 		this.delegate = delegate;
 		this.guard = guard;
 		this.keys = keys;
@@ -51,6 +56,9 @@ final class GuardedMessageListener implements AcknowledgingConsumerAwareMessageL
 		if (this.bypass.covers(this.group, record)) {
 			logger.debug("Listener '{}' replays record {} without its idempotency guard, as the operator asked",
 					this.listener, PayloadMessageConverter.position(record));
+			if (this.flow != null) {
+				this.flow.interrupted(record);
+			}
 			this.delegate.onMessage(record, acknowledgment, consumer);
 			return;
 		}
@@ -62,16 +70,27 @@ final class GuardedMessageListener implements AcknowledgingConsumerAwareMessageL
 			throw new NonRetryableException("Cannot compute the idempotency key of record "
 					+ PayloadMessageConverter.position(record) + ": " + ex.getMessage(), ex);
 		}
+		boolean inFlow = (this.flow != null) && this.flow.inFlow(record);
 		Outcome outcome;
 		try {
-			outcome = this.guard.execute(this.group, key,
-					() -> this.delegate.onMessage(record, acknowledgment, consumer));
+			IdempotencyGuard.Work work = () -> this.delegate.onMessage(record, acknowledgment, consumer);
+			outcome = inFlow ? this.guard.executeInFlow(this.group, key, work)
+					: this.guard.execute(this.group, key, work);
 		}
 		catch (RuntimeException | Error ex) {
+			if (this.flow != null) {
+				this.flow.interrupted(record);
+			}
 			throw ex;
 		}
 		catch (Exception ex) {
+			if (this.flow != null) {
+				this.flow.interrupted(record);
+			}
 			throw new IllegalStateException(ex);
+		}
+		if (this.flow != null) {
+			this.flow.decided(record, outcome == Outcome.PROCESSED);
 		}
 		if (outcome == Outcome.DUPLICATE) {
 			logger.debug("Listener '{}' skipped record {} (rk-id={}): idempotency key {} is already done for group {}",

@@ -39,11 +39,13 @@ final class ListenerChain {
 	 * @param application the application's listener
 	 * @param endpoint the endpoint, as read once
 	 * @param group the listener's consumer group, {@code null} when it has none
+	 * @param consumerThread whether the chain runs on a consumer group's consumer thread, each partition's records
+	 * one after the other (see {@link PartitionFlow})
 	 * @return the chain's outermost listener
 	 */
 	AcknowledgingConsumerAwareMessageListener<String, byte[]> build(
 			AcknowledgingConsumerAwareMessageListener<String, byte[]> application, ReliableEndpoint endpoint,
-			@Nullable String group) {
+			@Nullable String group, boolean consumerThread) {
 		AcknowledgingConsumerAwareMessageListener<String, byte[]> chain = application;
 		IdempotencyGuard guard = (this.idempotency != null) ? this.idempotency.guard() : null;
 		if (guard != null) {
@@ -54,7 +56,10 @@ final class ListenerChain {
 			IdempotencyKeyResolver keys = new IdempotencyKeyResolver(this.idempotency.keyStrategy(),
 					endpoint.idempotencyKey(),
 					(endpoint.method() != null) ? ListenerMethods.payloadType(endpoint.method()) : null, this.codec);
-			chain = new GuardedMessageListener(chain, guard, keys, group, endpoint.id(), this.guardBypass);
+			// on the consumer thread a partition's records run one after the other: those that follow a new one
+			// need no claim; on lanes several run at once, and a share group's broker counts deliveries itself
+			chain = new GuardedMessageListener(chain, guard, keys, group, endpoint.id(), this.guardBypass,
+					consumerThread ? new PartitionFlow() : null);
 		}
 		if (this.redelivery != null) {
 			chain = new RetryLaterMessageListener(chain, this.redelivery, endpoint.id());

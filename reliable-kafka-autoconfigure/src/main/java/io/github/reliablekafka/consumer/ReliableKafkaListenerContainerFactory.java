@@ -177,7 +177,7 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 		AcknowledgingConsumerAwareMessageListener<String, byte[]> chain = new ListenerChain(this.idempotency,
 				this.codec, this.listeners.guardBypass(), this.redelivery)
 			.build((AcknowledgingConsumerAwareMessageListener<String, byte[]>) application, reliable,
-					instance.getGroupId());
+					instance.getGroupId(), dispatch == null);
 		if (dispatch != null) {
 			dispatch(instance, listener, dispatch, chain, interceptors);
 		}

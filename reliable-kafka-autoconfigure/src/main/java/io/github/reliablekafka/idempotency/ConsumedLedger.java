@@ -81,6 +81,32 @@ public final class ConsumedLedger {
 	}
 
 	/**
+	 * Record, in the caller's transaction, that a key is done, for a record whose claim was not counted: one
+	 * statement when the key is new (the usual case). A {@code PROCESSING} row left by an earlier claim is moved to
+	 * {@code DONE} as well. A concurrent transaction doing the same for the same key waits for this one and then finds
+	 * it done.
+	 * @return {@code false} when the key was already done (a duplicate)
+	 */
+	boolean markDoneUnclaimed(String group, String key) {
+		long now = System.currentTimeMillis();
+		if (postgres()) { // a failed INSERT would abort the transaction on PostgreSQL: one upsert instead
+			return this.jdbc.update("INSERT INTO " + this.table + " AS ledger (consumer_group, idem_key, status, "
+					+ "claims, created_at, updated_at) VALUES (?, ?, 'DONE', 0, ?, ?) ON CONFLICT (consumer_group, "
+					+ "idem_key) DO UPDATE SET status = 'DONE', updated_at = EXCLUDED.updated_at WHERE ledger.status = "
+					+ "'PROCESSING'", group, key, now, now) == 1;
+		}
+		try { // MySQL, MariaDB and H2 undo only the failed statement: the transaction goes on
+			this.jdbc.update("INSERT INTO " + this.table + " (consumer_group, idem_key, status, claims, created_at, "
+					+ "updated_at) VALUES (?, ?, 'DONE', 0, ?, ?)", group, key, now, now);
+			return true;
+		}
+		catch (DuplicateKeyException ex) {
+			return this.jdbc.update("UPDATE " + this.table + " SET status = 'DONE', updated_at = ? WHERE "
+					+ "consumer_group = ? AND idem_key = ? AND status = 'PROCESSING'", now, group, key) == 1;
+		}
+	}
+
+	/**
 	 * Count a claim of a key, committed at once, so that the count survives a crash of the work.
 	 * @return the claims so far including this one, or {@code -1} when the key is already done
 	 */

@@ -29,6 +29,23 @@ public interface IdempotencyGuard {
 	Outcome execute(String group, String key, Work work) throws Exception;
 
 	/**
+	 * Run the work unless the key is known to be done, for a record that no consumer can have died on: it directly
+	 * follows, on the same live consumer, a record of its partition that this guard found new and ran. Its claim need
+	 * not be counted before the work (a claim only counts crash loops, and a record that kills its consumer here is
+	 * claimed when it is replayed), and a redelivery is unlikely, so a store may go straight to its final word. The
+	 * result is decided as by {@link #execute}; the default is {@link #execute}.
+	 * @param group the consumer group, the scope of the key
+	 * @param key the idempotency key
+	 * @param work the record's work
+	 * @return whether the work ran or the record was a duplicate
+	 * @throws GuardUnavailableException when the guard cannot decide now
+	 * @throws Exception what the work threw
+	 */
+	default Outcome executeInFlow(String group, String key, Work work) throws Exception {
+		return execute(group, key, work);
+	}
+
+	/**
 	 * Return the store's name, as in metrics.
 	 * @return {@code redis}, {@code jdbc} or {@code two-tier}
 	 */

@@ -54,8 +54,8 @@ final class JdbcIdempotencyGuard implements IdempotencyGuard {
 		}
 		Outcome outcome;
 		try {
-			outcome = inTransaction(this.ledger, this.transactions, group, key, true, claims, this.maxClaims,
-					this.suspects, work);
+			outcome = inTransaction(this.transactions, group, key, () -> this.ledger.markDone(group, key, true), claims,
+					this.maxClaims, this.suspects, work);
 		}
 		catch (CrashLoopException ex) {
 			throw ex;
@@ -75,17 +75,31 @@ final class JdbcIdempotencyGuard implements IdempotencyGuard {
 	}
 
 	/**
+	 * One transaction, no claim: the ledger row is written as {@code DONE} with the work (one statement for a new
+	 * key), and the work runs.
+	 */
+	@Override
+	public Outcome executeInFlow(String group, String key, Work work) throws Exception {
+		Outcome outcome = inTransaction(this.transactions, group, key,
+				() -> this.ledger.markDoneUnclaimed(group, key), 0, this.maxClaims, this.suspects, work);
+		this.listener.checked(store(), (outcome == Outcome.PROCESSED) ? "new" : "duplicate");
+		return outcome;
+	}
+
+	/**
 	 * Mark the key done and run the work in one transaction. Only once the key's row is this transaction's (a
 	 * concurrent delivery of the same key waits here, and finds the key done if this one commits) is a claim count
 	 * above the limit looked at, and then it is a crash loop only when {@link CrashLoopSuspects} confirms it: claims
 	 * that are still running are not crashes.
+	 * @param markDone marks the key done in the transaction: {@code false} when it already was
 	 * @param claims the claims counted so far including this one, {@code 0} when not counted
 	 */
-	static Outcome inTransaction(ConsumedLedger ledger, TransactionTemplate transactions, String group, String key,
-			boolean claimed, long claims, int maxClaims, CrashLoopSuspects suspects, Work work) throws Exception {
+	static Outcome inTransaction(TransactionTemplate transactions, String group, String key,
+			Supplier<Boolean> markDone, long claims, int maxClaims, CrashLoopSuspects suspects, Work work)
+			throws Exception {
 		try {
 			return transactions.execute((status) -> {
-				if (!ledgerCall(() -> ledger.markDone(group, key, claimed), group, key)) {
+				if (!ledgerCall(markDone, group, key)) {
 					status.setRollbackOnly();
 					return Outcome.DUPLICATE;
 				}

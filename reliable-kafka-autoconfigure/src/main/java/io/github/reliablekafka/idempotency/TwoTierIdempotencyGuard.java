@@ -76,8 +76,9 @@ final class TwoTierIdempotencyGuard implements IdempotencyGuard, DisposableBean 
 		}
 		Outcome outcome;
 		try {
-			outcome = JdbcIdempotencyGuard.inTransaction(this.ledger, this.transactions, group, key, false,
-					(claims != null) ? claims : 0, this.maxClaims, this.suspects, work);
+			outcome = JdbcIdempotencyGuard.inTransaction(this.transactions, group, key,
+					() -> this.ledger.markDone(group, key, false), (claims != null) ? claims : 0, this.maxClaims,
+					this.suspects, work);
 		}
 		catch (CrashLoopException ex) {
 			throw ex;
@@ -93,6 +94,20 @@ final class TwoTierIdempotencyGuard implements IdempotencyGuard, DisposableBean 
 		// after the commit, off the listener's thread: the ledger already says DONE, Redis only learns it to skip
 		// later duplicates without the database (a lost write costs one ledger lookup, never a second effect)
 		this.doneWrites.add(state);
+		return outcome;
+	}
+
+	/**
+	 * Straight to the ledger, which decides as always; Redis is not asked (a duplicate here is rare, and costs a
+	 * rolled-back transaction instead of a round trip) and no claim is counted. Redis learns {@code DONE} after the
+	 * commit, as for any record.
+	 */
+	@Override
+	public Outcome executeInFlow(String group, String key, Work work) throws Exception {
+		Outcome outcome = JdbcIdempotencyGuard.inTransaction(this.transactions, group, key,
+				() -> this.ledger.markDone(group, key, false), 0, this.maxClaims, this.suspects, work);
+		this.listener.checked(store(), (outcome == Outcome.PROCESSED) ? "new" : "duplicate");
+		this.doneWrites.add(this.keys.state(group, key));
 		return outcome;
 	}
 

@@ -201,6 +201,47 @@ class IdempotencyGuardTests {
 	}
 
 	@Test
+	void aRecordInFlowIsNotClaimedAndTheLedgerStillDecides() throws Exception {
+		RedisKeys keys = new RedisKeys(this.redis.keyPrefix());
+		for (String store : List.of("jdbc", "two-tier")) {
+			IdempotencyGuard guard = "jdbc".equals(store)
+					? IdempotencyGuards.jdbc(this.ledger, this.transactions, 3, this.listener) : twoTier();
+			String key = store + "-flow";
+			AtomicInteger runs = new AtomicInteger();
+			IdempotencyGuard.Work work = () -> {
+				runs.incrementAndGet();
+				this.jdbc.update("INSERT INTO effects VALUES (?)", key);
+			};
+			assertThat(guard.executeInFlow("g", key, work)).isEqualTo(Outcome.PROCESSED);
+			assertThat(this.ledger.isDone("g", key)).isTrue();
+			assertThat(this.jdbc.queryForObject("SELECT claims FROM rk_consumed WHERE idem_key = ?", Integer.class, key))
+				.as("no claim counted in the ledger").isZero();
+			assertThat(this.template.hasKey(keys.claims("g", key))).as("no claim counted in Redis").isFalse();
+			// a copy, in flow or not, is a duplicate: the ledger decides
+			assertThat(guard.executeInFlow("g", key, work)).isEqualTo(Outcome.DUPLICATE);
+			assertThat(guard.execute("g", key, work)).isEqualTo(Outcome.DUPLICATE);
+			// a failure leaves nothing behind, and the retry runs
+			String failing = store + "-flow-fails";
+			assertThatIllegalStateException().isThrownBy(() -> guard.executeInFlow("g", failing, () -> {
+				this.jdbc.update("INSERT INTO effects VALUES (?)", failing);
+				throw new IllegalStateException("fails after its effect");
+			}));
+			assertThat(this.ledger.isDone("g", failing)).isFalse();
+			assertThat(guard.execute("g", failing, () -> this.jdbc.update("INSERT INTO effects VALUES (?)", failing)))
+				.isEqualTo(Outcome.PROCESSED);
+			assertThat(this.jdbc.queryForObject("SELECT COUNT(*) FROM effects WHERE k IN (?, ?)", Integer.class, key,
+					failing)).isEqualTo(2);
+			assertThat(runs).hasValue(1);
+		}
+		// the ledger alone: a row a crashed claim left as PROCESSING is done by a record in flow with its key
+		IdempotencyGuard jdbcGuard = IdempotencyGuards.jdbc(this.ledger, this.transactions, 3, this.listener);
+		assertThat(this.ledger.claim("g", "crashed-claim")).isOne();
+		assertThat(jdbcGuard.executeInFlow("g", "crashed-claim", () -> { })).isEqualTo(Outcome.PROCESSED);
+		assertThat(this.ledger.isDone("g", "crashed-claim")).isTrue();
+		assertThat(jdbcGuard.executeInFlow("g", "crashed-claim", () -> { })).isEqualTo(Outcome.DUPLICATE);
+	}
+
+	@Test
 	void deliveriesOfOneKeyRunningAtOnceAreNotACrashLoop() throws Exception {
 		// six deliveries of a key at once, more than max-claims=3: each claim is counted before the key's row is
 		// owned, so the owner may see a count of up to 6 with no crash at all; it must not dead-letter the record

@@ -40,7 +40,8 @@ public class ReliableKafkaIdempotencyProperties {
 
 	/**
 	 * Claims of a record that never finished (its consumer died each time) before it goes to the dead-letter
-	 * topic.
+	 * topic. With the jdbc and two-tier stores, a record that kills its consumer while it follows a new record on the
+	 * consumer thread is claimed from its first replay on: up to max-claims + 1 kills.
 	 */
 	private int maxClaims = 3;
 
