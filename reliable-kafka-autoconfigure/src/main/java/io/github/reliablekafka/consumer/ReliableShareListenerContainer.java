@@ -4,7 +4,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.github.reliablekafka.internal.ShareGroupContainer;
 import org.apache.kafka.common.Metric;
@@ -42,8 +42,6 @@ final class ReliableShareListenerContainer implements MessageListenerContainer, 
 
 	private int phase = Integer.MAX_VALUE - 100;
 
-	private @Nullable Function<Object, ShareRecordHandler> handlers;
-
 	private @Nullable ShareRecordHandler handler;
 
 	private final List<ShareConsumerLoop> loops = new ArrayList<>();
@@ -52,7 +50,7 @@ final class ReliableShareListenerContainer implements MessageListenerContainer, 
 
 	private volatile boolean running;
 
-	private final java.util.concurrent.atomic.AtomicBoolean lockLogged = new java.util.concurrent.atomic.AtomicBoolean();
+	private final AtomicBoolean lockLogged = new AtomicBoolean();
 
 	private Duration longestBackOff = Duration.ZERO;
 
@@ -77,25 +75,16 @@ final class ReliableShareListenerContainer implements MessageListenerContainer, 
 	}
 
 	/**
-	 * Set how the handler is built from the message listener the endpoint sets up.
-	 * @param handlers builds the handler around the endpoint's listener
+	 * Set the handler each record runs through: the library's chain around the message listener the endpoint set up.
+	 * @param handler the handler
 	 */
-	void setHandlers(Function<Object, ShareRecordHandler> handlers) {
-		this.handlers = handlers;
+	void setHandler(ShareRecordHandler handler) {
+		this.handler = handler;
 	}
 
 	@Override
 	public void setupMessageListener(Object messageListener) {
 		this.properties.setMessageListener(messageListener);
-	}
-
-	/** Build the handler around the listener the endpoint set up. */
-	void buildHandler() {
-		Object listener = this.properties.getMessageListener();
-		if (listener == null || this.handlers == null) {
-			throw new IllegalStateException("Reliable listener '" + this.listenerId + "' has no message listener");
-		}
-		this.handler = this.handlers.apply(listener);
 	}
 
 	@Override

@@ -165,8 +165,11 @@ public class ReliableShareListenerContainerFactory implements KafkaListenerConta
 			container.setAutoStartup(endpoint.getAutoStartup());
 		}
 		endpoint.setupListenerContainer(container, this.converter);
-		container.setHandlers((listener) -> handler(reliable, listener, properties.getGroupId()));
-		container.buildHandler();
+		Object listener = properties.getMessageListener();
+		if (listener == null) {
+			throw new IllegalStateException("Reliable listener '" + id + "' has no message listener");
+		}
+		container.setHandler(handler(reliable, listener, properties.getGroupId()));
 		this.listeners.listens(java.util.List.copyOf(endpoint.getTopics()));
 		this.listeners.readsInShareGroup(properties.getGroupId());
 		return container;
