@@ -313,6 +313,51 @@ class ShareGroupListenerTests {
 			.hasMessageContaining("takes a parameter of type Acknowledgment");
 	}
 
+	/**
+	 * A cluster with share groups off (here a second one-node broker whose share.version was downgraded to 0, the way
+	 * an operator turns them off) stops an application with a share-group listener at startup, saying how to turn
+	 * them on; it does not start a consumer that would wait forever.
+	 */
+	@Test
+	void aClusterWithShareGroupsOffStopsTheApplicationAtStartup() throws Exception {
+		org.springframework.kafka.test.EmbeddedKafkaKraftBroker shareOff =
+				new org.springframework.kafka.test.EmbeddedKafkaKraftBroker(1, 1);
+		shareOff.brokerListProperty("rk.test.share-off.brokers");
+		shareOff.afterPropertiesSet();
+		try (Admin admin = KafkaTestSupport.admin(shareOff.getBrokersAsString())) {
+			admin.updateFeatures(Map.of("share.version", new org.apache.kafka.clients.admin.FeatureUpdate((short) 0,
+					org.apache.kafka.clients.admin.FeatureUpdate.UpgradeType.SAFE_DOWNGRADE)),
+					new org.apache.kafka.clients.admin.UpdateFeaturesOptions()).all().get();
+			await().atMost(Duration.ofSeconds(30)).until(() -> {
+				var share = admin.describeFeatures().featureMetadata().get().finalizedFeatures().get("share.version");
+				return share == null || share.maxVersionLevel() == 0;
+			});
+			Throwable failure = org.assertj.core.api.Assertions.catchThrowable(() -> TestApplications.run(
+					List.of(PlainShareListener.class, ConsumerTestApplication.AutoConfigurations.class),
+					List.of("spring.kafka.bootstrap-servers=" + shareOff.getBrokersAsString())));
+			Throwable cause = failure;
+			while (cause != null
+					&& !(cause instanceof io.github.reliablekafka.support.ReliableKafkaConfigurationException)) {
+				cause = cause.getCause();
+			}
+			System.out.printf("share groups off: the application stopped at startup with %s%n",
+					(cause != null) ? cause.getMessage() : failure);
+			assertThat(cause).as("the failure names the configuration problem").isNotNull();
+			assertThat(cause).hasMessageContaining("'share-off'").hasMessageContaining("share groups off");
+		}
+		finally {
+			shareOff.destroy();
+		}
+	}
+
+	static class PlainShareListener {
+
+		@ReliableListener(id = "share-off", topics = "never-read", groupId = "g", group = GroupType.SHARE)
+		void on(String value) {
+		}
+
+	}
+
 	static class AcknowledgingShareListener {
 
 		@ReliableListener(id = "acknowledging-share", topics = "never-read", groupId = "g", group = GroupType.SHARE)
