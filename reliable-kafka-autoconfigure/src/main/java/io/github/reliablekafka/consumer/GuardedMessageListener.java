@@ -57,7 +57,7 @@ final class GuardedMessageListener implements AcknowledgingConsumerAwareMessageL
 			logger.debug("Listener '{}' replays record {} without its idempotency guard, as the operator asked",
 					this.listener, PayloadMessageConverter.position(record));
 			if (this.flow != null) {
-				this.flow.interrupted(record);
+				this.flow.decided(record, false);
 			}
 			this.delegate.onMessage(record, acknowledgment, consumer);
 			return;
@@ -71,26 +71,22 @@ final class GuardedMessageListener implements AcknowledgingConsumerAwareMessageL
 					+ PayloadMessageConverter.position(record) + ": " + ex.getMessage(), ex);
 		}
 		boolean inFlow = (this.flow != null) && this.flow.inFlow(record);
-		Outcome outcome;
+		Outcome outcome = null;
 		try {
 			IdempotencyGuard.Work work = () -> this.delegate.onMessage(record, acknowledgment, consumer);
 			outcome = inFlow ? this.guard.executeInFlow(this.group, key, work)
 					: this.guard.execute(this.group, key, work);
 		}
 		catch (RuntimeException | Error ex) {
-			if (this.flow != null) {
-				this.flow.interrupted(record);
-			}
 			throw ex;
 		}
 		catch (Exception ex) {
-			if (this.flow != null) {
-				this.flow.interrupted(record);
-			}
 			throw new IllegalStateException(ex);
 		}
-		if (this.flow != null) {
-			this.flow.decided(record, outcome == Outcome.PROCESSED);
+		finally {
+			if (this.flow != null) { // no outcome: the record failed, and what comes next is claimed again
+				this.flow.decided(record, outcome == Outcome.PROCESSED);
+			}
 		}
 		if (outcome == Outcome.DUPLICATE) {
 			logger.debug("Listener '{}' skipped record {} (rk-id={}): idempotency key {} is already done for group {}",

@@ -38,26 +38,16 @@ final class PartitionFlow {
 	}
 
 	/**
-	 * The guard decided on the record and its work (if it ran) committed.
+	 * The record is finished with: decided by the guard, failed, or run without the guard.
 	 * @param record the record
-	 * @param ranNew whether the guard found it new and ran it
+	 * @param ranNew whether the guard found it new and ran it (and its work committed); {@code false} when it failed
+	 * or ran without the guard, and what comes next is checked and claimed again
 	 */
 	void decided(ConsumerRecord<?, ?> record, boolean ranNew) {
 		Position position = this.positions.computeIfAbsent(new TopicPartition(record.topic(), record.partition()),
 				(partition) -> new Position());
 		position.flowing = ranNew;
 		position.next = record.offset() + 1;
-	}
-
-	/**
-	 * The record failed, or ran without the guard: what comes next is checked and claimed again.
-	 * @param record the record
-	 */
-	void interrupted(ConsumerRecord<?, ?> record) {
-		Position position = this.positions.get(new TopicPartition(record.topic(), record.partition()));
-		if (position != null) {
-			position.flowing = false;
-		}
 	}
 
 	/** Where a partition is; written and read by the one thread that reads the partition at a time. */

@@ -31,7 +31,7 @@ class PartitionFlowTests {
 		assertThat(this.flow.inFlow(record(0, 7))).as("a gap: a seek, or another consumer's progress").isFalse();
 		assertThat(this.flow.inFlow(record(0, 5))).as("the same record again: a retry").isFalse();
 		assertThat(this.flow.inFlow(record(0, 6))).isTrue();
-		this.flow.interrupted(record(0, 6)); // it failed: the retry comes at the same offset, claimed
+		this.flow.decided(record(0, 6), false); // it failed: the retry comes at the same offset, claimed
 		assertThat(this.flow.inFlow(record(0, 6))).isFalse();
 		assertThat(this.flow.inFlow(record(0, 7))).isFalse();
 		this.flow.decided(record(0, 6), true);
