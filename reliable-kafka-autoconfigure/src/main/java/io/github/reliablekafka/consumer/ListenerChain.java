@@ -22,15 +22,15 @@ final class ListenerChain {
 
 	private final PayloadCodec codec;
 
-	private final GuardBypass guardBypass;
+	private final ReliableListeners listeners;
 
 	private final @Nullable DelayedRedelivery redelivery;
 
-	ListenerChain(@Nullable ReliableIdempotency idempotency, PayloadCodec codec, GuardBypass guardBypass,
+	ListenerChain(@Nullable ReliableIdempotency idempotency, PayloadCodec codec, ReliableListeners listeners,
 			@Nullable DelayedRedelivery redelivery) {
 		this.idempotency = idempotency;
 		this.codec = codec;
-		this.guardBypass = guardBypass;
+		this.listeners = listeners;
 		this.redelivery = redelivery;
 	}
 
@@ -58,8 +58,9 @@ final class ListenerChain {
 					(endpoint.method() != null) ? ListenerMethods.payloadType(endpoint.method()) : null, this.codec);
 			// on the consumer thread a partition's records run one after the other: those that follow a new one
 			// need no claim; on lanes several run at once, and a share group's broker counts deliveries itself
-			chain = new GuardedMessageListener(chain, guard, keys, group, endpoint.id(), this.guardBypass,
+			chain = new GuardedMessageListener(chain, guard, keys, group, endpoint.id(), this.listeners.guardBypass(),
 					consumerThread ? new PartitionFlow() : null);
+			this.listeners.guards(group);
 		}
 		if (this.redelivery != null) {
 			chain = new RetryLaterMessageListener(chain, this.redelivery, endpoint.id());

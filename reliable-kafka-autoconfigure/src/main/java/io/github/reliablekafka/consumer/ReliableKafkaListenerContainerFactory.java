@@ -175,7 +175,7 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 			return;
 		}
 		AcknowledgingConsumerAwareMessageListener<String, byte[]> chain = new ListenerChain(this.idempotency,
-				this.codec, this.listeners.guardBypass(), this.redelivery)
+				this.codec, this.listeners, this.redelivery)
 			.build((AcknowledgingConsumerAwareMessageListener<String, byte[]>) application, reliable,
 					instance.getGroupId(), dispatch == null);
 		if (dispatch != null) {

@@ -9,8 +9,8 @@ import io.github.reliablekafka.dispatch.KeyOrderedDispatcher;
 
 /**
  * The reliable listeners of an application, as their container factories create them: the topics they listen to, the
- * dispatchers of those with key-ordered dispatch, the share groups of those in share groups, and the records operators replay without the idempotency guard. A
- * bean, injected where these are needed (the actuator endpoint, replay, the idempotency retention check), so that
+ * dispatchers of those with key-ordered dispatch, the share groups of those in share groups, the consumer groups of
+ * those behind the idempotency guard, and the records operators replay without the idempotency guard. A bean, injected where these are needed (the actuator endpoint, replay, the idempotency retention check), so that
  * nothing looks the container factory up by name.
  */
 public final class ReliableListeners {
@@ -20,6 +20,8 @@ public final class ReliableListeners {
 	private final List<KeyOrderedDispatcher> dispatchers = new CopyOnWriteArrayList<>();
 
 	private final Set<String> shareGroups = ConcurrentHashMap.newKeySet();
+
+	private final Set<String> guardedGroups = ConcurrentHashMap.newKeySet();
 
 	private final GuardBypass guardBypass = new GuardBypass();
 
@@ -48,6 +50,15 @@ public final class ReliableListeners {
 	}
 
 	/**
+	 * Return the consumer groups (classic and share) of the listeners created so far behind the idempotency guard:
+	 * the groups whose ledgers say which records they consumed.
+	 * @return the groups
+	 */
+	public Set<String> guardedGroups() {
+		return Set.copyOf(this.guardedGroups);
+	}
+
+	/**
 	 * Return the records operators replay without the idempotency guard.
 	 * @return the bypass of the reliable listeners
 	 */
@@ -61,6 +72,10 @@ public final class ReliableListeners {
 
 	void readsInShareGroup(String group) {
 		this.shareGroups.add(group);
+	}
+
+	void guards(String group) {
+		this.guardedGroups.add(group);
 	}
 
 	void dispatches(KeyOrderedDispatcher dispatcher) {

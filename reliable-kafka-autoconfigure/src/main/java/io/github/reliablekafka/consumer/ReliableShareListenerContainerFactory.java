@@ -210,7 +210,7 @@ public class ReliableShareListenerContainerFactory implements KafkaListenerConta
 		}
 		ListenerOutcomes shareOutcomes = (name, result) -> this.outcomes.record(name, GroupType.SHARE, result);
 		AcknowledgingConsumerAwareMessageListener<String, byte[]> chain = new ListenerChain(this.idempotency,
-				this.codec, this.listeners.guardBypass(), this.redelivery)
+				this.codec, this.listeners, this.redelivery)
 			.build((AcknowledgingConsumerAwareMessageListener<String, byte[]>) application, endpoint, group, false);
 		RecordInterceptor<String, byte[]> interceptor = new ReliableRecordInterceptor(endpoint.id(),
 				this.settings.nullPayload(), shareOutcomes);

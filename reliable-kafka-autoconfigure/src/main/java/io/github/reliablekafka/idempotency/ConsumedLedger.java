@@ -207,6 +207,18 @@ public final class ConsumedLedger {
 	}
 
 	/**
+	 * Return what the ledger holds for a key.
+	 */
+	IdempotencyGuard.KeyState state(String group, String key) {
+		List<String> status = this.jdbc.queryForList("SELECT status FROM " + this.table
+				+ " WHERE consumer_group = ? AND idem_key = ?", String.class, group, key);
+		if (status.isEmpty()) {
+			return IdempotencyGuard.KeyState.ABSENT;
+		}
+		return "DONE".equals(status.get(0)) ? IdempotencyGuard.KeyState.DONE : IdempotencyGuard.KeyState.PROCESSING;
+	}
+
+	/**
 	 * Check that the database answers.
 	 * @throws org.springframework.dao.DataAccessException when it does not
 	 */

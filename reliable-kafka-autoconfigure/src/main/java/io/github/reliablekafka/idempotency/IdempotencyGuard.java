@@ -52,6 +52,17 @@ public interface IdempotencyGuard {
 	String store();
 
 	/**
+	 * Look up what the guard's final word says of a key, for operators ("was this message consumed?"); never called
+	 * on the record path. The default, for a guard that cannot tell, is {@link KeyState#UNKNOWN}.
+	 * @param group the consumer group, the scope of the key
+	 * @param key the idempotency key
+	 * @return the key's state
+	 */
+	default KeyState state(String group, String key) {
+		return KeyState.UNKNOWN;
+	}
+
+	/**
 	 * Ask each of the guard's stores whether it answers now (for health checks; never called on the record path).
 	 * @return one probe per store
 	 */
@@ -79,6 +90,23 @@ public interface IdempotencyGuard {
 				return new StoreProbe(store, false, essential, ex.getClass().getSimpleName() + ": " + ex.getMessage());
 			}
 		}
+
+	}
+
+	/** What a guard's store holds for a key. */
+	enum KeyState {
+
+		/** The work ran and committed: a delivery of the key is a duplicate. */
+		DONE,
+
+		/** A delivery claimed the key and has not finished (it runs now, failed, or its consumer died). */
+		PROCESSING,
+
+		/** The store holds nothing for the key: never consumed, or forgotten after its retention. */
+		ABSENT,
+
+		/** The guard cannot tell. */
+		UNKNOWN
 
 	}
 

@@ -162,6 +162,11 @@ final class JdbcIdempotencyGuard implements IdempotencyGuard {
 	}
 
 	@Override
+	public KeyState state(String group, String key) {
+		return this.ledger.state(group, key); // the ledger is the final word
+	}
+
+	@Override
 	public String store() {
 		return "jdbc";
 	}

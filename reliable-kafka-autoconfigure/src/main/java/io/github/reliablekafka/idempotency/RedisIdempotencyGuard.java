@@ -139,6 +139,15 @@ final class RedisIdempotencyGuard implements IdempotencyGuard {
 	}
 
 	@Override
+	public KeyState state(String group, String key) {
+		String state = this.redis.opsForValue().get(this.keys.state(group, key));
+		if (state == null) {
+			return KeyState.ABSENT;
+		}
+		return "DONE".equals(state) ? KeyState.DONE : KeyState.PROCESSING;
+	}
+
+	@Override
 	public String store() {
 		return "redis";
 	}

@@ -150,6 +150,25 @@ final class TwoTierIdempotencyGuard implements IdempotencyGuard, DisposableBean 
 				StoreProbe.of("ledger", true, this.ledger::ping));
 	}
 
+	/**
+	 * The ledger's word; when it holds nothing, a claim Redis counted (a delivery runs, or its consumer died) is
+	 * {@code PROCESSING}: this guard's work writes the ledger row in its own transaction, unseen until it commits.
+	 */
+	@Override
+	public KeyState state(String group, String key) {
+		KeyState ledgerState = this.ledger.state(group, key);
+		if (ledgerState != KeyState.ABSENT) {
+			return ledgerState;
+		}
+		try {
+			String claims = this.redis.opsForValue().get(this.keys.claims(group, key));
+			return (claims != null && Long.parseLong(claims) > 0) ? KeyState.PROCESSING : KeyState.ABSENT;
+		}
+		catch (DataAccessException | NumberFormatException ex) {
+			return ledgerState;
+		}
+	}
+
 	@Override
 	public String store() {
 		return "two-tier";

@@ -18,17 +18,20 @@ import org.apache.kafka.common.TopicPartition;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.actuate.endpoint.Access;
+import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
+import org.springframework.boot.actuate.endpoint.annotation.Selector;
 import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
 import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
 import org.springframework.kafka.listener.MessageListenerContainer;
 
 /**
  * The {@code reliablekafka} actuator endpoint. Reading it shows the durability doctor's report, the listeners, the
- * outbox, the dispatchers and the consumer lag. Its write operation replays a listener's group (see
- * {@link ReplayOperations}); by Spring Boot's conventions it is read-only unless
- * {@code management.endpoint.reliablekafka.access=unrestricted}.
+ * outbox, the dispatchers and the consumer lag; reading {@code reliablekafka/{rk-id}} shows where one message is (see
+ * {@link MessageLookup}). Its write operations replay a listener's group (see {@link ReplayOperations}) and re-queue
+ * one message's failed outbox row ({@code POST reliablekafka/{rk-id}}); by Spring Boot's conventions the endpoint is
+ * read-only unless {@code management.endpoint.reliablekafka.access=unrestricted}.
  */
 @Endpoint(id = "reliablekafka", defaultAccess = Access.READ_ONLY)
 public class ReliableKafkaEndpoint {
@@ -47,6 +50,8 @@ public class ReliableKafkaEndpoint {
 
 	private final @Nullable ReplayOperations replay;
 
+	private final @Nullable MessageLookup lookup;
+
 	/**
 	 * Create the endpoint; any part may be missing.
 	 * @param doctor the startup check
@@ -59,7 +64,7 @@ public class ReliableKafkaEndpoint {
 	public ReliableKafkaEndpoint(@Nullable StartupDoctor doctor, @Nullable KafkaListenerEndpointRegistry registry,
 			@Nullable OutboxOperations outbox, Supplier<List<KeyOrderedDispatcher>> dispatchers,
 			@Nullable ConsumerLagMonitor lag, @Nullable ReplayOperations replay) {
-		this(doctor, registry, outbox, dispatchers, Set::of, lag, replay);
+		this(doctor, registry, outbox, dispatchers, Set::of, lag, replay, null);
 	}
 
 	/**
@@ -71,10 +76,12 @@ public class ReliableKafkaEndpoint {
 	 * @param shareGroups the share groups of the share-group listeners
 	 * @param lag the lag monitor
 	 * @param replay the replay operations
+	 * @param lookup the message look-up
 	 */
 	public ReliableKafkaEndpoint(@Nullable StartupDoctor doctor, @Nullable KafkaListenerEndpointRegistry registry,
 			@Nullable OutboxOperations outbox, Supplier<List<KeyOrderedDispatcher>> dispatchers,
-			Supplier<Set<String>> shareGroups, @Nullable ConsumerLagMonitor lag, @Nullable ReplayOperations replay) {
+			Supplier<Set<String>> shareGroups, @Nullable ConsumerLagMonitor lag, @Nullable ReplayOperations replay,
+			@Nullable MessageLookup lookup) {
 		this.shareGroups = shareGroups;
 		this.doctor = doctor;
 		this.registry = registry;
@@ -82,6 +89,7 @@ public class ReliableKafkaEndpoint {
 		this.dispatchers = dispatchers;
 		this.lag = lag;
 		this.replay = replay;
+		this.lookup = lookup;
 	}
 
 	/**
@@ -158,6 +166,54 @@ public class ReliableKafkaEndpoint {
 			only = List.of(new TopicPartition(topic, partition));
 		}
 		return this.replay.replay(listener, start, only, Boolean.TRUE.equals(bypassGuard));
+	}
+
+	/**
+	 * Show where one message is: its outbox row and which consumer groups' ledgers hold it done.
+	 * @param messageId the {@code rk-id}
+	 * @param groups more consumer groups to ask, comma-separated (the application's guarded groups are always asked)
+	 * @return what the stores hold
+	 */
+	@ReadOperation
+	public MessageTrail message(@Selector String messageId, @Nullable String groups) {
+		try {
+			return lookup().find(messageId, (groups != null) ? names(groups) : List.of());
+		}
+		catch (IllegalArgumentException ex) {
+			throw new InvalidEndpointRequestException(ex.getMessage(), ex.getMessage());
+		}
+	}
+
+	/**
+	 * Put one message's FAILED outbox row back in line.
+	 * @param messageId the {@code rk-id}
+	 * @return what was done
+	 */
+	@WriteOperation
+	public MessageLookup.Requeued requeue(@Selector String messageId) {
+		try {
+			return lookup().requeue(messageId);
+		}
+		catch (IllegalArgumentException ex) {
+			throw new InvalidEndpointRequestException(ex.getMessage(), ex.getMessage());
+		}
+	}
+
+	private MessageLookup lookup() {
+		if (this.lookup == null) {
+			throw new IllegalStateException("This application has no message look-up");
+		}
+		return this.lookup;
+	}
+
+	private static List<String> names(String groups) {
+		List<String> names = new ArrayList<>();
+		for (String name : groups.split(",")) {
+			if (!name.isBlank()) {
+				names.add(name.trim());
+			}
+		}
+		return names;
 	}
 
 	private static Instant instant(@Nullable String timestamp) {

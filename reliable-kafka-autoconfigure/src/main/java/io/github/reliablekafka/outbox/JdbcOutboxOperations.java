@@ -8,6 +8,8 @@ import java.util.Optional;
 
 import javax.sql.DataSource;
 
+import org.jspecify.annotations.Nullable;
+
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.RowMapper;
 import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
@@ -20,12 +22,13 @@ import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
 final class JdbcOutboxOperations implements OutboxOperations {
 
 	private static final String MESSAGE_COLUMNS = "id, message_id, topic, message_key, status, attempts, last_error, "
-			+ "created_at, not_before";
+			+ "created_at, not_before, sent_at";
 
 	private static final RowMapper<OutboxMessage> MESSAGE = (rs, rowNum) -> new OutboxMessage(rs.getLong("id"),
 			rs.getString("message_id"), rs.getString("topic"), rs.getString("message_key"),
 			OutboxStatus.valueOf(rs.getString("status")), rs.getInt("attempts"), rs.getString("last_error"),
-			Instant.ofEpochMilli(rs.getLong("created_at")), Instant.ofEpochMilli(rs.getLong("not_before")));
+			Instant.ofEpochMilli(rs.getLong("created_at")), Instant.ofEpochMilli(rs.getLong("not_before")),
+			sentAt(rs.getLong("sent_at"), rs.wasNull()));
 
 	private final JdbcTemplate jdbc;
 
@@ -43,6 +46,10 @@ final class JdbcOutboxOperations implements OutboxOperations {
 		this.jdbc = new JdbcTemplate(dataSource);
 		this.named = new NamedParameterJdbcTemplate(this.jdbc);
 		this.table = table;
+	}
+
+	private static @Nullable Instant sentAt(long sentAt, boolean none) {
+		return none ? null : Instant.ofEpochMilli(sentAt);
 	}
 
 	@Override

@@ -16,7 +16,8 @@ import org.jspecify.annotations.Nullable;
  * @param lastError the last error, {@code null} when there was none
  * @param createdAt when the row was written
  * @param notBefore the earliest delivery time
+ * @param sentAt when Kafka confirmed it ({@code SENT}), {@code null} before
  */
 public record OutboxMessage(long id, String messageId, String topic, @Nullable String key, OutboxStatus status,
-		int attempts, @Nullable String lastError, Instant createdAt, Instant notBefore) {
+		int attempts, @Nullable String lastError, Instant createdAt, Instant notBefore, @Nullable Instant sentAt) {
 }

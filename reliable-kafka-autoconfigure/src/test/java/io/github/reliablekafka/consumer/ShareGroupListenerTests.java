@@ -124,7 +124,7 @@ class ShareGroupListenerTests {
 			.hasMessageContaining("share group");
 		Map<String, Object> endpoint = new ReliableKafkaEndpoint(null,
 				context.getBean(KafkaListenerEndpointRegistry.class), null, List::of, () -> Set.of(group), lagMonitor(admin,
-						group, topic), null).report();
+						group, topic), null, null).report();
 		System.out.println("endpoint listeners: " + endpoint.get("listeners"));
 		assertThat(endpoint.get("listeners")).asString().contains("id=main-jobs").contains("groupType=share")
 			.contains("running=true");

@@ -3,6 +3,7 @@ package io.github.reliablekafka.idempotency;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
@@ -13,6 +14,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import io.github.reliablekafka.idempotency.IdempotencyGuard.KeyState;
+import io.github.reliablekafka.idempotency.IdempotencyGuard.KeyState;
 import io.github.reliablekafka.idempotency.IdempotencyGuard.Outcome;
 import io.github.reliablekafka.internal.TableSchemaInitializer;
 import io.github.reliablekafka.support.SchemaInitialization;
@@ -239,6 +242,32 @@ class IdempotencyGuardTests {
 		assertThat(jdbcGuard.executeInFlow("g", "crashed-claim", () -> { })).isEqualTo(Outcome.PROCESSED);
 		assertThat(this.ledger.isDone("g", "crashed-claim")).isTrue();
 		assertThat(jdbcGuard.executeInFlow("g", "crashed-claim", () -> { })).isEqualTo(Outcome.DUPLICATE);
+	}
+
+	@Test
+	void eachStoreTellsOperatorsWhatItHoldsForAKey() throws Exception {
+		Map<String, IdempotencyGuard> guards = new java.util.LinkedHashMap<>();
+		guards.put("redis", IdempotencyGuards.redis(this.template, this.redis.keyPrefix(), TTL, Duration.ofMinutes(5),
+				3, this.listener));
+		guards.put("jdbc", IdempotencyGuards.jdbc(this.ledger, this.transactions, 3, this.listener));
+		guards.put("two-tier", twoTier());
+		List<String> told = new ArrayList<>();
+		for (Map.Entry<String, IdempotencyGuard> each : guards.entrySet()) {
+			IdempotencyGuard guard = each.getValue();
+			String key = "id:" + each.getKey() + "-state";
+			KeyState before = guard.state("g", key);
+			KeyState[] during = new KeyState[1];
+			// asked as an operator would: from another thread, outside the work's transaction
+			guard.execute("g", key, () -> during[0] = java.util.concurrent.CompletableFuture
+				.supplyAsync(() -> guard.state("g", key))
+				.get(10, TimeUnit.SECONDS));
+			KeyState after = guard.state("g", key);
+			KeyState otherGroup = guard.state("other", key);
+			told.add(each.getKey() + ": " + before + " -> " + during[0] + " -> " + after + ", other group " + otherGroup);
+			assertThat(List.of(before, during[0], after, otherGroup)).as(each.getKey())
+				.containsExactly(KeyState.ABSENT, KeyState.PROCESSING, KeyState.DONE, KeyState.ABSENT);
+		}
+		System.out.println("key states (before -> during the work -> after): " + told);
 	}
 
 	@Test

@@ -17,6 +17,7 @@ import io.github.reliablekafka.idempotency.ReliableIdempotency;
 import io.github.reliablekafka.internal.SharedAdmin;
 import io.github.reliablekafka.observe.ConsumerLagMonitor;
 import io.github.reliablekafka.observe.LagSnapshotListener;
+import io.github.reliablekafka.observe.MessageLookup;
 import io.github.reliablekafka.observe.MicrometerLagGauges;
 import io.github.reliablekafka.observe.ReliableKafkaEndpoint;
 import io.github.reliablekafka.observe.ReliableKafkaHealthIndicator;
@@ -45,7 +46,7 @@ import org.springframework.kafka.listener.MessageListenerContainer;
 
 /**
  * Auto-configuration of observability and operations: consumer lag (gauge and retention warnings), the health
- * indicator, the {@code reliablekafka} actuator endpoint and {@link ReplayOperations}.
+ * indicator, the {@code reliablekafka} actuator endpoint, {@link ReplayOperations} and the {@link MessageLookup}.
  */
 @AutoConfiguration(after = { KafkaAutoConfiguration.class, ReliableKafkaOutboxAutoConfiguration.class,
 		ReliableKafkaIdempotencyAutoConfiguration.class, ReliableKafkaConsumerAutoConfiguration.class,
@@ -73,6 +74,18 @@ public final class ReliableKafkaObserveAutoConfiguration {
 		ReliableListeners reliable = listeners.getIfAvailable();
 		return new ReplayOperations(registry, admin, (reliable != null) ? reliable.guardBypass() : null,
 				properties.getTimeout());
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	MessageLookup reliableKafkaMessageLookup(ObjectProvider<OutboxOperations> outbox,
+			ObjectProvider<ReliableIdempotency> idempotency, ObjectProvider<ReliableListeners> listeners) {
+		ReliableIdempotency guards = idempotency.getIfAvailable();
+		return new MessageLookup(outbox.getIfUnique(), (guards != null) ? guards.guard() : null,
+				(guards != null) ? guards.keyStrategy() : null, () -> {
+					ReliableListeners reliable = listeners.getIfAvailable();
+					return (reliable != null) ? reliable.guardedGroups() : Set.of();
+				});
 	}
 
 	/** Each consumer group of the application's listener containers, with the topics it consumes. */
@@ -136,13 +149,14 @@ public final class ReliableKafkaObserveAutoConfiguration {
 		ReliableKafkaEndpoint reliableKafkaEndpoint(ObjectProvider<StartupDoctor> doctor,
 				ObjectProvider<KafkaListenerEndpointRegistry> registry, ObjectProvider<OutboxOperations> outbox,
 				ObjectProvider<ReliableListeners> listeners, ObjectProvider<ConsumerLagMonitor> lag,
-				ObjectProvider<ReplayOperations> replay) {
+				ObjectProvider<ReplayOperations> replay, ObjectProvider<MessageLookup> lookup) {
 			return new ReliableKafkaEndpoint(doctor.getIfAvailable(), registry.getIfAvailable(), outbox.getIfUnique(),
 					() -> {
 						ReliableListeners reliable = listeners.getIfAvailable();
 						return (reliable != null) ? reliable.dispatchers() : List.of();
 					},
-					() -> shareGroups(listeners.getIfAvailable()), lag.getIfAvailable(), replay.getIfAvailable());
+					() -> shareGroups(listeners.getIfAvailable()), lag.getIfAvailable(), replay.getIfAvailable(),
+					lookup.getIfAvailable());
 		}
 
 	}

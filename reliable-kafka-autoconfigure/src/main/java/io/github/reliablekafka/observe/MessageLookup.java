@@ -1,0 +1,186 @@
+package io.github.reliablekafka.observe;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+
+import io.github.reliablekafka.idempotency.IdempotencyGuard;
+import io.github.reliablekafka.idempotency.IdempotencyGuard.KeyState;
+import io.github.reliablekafka.idempotency.IdempotencyKeyStrategy;
+import io.github.reliablekafka.outbox.OutboxMessage;
+import io.github.reliablekafka.outbox.OutboxOperations;
+import io.github.reliablekafka.outbox.OutboxStatus;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Answers "where is message X?" for one {@code rk-id}, from what the library already stores, with one indexed read
+ * per store: the outbox row (state, attempts, last error, when it was written and confirmed), and per consumer group
+ * behind the idempotency guard whether its ledger holds the message done. It never reads a topic.
+ *
+ * <p>
+ * A group's ledger is keyed by message id only with {@code reliable.kafka.consumer.idempotency.key=message-id} (the
+ * default); with another key strategy its state is {@code UNKNOWN}. The groups asked are those of this application's
+ * guarded listeners and any the caller names (the ledger is shared by every application on its database or Redis).
+ */
+public final class MessageLookup {
+
+	/** An {@code rk-id}: a UUID in its canonical text form. */
+	private static final Pattern MESSAGE_ID = Pattern
+		.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+
+	/** The most groups one look-up asks (one read each). */
+	static final int MAX_GROUPS = 50;
+
+	/** The longest group name asked (Kafka allows longer, the ledger's column does not). */
+	private static final int MAX_GROUP_LENGTH = 255;
+
+	private final @Nullable OutboxOperations outbox;
+
+	private final @Nullable IdempotencyGuard guard;
+
+	private final @Nullable IdempotencyKeyStrategy keyStrategy;
+
+	private final Supplier<Collection<String>> guardedGroups;
+
+	/**
+	 * Create the look-up; any store may be missing.
+	 * @param outbox the outbox, {@code null} without one
+	 * @param guard the idempotency guard, {@code null} without one
+	 * @param keyStrategy the guard's key strategy, {@code null} without a guard
+	 * @param guardedGroups the consumer groups of the application's guarded listeners
+	 */
+	public MessageLookup(@Nullable OutboxOperations outbox, @Nullable IdempotencyGuard guard,
+			@Nullable IdempotencyKeyStrategy keyStrategy, Supplier<Collection<String>> guardedGroups) {
+		this.outbox = outbox;
+		this.guard = guard;
+		this.keyStrategy = keyStrategy;
+		this.guardedGroups = guardedGroups;
+	}
+
+	/**
+	 * Look a message up in the outbox and in the ledgers of the application's guarded consumer groups.
+	 * @param messageId the {@code rk-id}
+	 * @return what the stores hold
+	 * @throws IllegalArgumentException when the id is not a message id
+	 */
+	public MessageTrail find(String messageId) {
+		return find(messageId, List.of());
+	}
+
+	/**
+	 * Look a message up in the outbox and in the ledgers of the application's guarded consumer groups and of the
+	 * groups named.
+	 * @param messageId the {@code rk-id}
+	 * @param moreGroups more consumer groups to ask (at most 50 in all)
+	 * @return what the stores hold
+	 * @throws IllegalArgumentException when the id is not a message id or a group name is not acceptable
+	 */
+	public MessageTrail find(String messageId, Collection<String> moreGroups) {
+		String id = checkedId(messageId);
+		TreeSet<String> groups = new TreeSet<>(this.guardedGroups.get());
+		for (String group : moreGroups) {
+			if (group == null || group.isBlank() || group.length() > MAX_GROUP_LENGTH) {
+				throw new IllegalArgumentException("A consumer group name must be 1 to " + MAX_GROUP_LENGTH
+						+ " characters");
+			}
+			groups.add(group);
+		}
+		if (groups.size() > MAX_GROUPS) {
+			throw new IllegalArgumentException("At most " + MAX_GROUPS + " consumer groups can be asked at once, not "
+					+ groups.size());
+		}
+		return new MessageTrail(id, outbox(id), consumed(id, groups));
+	}
+
+	/**
+	 * Put a message's failed outbox row back in line (see {@link OutboxOperations#requeue}).
+	 * @param messageId the {@code rk-id}
+	 * @return what was done, with the row as it is now
+	 * @throws IllegalArgumentException when the id is not a message id
+	 * @throws IllegalStateException when the application has no outbox
+	 */
+	public Requeued requeue(String messageId) {
+		String id = checkedId(messageId);
+		if (this.outbox == null) {
+			throw new IllegalStateException("This application has no outbox");
+		}
+		Optional<OutboxMessage> row = this.outbox.find(id);
+		if (row.isEmpty()) {
+			return new Requeued(id, false, "no outbox row holds this message id (sent directly, or deleted after its "
+					+ "retention)", null);
+		}
+		if (row.get().status() != OutboxStatus.FAILED) {
+			return new Requeued(id, false, "its outbox row is " + row.get().status() + ", only a FAILED row is "
+					+ "re-queued", row.get());
+		}
+		boolean requeued = this.outbox.requeue(List.of(row.get().id())) == 1;
+		return new Requeued(id, requeued, requeued ? "re-queued: NEW, no attempts, due now"
+				: "its row changed meanwhile", this.outbox.find(id).orElse(null));
+	}
+
+	private MessageTrail.Outbox outbox(String id) {
+		if (this.outbox == null) {
+			return new MessageTrail.Outbox(MessageTrail.Found.NO_STORE, null, "this application has no outbox");
+		}
+		try {
+			return this.outbox.find(id)
+				.map((row) -> new MessageTrail.Outbox(MessageTrail.Found.FOUND, row, null))
+				.orElseGet(() -> new MessageTrail.Outbox(MessageTrail.Found.ABSENT, null, "no outbox row holds this "
+						+ "message id: it was sent directly, by another application, or its row was deleted after "
+						+ "reliable.kafka.outbox.retention"));
+		}
+		catch (RuntimeException ex) {
+			return new MessageTrail.Outbox(MessageTrail.Found.ERROR, null, describe(ex));
+		}
+	}
+
+	private List<MessageTrail.Consumed> consumed(String id, Collection<String> groups) {
+		List<MessageTrail.Consumed> consumed = new ArrayList<>();
+		if (this.guard == null) {
+			return consumed;
+		}
+		for (String group : groups) {
+			if (this.keyStrategy != IdempotencyKeyStrategy.MESSAGE_ID) {
+				consumed.add(new MessageTrail.Consumed(group, this.guard.store(), KeyState.UNKNOWN,
+						"the ledger is keyed by " + this.keyStrategy + ", not by message id"));
+				continue;
+			}
+			try {
+				consumed.add(new MessageTrail.Consumed(group, this.guard.store(),
+						this.guard.state(group, "id:" + id), null));
+			}
+			catch (RuntimeException ex) {
+				consumed.add(new MessageTrail.Consumed(group, this.guard.store(), KeyState.UNKNOWN, describe(ex)));
+			}
+		}
+		return consumed;
+	}
+
+	private static String checkedId(@Nullable String messageId) {
+		if (messageId == null || messageId.length() != 36 || !MESSAGE_ID.matcher(messageId).matches()) {
+			throw new IllegalArgumentException("A message id (rk-id) is a UUID such as "
+					+ "0b6f3a52-9c1e-4d2a-8f5e-2b7c9d1e4f60");
+		}
+		return messageId; // as sent: the stores key it as the header held it
+	}
+
+	private static String describe(RuntimeException ex) {
+		return ex.getClass().getSimpleName() + ": " + ex.getMessage();
+	}
+
+	/**
+	 * What a re-queue did.
+	 *
+	 * @param messageId the {@code rk-id}
+	 * @param requeued whether the row was put back in line
+	 * @param detail why, or why not
+	 * @param row the row as it is now, {@code null} when there is none
+	 */
+	public record Requeued(String messageId, boolean requeued, String detail, @Nullable OutboxMessage row) {
+	}
+
+}

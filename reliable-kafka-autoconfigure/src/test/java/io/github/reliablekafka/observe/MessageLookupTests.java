@@ -1,0 +1,273 @@
+package io.github.reliablekafka.observe;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import io.github.reliablekafka.autoconfigure.ReliableKafkaAutoConfiguration;
+import io.github.reliablekafka.autoconfigure.consumer.ReliableKafkaConsumerAutoConfiguration;
+import io.github.reliablekafka.autoconfigure.idempotency.ReliableKafkaIdempotencyAutoConfiguration;
+import io.github.reliablekafka.autoconfigure.observe.ReliableKafkaObserveAutoConfiguration;
+import io.github.reliablekafka.consumer.NonRetryableException;
+import io.github.reliablekafka.consumer.ReliableListener;
+import io.github.reliablekafka.idempotency.IdempotencyGuard.KeyState;
+import io.github.reliablekafka.outbox.OutboxStatus;
+import io.github.reliablekafka.outbox.OutboxTestApplication;
+import io.github.reliablekafka.producer.ReliableKafkaTemplate;
+import io.github.reliablekafka.producer.SendFuture;
+import io.github.reliablekafka.testing.KafkaTestSupport;
+import io.github.reliablekafka.testing.TestApplications;
+import io.github.reliablekafka.testing.TestDatabase;
+import io.github.reliablekafka.testing.TopicWatcher;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.config.ConfigResource;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
+import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * "Where is rk-id X?": the look-up answers for a consumed, a pending, a failed, a dead-lettered and an unknown
+ * message, through the actuator endpoint's operations, on a real broker and PostgreSQL (outbox and ledger); operators
+ * re-queue a failed row; hostile ids and group lists are refused before any store is asked.
+ */
+class MessageLookupTests {
+
+	static final List<String> handled = new CopyOnWriteArrayList<>();
+
+	private final List<AutoCloseable> closeables = new ArrayList<>();
+
+	@AfterEach
+	void close() throws Exception {
+		for (AutoCloseable closeable : this.closeables) {
+			closeable.close();
+		}
+		handled.clear();
+	}
+
+	@Test
+	void theLookupAnswersForASentAPendingAFailedADeadLetteredAndAConsumedMessage() throws Exception {
+		TestDatabase database = TestDatabase.postgres();
+		this.closeables.add(database);
+		String topic = KafkaTestSupport.newTopic("lookup", 1);
+		String small = KafkaTestSupport.newTopic("lookup-small", 1);
+		maxMessageBytes(small, "200");
+		try (Admin admin = KafkaTestSupport.admin(KafkaTestSupport.bootstrapServers())) {
+			admin.createTopics(List.of(new NewTopic(topic + ".DLT", 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
+		}
+		String group = "group-" + topic;
+		ConfigurableApplicationContext context = TestApplications.run(
+				List.of(OutboxTestApplication.class, Looked.class),
+				List.of("test.db.url=" + database.url(), "spring.kafka.bootstrap-servers="
+						+ KafkaTestSupport.bootstrapServers(), "reliable.kafka.outbox.initialize-schema=always",
+						"reliable.kafka.outbox.relay.poll-interval=200ms", "test.topic=" + topic,
+						"test.group=" + group, "reliable.kafka.consumer.idempotency.store=jdbc",
+						"spring.kafka.consumer.auto-offset-reset=earliest",
+						"management.endpoints.web.exposure.include=reliablekafka",
+						"management.endpoints.jmx.exposure.include=reliablekafka", "spring.jmx.enabled=true"));
+		this.closeables.add(context);
+		ReliableKafkaTemplate template = context.getBean(ReliableKafkaTemplate.class);
+		TransactionTemplate transactions = context.getBean(TransactionTemplate.class);
+		ReliableKafkaEndpoint endpoint = context.getBean(ReliableKafkaEndpoint.class);
+
+		SendFuture consumed = transactions.execute((status) -> template.send(topic, "k-1", "ok"));
+		SendFuture poison = transactions.execute((status) -> template.send(topic, "k-2", "poison"));
+		String pending = template.sendDelayed(topic, "k-3", "later", Duration.ofHours(1)).get(30, TimeUnit.SECONDS)
+			.messageId();
+		SendFuture failed = template.send(small, "k-4", "x".repeat(1_000));
+		String unknown = UUID.randomUUID().toString();
+		consumed.get(30, TimeUnit.SECONDS);
+		assertThat(failed).failsWithin(Duration.ofSeconds(30));
+		try (TopicWatcher deadLetters = TopicWatcher.watch(KafkaTestSupport.bootstrapServers(), topic + ".DLT")) {
+			deadLetters.awaitIds(Set.of(poison.messageId()), Duration.ofSeconds(30));
+		}
+		await().atMost(Duration.ofSeconds(30)).until(() -> handled.contains("ok"));
+
+		int asked = 0;
+		int right = 0;
+		MessageTrail sent = endpoint.message(consumed.messageId(), null);
+		asked++;
+		right += (sent.outbox().row().status() == OutboxStatus.SENT && sent.outbox().row().sentAt() != null
+				&& state(sent, group) == KeyState.DONE) ? 1 : 0;
+		MessageTrail deadLettered = await().atMost(Duration.ofSeconds(10))
+			.until(() -> endpoint.message(poison.messageId(), null),
+					(trail) -> trail.outbox().row().status() == OutboxStatus.SENT);
+		asked++;
+		right += (state(deadLettered, group) != KeyState.DONE) ? 1 : 0;
+		MessageTrail waiting = endpoint.message(pending, null);
+		asked++;
+		right += (waiting.outbox().row().status() == OutboxStatus.NEW && state(waiting, group) == KeyState.ABSENT)
+				? 1 : 0;
+		MessageTrail parked = endpoint.message(failed.messageId(), "another-group");
+		asked++;
+		right += (parked.outbox().row().status() == OutboxStatus.FAILED && parked.outbox().row().attempts() == 1
+				&& parked.outbox().row().lastError().contains("RecordTooLarge") && state(parked, group) == KeyState.ABSENT
+				&& state(parked, "another-group") == KeyState.ABSENT) ? 1 : 0;
+		MessageTrail nowhere = endpoint.message(unknown, null);
+		asked++;
+		right += (nowhere.outbox().found() == MessageTrail.Found.ABSENT && state(nowhere, group) == KeyState.ABSENT)
+				? 1 : 0;
+		System.out.printf("look-ups: %d asked, %d right (sent+consumed, dead-lettered, pending, failed, unknown)%n"
+				+ "  consumed: %s%n  dead-lettered: %s%n  pending: %s%n  failed: %s%n  unknown: %s%n", asked, right,
+				sent, deadLettered, waiting, parked, nowhere);
+		assertThat(right).isEqualTo(asked);
+		assertThat(sent.consumed()).singleElement().satisfies((each) -> assertThat(each.store()).isEqualTo("jdbc"));
+
+		assertThat(endpoint.requeue(consumed.messageId()).requeued()).as("only a FAILED row is re-queued").isFalse();
+		assertThat(endpoint.requeue(unknown).requeued()).isFalse();
+		maxMessageBytes(small, "1048576");
+		MessageLookup.Requeued requeued = endpoint.requeue(failed.messageId());
+		System.out.println("re-queued: " + requeued);
+		assertThat(requeued.requeued()).isTrue();
+		assertThat(requeued.row().status()).isIn(OutboxStatus.NEW, OutboxStatus.SENT);
+		await().atMost(Duration.ofSeconds(30))
+			.until(() -> endpoint.message(failed.messageId(), null).outbox().row().status() == OutboxStatus.SENT);
+		assertThat(endpoint.requeue(failed.messageId()).requeued()).as("re-queued once").isFalse();
+	}
+
+	@Test
+	void hostileIdsAndGroupListsAreRefusedBeforeAnyStoreIsAsked() {
+		AskedOutbox outbox = new AskedOutbox();
+		MessageLookup lookup = new MessageLookup(outbox, null, null, List::of);
+		ReliableKafkaEndpoint endpoint = new ReliableKafkaEndpoint(null, null, outbox, List::of, Set::of, null, null,
+				lookup);
+		List<String> hostile = List.of("", "x", "' OR '1'='1", "0b6f3a52-9c1e-4d2a-8f5e-2b7c9d1e4f6", // one short
+				"0b6f3a52-9c1e-4d2a-8f5e-2b7c9d1e4f60' --", "0b6f3a52+9c1e-4d2a-8f5e-2b7c9d1e4f60",
+				"0b6f3a52-9c1e-4d2a-8f5e-2b7c9d1e4f6\u0000", "*", "a".repeat(100_000));
+		int refused = 0;
+		for (String id : hostile) {
+			try {
+				endpoint.message(id, null);
+			}
+			catch (InvalidEndpointRequestException expected) {
+				refused++;
+			}
+			try {
+				endpoint.requeue(id);
+			}
+			catch (InvalidEndpointRequestException expected) {
+				refused++;
+			}
+		}
+		String id = UUID.randomUUID().toString();
+		StringBuilder manyGroups = new StringBuilder();
+		for (int i = 0; i <= MessageLookup.MAX_GROUPS; i++) {
+			manyGroups.append("g-").append(i).append(',');
+		}
+		for (String groups : List.of(manyGroups.toString(), "ok," + "g".repeat(256))) {
+			try {
+				endpoint.message(id, groups);
+			}
+			catch (InvalidEndpointRequestException expected) {
+				refused++;
+			}
+		}
+		System.out.printf("hostile look-ups: %d sent, %d refused, %d reached a store%n", 2 * hostile.size() + 2,
+				refused, outbox.asked);
+		assertThat(refused).isEqualTo(2 * hostile.size() + 2);
+		assertThat(outbox.asked).isZero();
+		assertThat(endpoint.message(id, " , ").outbox().found()).isEqualTo(MessageTrail.Found.ABSENT);
+		assertThat(outbox.asked).isOne();
+	}
+
+	private static KeyState state(MessageTrail trail, String group) {
+		return trail.consumed()
+			.stream()
+			.filter((each) -> each.group().equals(group))
+			.findFirst()
+			.map(MessageTrail.Consumed::state)
+			.orElse(KeyState.UNKNOWN);
+	}
+
+	private static void maxMessageBytes(String topic, String bytes) throws Exception {
+		try (Admin admin = KafkaTestSupport.admin(KafkaTestSupport.bootstrapServers())) {
+			admin.incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.TOPIC, topic),
+					List.of(new AlterConfigOp(new ConfigEntry("max.message.bytes", bytes), AlterConfigOp.OpType.SET))))
+				.all()
+				.get(30, TimeUnit.SECONDS);
+		}
+	}
+
+	/** An outbox that counts the look-ups that reach it and holds nothing. */
+	static final class AskedOutbox implements io.github.reliablekafka.outbox.OutboxOperations {
+
+		int asked;
+
+		@Override
+		public List<io.github.reliablekafka.outbox.OutboxMessage> failed(int limit) {
+			return List.of();
+		}
+
+		@Override
+		public int requeue(java.util.Collection<Long> ids) {
+			return 0;
+		}
+
+		@Override
+		public int requeueAllFailed() {
+			return 0;
+		}
+
+		@Override
+		public java.util.Optional<io.github.reliablekafka.outbox.OutboxMessage> find(String messageId) {
+			this.asked++;
+			return java.util.Optional.empty();
+		}
+
+		@Override
+		public long pendingCount() {
+			return 0;
+		}
+
+		@Override
+		public Duration oldestPendingAge() {
+			return Duration.ZERO;
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@ImportAutoConfiguration({ ReliableKafkaAutoConfiguration.class, ReliableKafkaIdempotencyAutoConfiguration.class,
+			ReliableKafkaConsumerAutoConfiguration.class, ReliableKafkaObserveAutoConfiguration.class })
+	static class Looked {
+
+		@Bean
+		Listener listener() {
+			return new Listener();
+		}
+
+	}
+
+	static class Listener {
+
+		@ReliableListener(id = "looked", topics = "${test.topic}", groupId = "${test.group}")
+		void on(ConsumerRecord<String, byte[]> record) {
+			String payload = new String(record.value(), StandardCharsets.UTF_8);
+			if (payload.contains("poison")) {
+				throw new NonRetryableException("poison");
+			}
+			handled.add(payload.replace("\"", ""));
+		}
+
+	}
+
+}
