@@ -3,6 +3,7 @@ package io.github.reliablekafka.consumer;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
 
 import io.github.reliablekafka.internal.LogText;
 import io.github.reliablekafka.support.RkHeaders;
@@ -16,6 +17,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import org.springframework.kafka.core.KafkaOperations;
+import org.springframework.kafka.support.KafkaHeaders;
+import org.springframework.kafka.support.SendResult;
 import org.springframework.kafka.listener.DeadLetterPublishingRecoverer;
 
 /**
@@ -41,9 +44,16 @@ final class BoundedDeadLetterRecoverer extends DeadLetterPublishingRecoverer {
 
 	private final DeadLetterLimits limits;
 
-	BoundedDeadLetterRecoverer(KafkaOperations<String, byte[]> template, String suffix, DeadLetterLimits limits) {
+	private final @Nullable String group;
+
+	private final DeadLetterRecords records;
+
+	BoundedDeadLetterRecoverer(KafkaOperations<String, byte[]> template, String suffix, DeadLetterLimits limits,
+			@Nullable String group, DeadLetterRecords records) {
 		super(template, (record, ex) -> new TopicPartition(record.topic() + suffix, -1));
 		this.limits = limits;
+		this.group = group;
+		this.records = records;
 		setFailIfSendResultIsError(true);
 		setExceptionHeadersCreator(this::exceptionHeaders);
 	}
@@ -90,6 +100,24 @@ final class BoundedDeadLetterRecoverer extends DeadLetterPublishingRecoverer {
 				LogText.of(RkHeaders.id(record.headers())), bytes.length, size, this.limits.maxRecordBytes(), origin);
 		return new ProducerRecord<>(letter.topic(), letter.partition(), letter.timestamp(), letter.key(), new byte[0],
 				kept);
+	}
+
+	/** Once the dead letter is confirmed, record where it went (for "where is message X?"). */
+	@Override
+	protected void verifySendResult(KafkaOperations<Object, Object> kafkaTemplate, ProducerRecord<Object, Object> outRecord,
+			@Nullable CompletableFuture<SendResult<Object, Object>> sendResult, ConsumerRecord<?, ?> inRecord) {
+		super.verifySendResult(kafkaTemplate, outRecord, sendResult, inRecord);
+		SendResult<Object, Object> sent = (sendResult != null) ? sendResult.getNow(null) : null;
+		if (this.group != null && sent != null && sent.getRecordMetadata() != null) {
+			String fqcn = RkHeaders.text(outRecord.headers(), KafkaHeaders.DLT_EXCEPTION_FQCN);
+			String cause = RkHeaders.text(outRecord.headers(), KafkaHeaders.DLT_EXCEPTION_CAUSE_FQCN);
+			if (cause != null && fqcn != null && fqcn.startsWith("org.springframework.kafka.")) {
+				fqcn = cause; // the listener's own exception, not the container's wrapper around it
+			}
+			String message = RkHeaders.text(outRecord.headers(), KafkaHeaders.DLT_EXCEPTION_MESSAGE);
+			this.records.published(this.group, inRecord, sent.getRecordMetadata(),
+					(fqcn != null) ? fqcn + ((message != null) ? ": " + message : "") : null);
+		}
 	}
 
 	private static int size(ProducerRecord<Object, Object> record) {

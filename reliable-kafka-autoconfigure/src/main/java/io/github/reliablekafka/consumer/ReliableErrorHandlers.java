@@ -8,6 +8,7 @@ import io.github.reliablekafka.internal.LogText;
 import io.github.reliablekafka.support.RkHeaders;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,8 +33,9 @@ final class ReliableErrorHandlers {
 	}
 
 	static DefaultErrorHandler create(String listener, ReliableListenerSettings settings,
-			KafkaOperations<String, byte[]> deadLetterTemplate, ListenerOutcomes outcomes) {
-		DeadLetterPublishingRecoverer recoverer = recoverer(settings, deadLetterTemplate);
+			KafkaOperations<String, byte[]> deadLetterTemplate, ListenerOutcomes outcomes, @Nullable String group,
+			DeadLetterRecords records) {
+		DeadLetterPublishingRecoverer recoverer = recoverer(settings, deadLetterTemplate, group, records);
 		RetryDecision decision = new RetryDecision(settings);
 		DefaultErrorHandler handler = new DefaultErrorHandler(recoverer, decision.backOff());
 		handler.addNotRetryableExceptions(decision.notRetryable().toArray(Class[]::new));
@@ -43,11 +45,14 @@ final class ReliableErrorHandlers {
 		return handler;
 	}
 
+	/**
+	 * The recoverer of one listener: publishes its dead letters and, when it has a group, records them.
+	 */
 	static DeadLetterPublishingRecoverer recoverer(ReliableListenerSettings settings,
-			KafkaOperations<String, byte[]> deadLetterTemplate) {
+			KafkaOperations<String, byte[]> deadLetterTemplate, @Nullable String group, DeadLetterRecords records) {
 		return new BoundedDeadLetterRecoverer(deadLetterTemplate, settings.deadLetterSuffix(),
 				new BoundedDeadLetterRecoverer.DeadLetterLimits(settings.maxExceptionMessageBytes(),
-						settings.maxStackTraceBytes(), settings.maxDeadLetterBytes()));
+						settings.maxStackTraceBytes(), settings.maxDeadLetterBytes()), group, records);
 	}
 
 	/** Logs and counts what happens to each failing record. */

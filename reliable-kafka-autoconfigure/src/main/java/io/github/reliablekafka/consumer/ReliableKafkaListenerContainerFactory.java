@@ -61,6 +61,8 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 
 	private @Nullable ReliableIdempotency idempotency;
 
+	private DeadLetterRecords deadLetterRecords = DeadLetterRecords.NONE;
+
 	private PayloadCodec codec = PayloadCodec.fastjson2();
 
 	private DispatchSettings dispatchDefaults = new DispatchSettings(Ordering.KEY, 16, 256, 1000, 64L << 20,
@@ -109,6 +111,7 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 	public void setIdempotency(ReliableIdempotency idempotency, PayloadCodec codec) {
 		this.idempotency = idempotency;
 		this.codec = codec;
+		this.deadLetterRecords = new DeadLetterRecords(idempotency.guard());
 	}
 
 	/**
@@ -155,7 +158,7 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 			ListenerMethodCheck.check(reliable.method(), reliable.batch(), reliable.idempotencyKey());
 		}
 		ConsumerConfigCheck.check(listener, effectiveConsumerConfig(instance), this.settings.retry().totalDelay());
-		instance.setCommonErrorHandler(errorHandler(listener));
+		instance.setCommonErrorHandler(errorHandler(listener, instance.getGroupId()));
 		String[] listened = instance.getContainerProperties().getTopics();
 		if (listened != null) {
 			this.listeners.listens(List.of(listened));
@@ -217,7 +220,9 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 		ReliableErrorHandlers.Outcomes failures = new ReliableErrorHandlers.Outcomes(listener, this.settings, decision,
 				this.outcomes);
 		DispatchedRecordHandler handler = new DispatchedRecordHandler(chain, interceptors, decision,
-				ReliableErrorHandlers.recoverer(this.settings, this.deadLetterTemplate), failures);
+				ReliableErrorHandlers.recoverer(this.settings, this.deadLetterTemplate, instance.getGroupId(),
+						this.deadLetterRecords),
+				failures);
 		ConsumerAwareRebalanceListener existing = (properties
 			.getConsumerRebalanceListener() instanceof ConsumerAwareRebalanceListener aware) ? aware : null;
 		if (properties.getConsumerRebalanceListener() != null && existing == null) {
@@ -257,8 +262,9 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 				dispatch.lanes(), dispatch.ordering(), dispatch.maxThreads(), dispatch.maxInFlightPerPartition());
 	}
 
-	private CommonErrorHandler errorHandler(String listener) {
-		return ReliableErrorHandlers.create(listener, this.settings, this.deadLetterTemplate, this.outcomes);
+	private CommonErrorHandler errorHandler(String listener, @Nullable String group) {
+		return ReliableErrorHandlers.create(listener, this.settings, this.deadLetterTemplate, this.outcomes, group,
+				this.deadLetterRecords);
 	}
 
 	private Map<String, Object> effectiveConsumerConfig(ConcurrentMessageListenerContainer<String, byte[]> instance) {

@@ -77,6 +77,8 @@ public class ReliableShareListenerContainerFactory implements KafkaListenerConta
 
 	private @Nullable ReliableIdempotency idempotency;
 
+	private DeadLetterRecords deadLetterRecords = DeadLetterRecords.NONE;
+
 	private @Nullable DelayedRedelivery redelivery;
 
 	private int concurrency = 1;
@@ -124,6 +126,7 @@ public class ReliableShareListenerContainerFactory implements KafkaListenerConta
 	 */
 	public void setIdempotency(ReliableIdempotency idempotency) {
 		this.idempotency = idempotency;
+		this.deadLetterRecords = new DeadLetterRecords(idempotency.guard());
 	}
 
 	/**
@@ -218,7 +221,7 @@ public class ReliableShareListenerContainerFactory implements KafkaListenerConta
 				? new CompositeRecordInterceptor<>(this.applicationInterceptor, interceptor) : interceptor;
 		RetryDecision decision = new RetryDecision(this.settings);
 		DeadLetterPublishingRecoverer recoverer = ReliableErrorHandlers.recoverer(this.settings,
-				this.deadLetterTemplate);
+				this.deadLetterTemplate, group, this.deadLetterRecords);
 		recoverer.setHeadersFunction((record, ex) -> {
 			RecordHeaders headers = new RecordHeaders();
 			headers.add(RkHeaders.DELIVERY_COUNT, Integer.toString(ShareRecordHandler.deliveryOf(record))

@@ -25,6 +25,13 @@ public final class ConsumedLedger {
 	/** The ledger's schema scripts, one per database. */
 	public static final String SCHEMA_LOCATION = "classpath:io/github/reliablekafka/idempotency/schema-@@platform@@.sql";
 
+	/** The dead-letter table's schema scripts, one per database. */
+	public static final String DEAD_LETTER_SCHEMA_LOCATION = "classpath:io/github/reliablekafka/idempotency/"
+			+ "schema-dead-letter-@@platform@@.sql";
+
+	/** The dead-letter table's name after the ledger table's. */
+	private static final String DEAD_LETTER_SUFFIX = "_dead_letter";
+
 	private static final Pattern TABLE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)?");
 
 	private final JdbcTemplate jdbc;
@@ -53,6 +60,20 @@ public final class ConsumedLedger {
 	public static LibraryTable libraryTable(String name) {
 		return new LibraryTable(name, "idempotency ledger table", SCHEMA_LOCATION,
 				"consumer_group, idem_key, status, claims, created_at, updated_at",
+				"reliable.kafka.consumer.idempotency.initialize-schema",
+				"set reliable.kafka.consumer.idempotency.store=redis (or none) to run reliable listeners without the "
+						+ "database ledger");
+	}
+
+	/**
+	 * Describe the table the ledger keeps dead letters in ({@code <ledger table>_dead_letter}) for its schema
+	 * initializer.
+	 * @param ledgerTable the ledger table's name
+	 * @return the table
+	 */
+	public static LibraryTable deadLetterTable(String ledgerTable) {
+		return new LibraryTable(ledgerTable + DEAD_LETTER_SUFFIX, "dead-letter table", DEAD_LETTER_SCHEMA_LOCATION,
+				"message_id, consumer_group, dead_letter, source, reason, created_at",
 				"reliable.kafka.consumer.idempotency.initialize-schema",
 				"set reliable.kafka.consumer.idempotency.store=redis (or none) to run reliable listeners without the "
 						+ "database ledger");
@@ -196,6 +217,44 @@ public final class ConsumedLedger {
 					ps.setLong(3, (Long) row[2]);
 				});
 		return old.size();
+	}
+
+	/**
+	 * Keep a dead letter in the dead-letter table ({@code <table>_dead_letter}); a second record of the same dead
+	 * letter changes nothing.
+	 */
+	void recordDeadLetter(DeadLetterRecord record) {
+		try {
+			this.jdbc.update("INSERT INTO " + deadLetterTable() + " (message_id, consumer_group, dead_letter, source, "
+					+ "reason, created_at) VALUES (?, ?, ?, ?, ?, ?)", record.messageId(), record.group(),
+					record.deadLetter(), record.source(), record.reason(), record.at().toEpochMilli());
+		}
+		catch (DuplicateKeyException alreadyKept) {
+			// the same dead letter, recorded again
+		}
+	}
+
+	/**
+	 * Return the dead letters kept for a message id, oldest first, at most 100.
+	 */
+	List<DeadLetterRecord> deadLetters(String messageId) {
+		return this.jdbc.query("SELECT message_id, consumer_group, source, dead_letter, reason, created_at FROM "
+				+ deadLetterTable() + " WHERE message_id = ? ORDER BY created_at LIMIT 100",
+				(rs, row) -> new DeadLetterRecord(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+						rs.getString(5), java.time.Instant.ofEpochMilli(rs.getLong(6))),
+				messageId);
+	}
+
+	/**
+	 * Delete the dead letters kept since before a time.
+	 * @return how many were deleted
+	 */
+	int deleteDeadLettersBefore(long createdBefore) {
+		return this.jdbc.update("DELETE FROM " + deadLetterTable() + " WHERE created_at < ?", createdBefore);
+	}
+
+	private String deadLetterTable() {
+		return this.table + DEAD_LETTER_SUFFIX;
 	}
 
 	/**

@@ -63,6 +63,26 @@ public interface IdempotencyGuard {
 	}
 
 	/**
+	 * Keep, in the guard's final store, that a group sent a message to its dead-letter topic, for operators; called
+	 * once the dead letter is published, off the record path. The default, for a guard that keeps nothing, does
+	 * nothing.
+	 * @param record what was dead-lettered, where, and why
+	 * @throws RuntimeException when the store cannot keep it (the dead letter itself is published)
+	 */
+	default void deadLettered(DeadLetterRecord record) {
+	}
+
+	/**
+	 * Return what the guard's final store keeps of a message's dead letters, for every consumer group (at most 100).
+	 * The default, for a guard that keeps nothing, is none.
+	 * @param messageId the {@code rk-id}
+	 * @return the dead letters, oldest first
+	 */
+	default List<DeadLetterRecord> deadLetters(String messageId) {
+		return List.of();
+	}
+
+	/**
 	 * Ask each of the guard's stores whether it answers now (for health checks; never called on the record path).
 	 * @return one probe per store
 	 */

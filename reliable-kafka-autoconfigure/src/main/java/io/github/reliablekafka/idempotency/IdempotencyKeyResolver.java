@@ -11,7 +11,6 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 import com.alibaba.fastjson2.JSON;
 import io.github.reliablekafka.internal.ThrottledLog;
@@ -48,9 +47,6 @@ public final class IdempotencyKeyResolver {
 	private static final int MAX_KEY_LENGTH = 200;
 
 	private static final SpelExpressionParser PARSER = new SpelExpressionParser();
-
-	private static final Pattern MESSAGE_ID = Pattern
-		.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
 
 	private static final Logger logger = LoggerFactory.getLogger(IdempotencyKeyResolver.class);
 
@@ -109,7 +105,7 @@ public final class IdempotencyKeyResolver {
 		if (id == null) {
 			return null;
 		}
-		if (!MESSAGE_ID.matcher(id).matches()) {
+		if (!RkHeaders.isMessageId(id)) {
 			this.malformedIds.failed("an rk-id of " + id.length() + " characters that is not a UUID, as in "
 					+ record.topic() + "-" + record.partition() + "@" + record.offset(), "");
 			return null;

@@ -167,6 +167,16 @@ final class JdbcIdempotencyGuard implements IdempotencyGuard {
 	}
 
 	@Override
+	public void deadLettered(DeadLetterRecord record) {
+		this.ledger.recordDeadLetter(record);
+	}
+
+	@Override
+	public List<DeadLetterRecord> deadLetters(String messageId) {
+		return this.ledger.deadLetters(messageId);
+	}
+
+	@Override
 	public String store() {
 		return "jdbc";
 	}

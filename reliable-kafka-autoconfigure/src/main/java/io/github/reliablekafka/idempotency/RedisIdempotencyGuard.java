@@ -2,6 +2,7 @@ package io.github.reliablekafka.idempotency;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 import io.github.reliablekafka.internal.LogText;
 import io.github.reliablekafka.internal.MessageIds;
@@ -145,6 +146,42 @@ final class RedisIdempotencyGuard implements IdempotencyGuard {
 			return KeyState.ABSENT;
 		}
 		return "DONE".equals(state) ? KeyState.DONE : KeyState.PROCESSING;
+	}
+
+	/**
+	 * Keep a dead letter in the message's hash ({@code <prefix>dlt:<rk-id>}), one field per group and dead letter,
+	 * kept as long as a done key.
+	 */
+	@Override
+	public void deadLettered(DeadLetterRecord record) {
+		String hash = this.keys.deadLetters(record.messageId());
+		this.redis.opsForHash().put(hash, RedisKeys.escape(record.group()) + ":" + record.deadLetter(),
+				record.at().toEpochMilli() + ":" + RedisKeys.escape(record.source()) + ":"
+						+ ((record.reason() != null) ? record.reason() : ""));
+		this.redis.expire(hash, this.ttl);
+	}
+
+	@Override
+	public List<DeadLetterRecord> deadLetters(String messageId) {
+		List<DeadLetterRecord> records = new java.util.ArrayList<>();
+		for (Map.Entry<Object, Object> field : this.redis.opsForHash().entries(this.keys.deadLetters(messageId))
+			.entrySet()) {
+			String[] groupAndLetter = field.getKey().toString().split(":", 2);
+			String[] value = field.getValue().toString().split(":", 3);
+			if (groupAndLetter.length < 2 || value.length < 3) {
+				continue; // not written by this guard
+			}
+			try {
+				records.add(new DeadLetterRecord(messageId, RedisKeys.unescape(groupAndLetter[0]), RedisKeys.unescape(value[1]),
+						groupAndLetter[1], value[2].isEmpty() ? null : value[2],
+						java.time.Instant.ofEpochMilli(Long.parseLong(value[0]))));
+			}
+			catch (NumberFormatException notOurs) {
+				// not written by this guard
+			}
+		}
+		records.sort(java.util.Comparator.comparing(DeadLetterRecord::at));
+		return (records.size() > 100) ? records.subList(0, 100) : records;
 	}
 
 	@Override

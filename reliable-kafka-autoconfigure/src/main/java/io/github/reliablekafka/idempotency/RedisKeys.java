@@ -24,9 +24,18 @@ final class RedisKeys {
 		return this.prefix + escape(group) + ":" + escape(key);
 	}
 
-	private static String escape(String part) {
+	/** The hash of a message's dead letters: one field per group and dead letter. */
+	String deadLetters(String messageId) {
+		return this.prefix + "dlt:" + escape(messageId);
+	}
+
+	static String escape(String part) {
 		return (part.indexOf('%') < 0 && part.indexOf(':') < 0) ? part
 				: part.replace("%", "%25").replace(":", "%3A");
+	}
+
+	static String unescape(String part) {
+		return (part.indexOf('%') < 0) ? part : part.replace("%3A", ":").replace("%25", "%");
 	}
 
 	String claims(String group, String key) {

@@ -170,6 +170,16 @@ final class TwoTierIdempotencyGuard implements IdempotencyGuard, DisposableBean 
 	}
 
 	@Override
+	public void deadLettered(DeadLetterRecord record) {
+		this.ledger.recordDeadLetter(record);
+	}
+
+	@Override
+	public List<DeadLetterRecord> deadLetters(String messageId) {
+		return this.ledger.deadLetters(messageId);
+	}
+
+	@Override
 	public String store() {
 		return "two-tier";
 	}

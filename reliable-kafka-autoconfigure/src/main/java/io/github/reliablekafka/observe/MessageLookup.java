@@ -6,20 +6,22 @@ import java.util.List;
 import java.util.Optional;
 import java.util.TreeSet;
 import java.util.function.Supplier;
-import java.util.regex.Pattern;
 
+import io.github.reliablekafka.idempotency.DeadLetterRecord;
 import io.github.reliablekafka.idempotency.IdempotencyGuard;
 import io.github.reliablekafka.idempotency.IdempotencyGuard.KeyState;
 import io.github.reliablekafka.idempotency.IdempotencyKeyStrategy;
 import io.github.reliablekafka.outbox.OutboxMessage;
 import io.github.reliablekafka.outbox.OutboxOperations;
 import io.github.reliablekafka.outbox.OutboxStatus;
+import io.github.reliablekafka.support.RkHeaders;
 import org.jspecify.annotations.Nullable;
 
 /**
  * Answers "where is message X?" for one {@code rk-id}, from what the library already stores, with one indexed read
- * per store: the outbox row (state, attempts, last error, when it was written and confirmed), and per consumer group
- * behind the idempotency guard whether its ledger holds the message done. It never reads a topic.
+ * per store: the outbox row (state, attempts, last error, when it was written and confirmed); per consumer group
+ * behind the idempotency guard whether its ledger holds the message done; and the dead letters the guard's store
+ * keeps for it (which group, from where, to where, why). It never reads a topic.
  *
  * <p>
  * A group's ledger is keyed by message id only with {@code reliable.kafka.consumer.idempotency.key=message-id} (the
@@ -27,10 +29,6 @@ import org.jspecify.annotations.Nullable;
  * guarded listeners and any the caller names (the ledger is shared by every application on its database or Redis).
  */
 public final class MessageLookup {
-
-	/** An {@code rk-id}: a UUID in its canonical text form. */
-	private static final Pattern MESSAGE_ID = Pattern
-		.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
 
 	/** The most groups one look-up asks (one read each). */
 	static final int MAX_GROUPS = 50;
@@ -93,7 +91,7 @@ public final class MessageLookup {
 			throw new IllegalArgumentException("At most " + MAX_GROUPS + " consumer groups can be asked at once, not "
 					+ groups.size());
 		}
-		return new MessageTrail(id, outbox(id), consumed(id, groups));
+		return new MessageTrail(id, outbox(id), consumed(id, groups), deadLetters(id));
 	}
 
 	/**
@@ -160,12 +158,30 @@ public final class MessageLookup {
 		return consumed;
 	}
 
+	private MessageTrail.DeadLetters deadLetters(String id) {
+		if (this.guard == null) {
+			return new MessageTrail.DeadLetters(MessageTrail.Found.NO_STORE, List.of(), "dead letters are kept for "
+					+ "look-up by the idempotency guard's store, and this application has no guard");
+		}
+		try {
+			List<DeadLetterRecord> records = this.guard.deadLetters(id);
+			return records.isEmpty() ? new MessageTrail.DeadLetters(MessageTrail.Found.ABSENT, List.of(), "no dead "
+					+ "letter is kept for this message id: none was published by a group on this store, or it was "
+					+ "forgotten after the ledger's retention") : new MessageTrail.DeadLetters(MessageTrail.Found.FOUND,
+							records, null);
+		}
+		catch (RuntimeException ex) {
+			return new MessageTrail.DeadLetters(MessageTrail.Found.ERROR, List.of(), describe(ex));
+		}
+	}
+
 	private static String checkedId(@Nullable String messageId) {
-		if (messageId == null || messageId.length() != 36 || !MESSAGE_ID.matcher(messageId).matches()) {
+		if (!RkHeaders.isMessageId(messageId)) {
 			throw new IllegalArgumentException("A message id (rk-id) is a UUID such as "
 					+ "0b6f3a52-9c1e-4d2a-8f5e-2b7c9d1e4f60");
 		}
-		return messageId; // as sent: the stores key it as the header held it
+		// the library writes ids in lower case, and its guards key and record rk-id headers in lower case
+		return messageId.toLowerCase(java.util.Locale.ROOT);
 	}
 
 	private static String describe(RuntimeException ex) {

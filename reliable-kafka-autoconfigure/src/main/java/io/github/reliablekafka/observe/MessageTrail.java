@@ -2,6 +2,7 @@ package io.github.reliablekafka.observe;
 
 import java.util.List;
 
+import io.github.reliablekafka.idempotency.DeadLetterRecord;
 import io.github.reliablekafka.idempotency.IdempotencyGuard.KeyState;
 import io.github.reliablekafka.outbox.OutboxMessage;
 import org.jspecify.annotations.Nullable;
@@ -12,8 +13,9 @@ import org.jspecify.annotations.Nullable;
  * @param messageId the {@code rk-id}
  * @param outbox what the outbox holds
  * @param consumed what each consumer group's ledger holds
+ * @param deadLetters what the idempotency store keeps of the message's dead letters
  */
-public record MessageTrail(String messageId, Outbox outbox, List<Consumed> consumed) {
+public record MessageTrail(String messageId, Outbox outbox, List<Consumed> consumed, DeadLetters deadLetters) {
 
 	/** Whether a store was asked and what it found. */
 	public enum Found {
@@ -40,6 +42,18 @@ public record MessageTrail(String messageId, Outbox outbox, List<Consumed> consu
 	 * @param detail what absence or an error means, {@code null} when found
 	 */
 	public record Outbox(Found found, @Nullable OutboxMessage row, @Nullable String detail) {
+	}
+
+	/**
+	 * What the idempotency store keeps of a message's dead letters, for every consumer group (also of other
+	 * applications on the same store).
+	 *
+	 * @param found {@code FOUND} with at least one dead letter, {@code ABSENT} when none is kept, {@code NO_STORE}
+	 * without an idempotency guard (dead letters are then not kept), {@code ERROR} when the store could not be read
+	 * @param records the dead letters, oldest first
+	 * @param detail what absence or an error means, {@code null} when found
+	 */
+	public record DeadLetters(Found found, List<DeadLetterRecord> records, @Nullable String detail) {
 	}
 
 	/**

@@ -1,6 +1,7 @@
 package io.github.reliablekafka.support;
 
 import java.nio.charset.StandardCharsets;
+import java.util.regex.Pattern;
 
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
@@ -39,6 +40,9 @@ public final class RkHeaders {
 	/** The broker's delivery count of a share-group record, on its dead letter. */
 	public static final String DELIVERY_COUNT = "rk-delivery-count";
 
+	private static final Pattern MESSAGE_ID = Pattern
+		.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+
 	private RkHeaders() {
 	}
 
@@ -63,6 +67,16 @@ public final class RkHeaders {
 	 */
 	public static @Nullable String id(Headers headers) {
 		return text(headers, ID);
+	}
+
+	/**
+	 * Return whether a text is a well-formed message id: a UUID in its canonical text form (36 characters, any case).
+	 * An {@code rk-id} header that is not one is treated as absent wherever the library keys or records by it.
+	 * @param text the text
+	 * @return whether it is a message id
+	 */
+	public static boolean isMessageId(@Nullable String text) {
+		return text != null && text.length() == 36 && MESSAGE_ID.matcher(text).matches();
 	}
 
 	/**

@@ -67,6 +67,8 @@ class IdempotencyGuardTests {
 		this.database = TestDatabase.postgres();
 		new TableSchemaInitializer(this.database.dataSource(), ConsumedLedger.libraryTable("rk_consumed"),
 				SchemaInitialization.ALWAYS).afterPropertiesSet();
+		new TableSchemaInitializer(this.database.dataSource(), ConsumedLedger.deadLetterTable("rk_consumed"),
+				SchemaInitialization.ALWAYS).afterPropertiesSet();
 		this.ledger = new ConsumedLedger(this.database.dataSource(), "rk_consumed");
 		this.transactions = new TransactionTemplate(new DataSourceTransactionManager(this.database.dataSource()));
 		this.jdbc = new JdbcTemplate(this.database.dataSource());
@@ -271,6 +273,35 @@ class IdempotencyGuardTests {
 	}
 
 	@Test
+	void eachStoreKeepsDeadLettersForLookUp() {
+		Map<String, IdempotencyGuard> guards = new java.util.LinkedHashMap<>();
+		guards.put("redis", IdempotencyGuards.redis(this.template, this.redis.keyPrefix(), TTL, Duration.ofMinutes(5),
+				3, this.listener));
+		guards.put("jdbc", IdempotencyGuards.jdbc(this.ledger, this.transactions, 3, this.listener));
+		guards.put("two-tier", twoTier());
+		for (Map.Entry<String, IdempotencyGuard> each : guards.entrySet()) {
+			IdempotencyGuard guard = each.getValue();
+			String id = java.util.UUID.randomUUID().toString();
+			java.time.Instant at = java.time.Instant.ofEpochMilli(System.currentTimeMillis());
+			// a group name with the characters a store might split on, and a reason far over its bound
+			DeadLetterRecord first = new DeadLetterRecord(id, "billing:eu%1", "orders-3@17", "orders.DLT-0@4",
+					"java.lang.IllegalStateException: " + "x".repeat(10_000), at);
+			DeadLetterRecord second = new DeadLetterRecord(id, "audit", "orders-3@17", "orders.DLT-1@9", null,
+					at.plusMillis(5));
+			guard.deadLettered(first);
+			guard.deadLettered(first); // recorded twice: kept once
+			guard.deadLettered(second);
+			List<DeadLetterRecord> kept = guard.deadLetters(id);
+			System.out.printf("%s keeps %d dead letter(s) of %s: %s%n", each.getKey(), kept.size(), id,
+					kept.stream().map((record) -> record.group() + " " + record.source() + " -> " + record.deadLetter())
+						.toList());
+			assertThat(kept).as(each.getKey()).containsExactly(first, second);
+			assertThat(kept.get(0).reason()).hasSize(DeadLetterRecord.MAX_REASON).endsWith("...");
+			assertThat(guard.deadLetters(java.util.UUID.randomUUID().toString())).as(each.getKey()).isEmpty();
+		}
+	}
+
+	@Test
 	void deliveriesOfOneKeyRunningAtOnceAreNotACrashLoop() throws Exception {
 		// six deliveries of a key at once, more than max-claims=3: each claim is counted before the key's row is
 		// owned, so the owner may see a count of up to 6 with no crash at all; it must not dead-letter the record
@@ -379,15 +410,21 @@ class IdempotencyGuardTests {
 	}
 
 	@Test
-	void theCleanerDeletesLedgerRowsOlderThanTheTtl() throws Exception {
+	void theCleanerDeletesLedgerRowsAndDeadLettersOlderThanTheTtl() throws Exception {
 		this.ledger.markDone("g", "old-1", false);
 		this.ledger.markDone("g", "old-2", false);
 		this.ledger.markDone("g", "new-1", false);
 		long twoHoursAgo = System.currentTimeMillis() - Duration.ofHours(2).toMillis();
 		this.jdbc.update("UPDATE rk_consumed SET updated_at = ? WHERE idem_key LIKE 'old-%'", twoHoursAgo);
+		String id = java.util.UUID.randomUUID().toString();
+		java.time.Instant now = java.time.Instant.now();
+		this.ledger.recordDeadLetter(new DeadLetterRecord(id, "g", "t-0@1", "t.DLT-0@0", null,
+				now.minus(Duration.ofHours(2))));
+		this.ledger.recordDeadLetter(new DeadLetterRecord(id, "g", "t-0@2", "t.DLT-0@1", null, now));
 		LedgerCleaner cleaner = new LedgerCleaner(this.ledger, TTL);
-		assertThat(cleaner.clean()).isEqualTo(2);
+		assertThat(cleaner.clean()).as("2 ledger rows and 1 dead letter").isEqualTo(3);
 		assertThat(this.jdbc.queryForList("SELECT idem_key FROM rk_consumed", String.class)).containsExactly("new-1");
+		assertThat(this.ledger.deadLetters(id)).extracting(DeadLetterRecord::deadLetter).containsExactly("t.DLT-0@1");
 	}
 
 }

@@ -30,7 +30,12 @@ import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -39,6 +44,7 @@ import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -104,15 +110,26 @@ class MessageLookupTests {
 
 		int asked = 0;
 		int right = 0;
-		MessageTrail sent = endpoint.message(consumed.messageId(), null);
+		// the look-up takes an id in any case: the library keeps ids in lower case
+		MessageTrail sent = endpoint.message(consumed.messageId().toUpperCase(java.util.Locale.ROOT), null);
 		asked++;
 		right += (sent.outbox().row().status() == OutboxStatus.SENT && sent.outbox().row().sentAt() != null
 				&& state(sent, group) == KeyState.DONE) ? 1 : 0;
+		// the dead letter is recorded off the consumer's thread, once published
 		MessageTrail deadLettered = await().atMost(Duration.ofSeconds(10))
 			.until(() -> endpoint.message(poison.messageId(), null),
-					(trail) -> trail.outbox().row().status() == OutboxStatus.SENT);
+					(trail) -> trail.deadLetters().found() == MessageTrail.Found.FOUND);
 		asked++;
-		right += (state(deadLettered, group) != KeyState.DONE) ? 1 : 0;
+		right += (deadLettered.outbox().row().status() == OutboxStatus.SENT && state(deadLettered, group) != KeyState.DONE
+				&& deadLettered.deadLetters().records().size() == 1
+				&& deadLettered.deadLetters().records().get(0).group().equals(group)
+				&& deadLettered.deadLetters().records().get(0).deadLetter().equals(topic + ".DLT-0@0")
+				&& deadLettered.deadLetters().records().get(0).source().startsWith(topic + "-0@")
+				&& deadLettered.deadLetters().records().get(0).reason().contains("poison")) ? 1 : 0;
+		for (MessageTrail notDeadLettered : List.of(sent, endpoint.message(unknown, null))) {
+			asked++;
+			right += (notDeadLettered.deadLetters().found() == MessageTrail.Found.ABSENT) ? 1 : 0;
+		}
 		MessageTrail waiting = endpoint.message(pending, null);
 		asked++;
 		right += (waiting.outbox().row().status() == OutboxStatus.NEW && state(waiting, group) == KeyState.ABSENT)
@@ -126,10 +143,37 @@ class MessageLookupTests {
 		asked++;
 		right += (nowhere.outbox().found() == MessageTrail.Found.ABSENT && state(nowhere, group) == KeyState.ABSENT)
 				? 1 : 0;
-		System.out.printf("look-ups: %d asked, %d right (sent+consumed, dead-lettered, pending, failed, unknown)%n"
+		// a forged reason cannot grow the record: it is cut to its bound
+		assertThat(deadLettered.deadLetters().records().get(0).reason().length())
+			.isLessThanOrEqualTo(io.github.reliablekafka.idempotency.DeadLetterRecord.MAX_REASON);
+		System.out.printf("look-ups: %d asked, %d right (sent+consumed, dead-lettered, no dead letter x2, pending, "
+				+ "failed, unknown)%n"
 				+ "  consumed: %s%n  dead-lettered: %s%n  pending: %s%n  failed: %s%n  unknown: %s%n", asked, right,
 				sent, deadLettered, waiting, parked, nowhere);
 		assertThat(right).isEqualTo(asked);
+
+		// a poison record whose rk-id is forged (10,000 characters, not a message id) is dead-lettered and not kept;
+		// the partition flows on
+		try (KafkaProducer<String, byte[]> raw = new KafkaProducer<>(
+				Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaTestSupport.bootstrapServers()),
+				new StringSerializer(), new ByteArraySerializer())) {
+			ProducerRecord<String, byte[]> forged = new ProducerRecord<>(topic, "k-5",
+					"\"poison\"".getBytes(StandardCharsets.UTF_8));
+			forged.headers().add("rk-id", "f".repeat(10_000).getBytes(StandardCharsets.UTF_8));
+			raw.send(forged).get(30, TimeUnit.SECONDS);
+			raw.send(new ProducerRecord<>(topic, "k-6", "\"after\"".getBytes(StandardCharsets.UTF_8)))
+				.get(30, TimeUnit.SECONDS);
+		}
+		await().atMost(Duration.ofSeconds(30)).until(() -> handled.contains("after"));
+		try (TopicWatcher deadLetters = TopicWatcher.watch(KafkaTestSupport.bootstrapServers(), topic + ".DLT")) {
+			assertThat(deadLetters.awaitIds(Set.of(poison.messageId(), "f".repeat(10_000)), Duration.ofSeconds(30)))
+				.hasSize(2);
+		}
+		Thread.sleep(500); // the dead-letter records are written off the consumer's thread
+		long kept = new JdbcTemplate(database.dataSource())
+			.queryForObject("SELECT COUNT(*) FROM rk_consumed_dead_letter", Long.class);
+		System.out.printf("dead letters: 2 published, %d kept (the forged rk-id's not)%n", kept);
+		assertThat(kept).isOne();
 		assertThat(sent.consumed()).singleElement().satisfies((each) -> assertThat(each.store()).isEqualTo("jdbc"));
 
 		assertThat(endpoint.requeue(consumed.messageId()).requeued()).as("only a FAILED row is re-queued").isFalse();

@@ -201,6 +201,14 @@ public final class ReliableKafkaIdempotencyAutoConfiguration {
 					properties.getInitializeSchema());
 		}
 
+		@Bean
+		@ConditionalOnMissingBean(name = "reliableKafkaDeadLetterSchemaInitializer")
+		TableSchemaInitializer reliableKafkaDeadLetterSchemaInitializer(DataSource dataSource,
+				ReliableKafkaIdempotencyProperties properties) {
+			return new TableSchemaInitializer(dataSource, ConsumedLedger.deadLetterTable(table(properties)),
+					properties.getInitializeSchema());
+		}
+
 		private static String table(ReliableKafkaIdempotencyProperties properties) {
 			return LibraryTable.checkName(properties.getTable(), "reliable.kafka.consumer.idempotency.table");
 		}
