@@ -87,6 +87,13 @@ final class JdbcOutboxOperations implements OutboxOperations {
 	}
 
 	@Override
+	public long dueCount() {
+		Long count = this.jdbc.queryForObject("SELECT COUNT(*) FROM " + this.table + " WHERE status = 'NEW' AND "
+				+ "not_before <= ?", Long.class, System.currentTimeMillis());
+		return (count != null) ? count : 0;
+	}
+
+	@Override
 	public Duration oldestPendingAge() {
 		long now = System.currentTimeMillis();
 		// a delayed row waits from its due time on; the first 1,000 due rows in id order hold the oldest

@@ -45,6 +45,13 @@ public interface OutboxOperations {
 	long pendingCount();
 
 	/**
+	 * Count the rows due and not yet confirmed: {@code NEW} rows whose delivery time has come (a delayed message
+	 * counts from its due time on).
+	 * @return the number of due {@code NEW} rows
+	 */
+	long dueCount();
+
+	/**
 	 * Return how long the row that waits longest for its confirmation has waited since it was due: since it was
 	 * written, or since its due time for a delayed message. Rows not due yet do not count.
 	 * @return its age, zero when no due row is pending

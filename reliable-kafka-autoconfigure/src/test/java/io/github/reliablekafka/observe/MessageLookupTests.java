@@ -283,6 +283,11 @@ class MessageLookupTests {
 		}
 
 		@Override
+		public long dueCount() {
+			return 0;
+		}
+
+		@Override
 		public Duration oldestPendingAge() {
 			return Duration.ZERO;
 		}

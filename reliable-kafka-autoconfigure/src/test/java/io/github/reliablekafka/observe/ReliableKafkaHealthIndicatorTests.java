@@ -130,6 +130,11 @@ class ReliableKafkaHealthIndicatorTests {
 		}
 
 		@Override
+		public long dueCount() {
+			return pendingCount();
+		}
+
+		@Override
 		public long pendingCount() {
 			if (this.failure != null) {
 				throw this.failure;
