@@ -28,13 +28,30 @@ final class JdbcOutboxOperations implements OutboxOperations {
 			rs.getString("message_id"), rs.getString("topic"), rs.getString("message_key"),
 			OutboxStatus.valueOf(rs.getString("status")), rs.getInt("attempts"), rs.getString("last_error"),
 			Instant.ofEpochMilli(rs.getLong("created_at")), Instant.ofEpochMilli(rs.getLong("not_before")),
-			sentAt(rs.getLong("sent_at"), rs.wasNull()));
+			sentAt(rs.getLong("sent_at"), rs.wasNull()), null, null);
+
+	/** With where Kafka wrote each row, on a table that has the columns for it. */
+	private static final RowMapper<OutboxMessage> MESSAGE_SENT_AT = (rs, rowNum) -> {
+		OutboxMessage message = MESSAGE.mapRow(rs, rowNum);
+		int partition = rs.getInt("sent_partition");
+		Integer sentPartition = rs.wasNull() ? null : partition;
+		long offset = rs.getLong("sent_offset");
+		Long sentOffset = rs.wasNull() ? null : offset;
+		return new OutboxMessage(message.id(), message.messageId(), message.topic(), message.key(), message.status(),
+				message.attempts(), message.lastError(), message.createdAt(), message.notBefore(), message.sentAt(),
+				sentPartition, sentOffset);
+	};
+
+	private final DataSource dataSource;
 
 	private final JdbcTemplate jdbc;
 
 	private final NamedParameterJdbcTemplate named;
 
 	private final String table;
+
+	/** Whether the table has {@code sent_partition} and {@code sent_offset}; {@code null} until known. */
+	private volatile @Nullable Boolean sentPositions;
 
 	/**
 	 * Create the operations.
@@ -43,9 +60,28 @@ final class JdbcOutboxOperations implements OutboxOperations {
 	 */
 	JdbcOutboxOperations(DataSource dataSource, String table) {
 		OutboxStore.checkTable(table);
+		this.dataSource = dataSource;
 		this.jdbc = new JdbcTemplate(dataSource);
 		this.named = new NamedParameterJdbcTemplate(this.jdbc);
 		this.table = table;
+	}
+
+	/** The columns and row mapper of a message: with where it was written when the table has the columns. */
+	private String columns() {
+		return sentPositions() ? MESSAGE_COLUMNS + ", sent_partition, sent_offset" : MESSAGE_COLUMNS;
+	}
+
+	private RowMapper<OutboxMessage> mapper() {
+		return sentPositions() ? MESSAGE_SENT_AT : MESSAGE;
+	}
+
+	private boolean sentPositions() {
+		Boolean known = this.sentPositions;
+		if (known == null) {
+			known = OutboxStore.hasSentPositions(this.dataSource, this.table);
+			this.sentPositions = known;
+		}
+		return known;
 	}
 
 	private static @Nullable Instant sentAt(long sentAt, boolean none) {
@@ -54,8 +90,8 @@ final class JdbcOutboxOperations implements OutboxOperations {
 
 	@Override
 	public List<OutboxMessage> failed(int limit) {
-		return this.jdbc.query("SELECT " + MESSAGE_COLUMNS + " FROM " + this.table
-				+ " WHERE status = 'FAILED' ORDER BY id LIMIT ?", MESSAGE, limit);
+		return this.jdbc.query("SELECT " + columns() + " FROM " + this.table
+				+ " WHERE status = 'FAILED' ORDER BY id LIMIT ?", mapper(), limit);
 	}
 
 	@Override
@@ -76,7 +112,7 @@ final class JdbcOutboxOperations implements OutboxOperations {
 
 	@Override
 	public Optional<OutboxMessage> find(String messageId) {
-		return this.jdbc.query("SELECT " + MESSAGE_COLUMNS + " FROM " + this.table + " WHERE message_id = ?", MESSAGE,
+		return this.jdbc.query("SELECT " + columns() + " FROM " + this.table + " WHERE message_id = ?", mapper(),
 				messageId).stream().findFirst();
 	}
 

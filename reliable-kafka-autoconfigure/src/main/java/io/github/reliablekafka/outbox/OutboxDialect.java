@@ -117,6 +117,33 @@ class OutboxDialect {
 	}
 
 	/**
+	 * Mark rows confirmed by Kafka, each with where it was written, in the caller's bookkeeping transaction.
+	 * Standard: one {@code UPDATE} per row, sent as one JDBC batch.
+	 * @return how many were still leased to the owner (or its writer token) and unfinished
+	 */
+	int markSent(JdbcTemplate jdbc, NamedParameterJdbcTemplate named, String table, List<OutboxStore.Sent> sent,
+			String owner, String writer, long now) {
+		int[][] counts = jdbc.batchUpdate("UPDATE " + table + " SET status = 'SENT', sent_at = ?, sent_partition = ?,"
+				+ " sent_offset = ?, lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner IN (?, ?) AND "
+				+ OutboxClaims.UNFINISHED, sent, sent.size(), (ps, row) -> {
+					ps.setLong(1, now);
+					ps.setInt(2, row.partition());
+					ps.setLong(3, row.offset());
+					ps.setLong(4, row.id());
+					ps.setString(5, owner);
+					ps.setString(6, writer);
+				});
+		int marked = 0;
+		for (int[] batch : counts) {
+			for (int count : batch) {
+				// a driver that cannot tell a row's count in a batch says SUCCESS_NO_INFO: the row was updated
+				marked += (count == java.sql.Statement.SUCCESS_NO_INFO) ? 1 : Math.max(0, count);
+			}
+		}
+		return marked;
+	}
+
+	/**
 	 * Whether a transaction's rows can be written with its commit, in the commit's round trip, on this connection
 	 * ({@code INSERT ...; COMMIT} as one statement).
 	 */

@@ -17,7 +17,11 @@ import org.jspecify.annotations.Nullable;
  * @param createdAt when the row was written
  * @param notBefore the earliest delivery time
  * @param sentAt when Kafka confirmed it ({@code SENT}), {@code null} before
+ * @param sentPartition the partition Kafka wrote it to, {@code null} before it was {@code SENT} (or when the table
+ * has no {@code sent_partition} column)
+ * @param sentOffset its offset there, {@code null} likewise
  */
 public record OutboxMessage(long id, String messageId, String topic, @Nullable String key, OutboxStatus status,
-		int attempts, @Nullable String lastError, Instant createdAt, Instant notBefore, @Nullable Instant sentAt) {
+		int attempts, @Nullable String lastError, Instant createdAt, Instant notBefore, @Nullable Instant sentAt,
+		@Nullable Integer sentPartition, @Nullable Long sentOffset) {
 }

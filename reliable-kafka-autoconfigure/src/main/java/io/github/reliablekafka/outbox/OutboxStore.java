@@ -11,6 +11,8 @@ import javax.sql.DataSource;
 
 import io.github.reliablekafka.internal.LibraryTable;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
@@ -29,10 +31,14 @@ import org.springframework.util.Assert;
  */
 final class OutboxStore {
 
+	private static final Logger logger = LoggerFactory.getLogger(OutboxStore.class);
+
 	private static final Pattern TABLE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)?");
 
 	/** The outbox's schema scripts, one per database. */
 	static final String SCHEMA_LOCATION = "classpath:io/github/reliablekafka/outbox/schema-@@platform@@.sql";
+
+	private final DataSource dataSource;
 
 	private final JdbcTemplate jdbc;
 
@@ -50,6 +56,9 @@ final class OutboxStore {
 	 */
 	private final TransactionTemplate bookkeepingTransactions;
 
+	/** Whether the table has {@code sent_partition} and {@code sent_offset}; {@code null} until known. */
+	private volatile @Nullable Boolean sentPositions;
+
 	/**
 	 * Create a store.
 	 * @param dataSource the application's data source
@@ -57,6 +66,7 @@ final class OutboxStore {
 	 */
 	OutboxStore(DataSource dataSource, String table) {
 		checkTable(table);
+		this.dataSource = dataSource;
 		this.jdbc = new JdbcTemplate(dataSource);
 		this.named = new NamedParameterJdbcTemplate(this.jdbc);
 		this.table = table;
@@ -161,15 +171,69 @@ final class OutboxStore {
 	}
 
 	/**
-	 * Mark rows confirmed by Kafka.
+	 * Mark rows confirmed by Kafka, with where each was written when the table has the columns for it.
 	 * @return how many were still leased to the owner
 	 */
-	int markSent(String owner, Collection<Long> ids, long now) {
-		return bookkeeping(() -> this.named.update("UPDATE " + this.table + " SET status = 'SENT', sent_at = :now,"
-				+ " lease_owner = NULL, lease_until = NULL WHERE " + this.dialect.in("id", "ids") + " AND lease_owner IN (:owner, :writer)"
-				+ " AND " + OutboxClaims.UNFINISHED, new MapSqlParameterSource("ids", this.dialect.values(ids)).addValue("owner", owner)
-					.addValue("writer", writer(owner))
-					.addValue("now", now)));
+	int markSent(String owner, List<Sent> sent, long now) {
+		if (!sentPositions()) {
+			List<Long> ids = sent.stream().map(Sent::id).toList();
+			return bookkeeping(() -> this.named.update("UPDATE " + this.table + " SET status = 'SENT', sent_at = :now,"
+					+ " lease_owner = NULL, lease_until = NULL WHERE " + this.dialect.in("id", "ids")
+					+ " AND lease_owner IN (:owner, :writer) AND " + OutboxClaims.UNFINISHED,
+					new MapSqlParameterSource("ids", this.dialect.values(ids)).addValue("owner", owner)
+						.addValue("writer", writer(owner))
+						.addValue("now", now)));
+		}
+		return bookkeeping(() -> this.dialect.markSent(this.jdbc, this.named, this.table, sent, owner, writer(owner),
+				now));
+	}
+
+	/**
+	 * A row confirmed by Kafka.
+	 * @param id the row id
+	 * @param partition the partition it was written to
+	 * @param offset its offset there
+	 */
+	record Sent(long id, int partition, long offset) {
+	}
+
+	/**
+	 * Whether the table has the columns for where a row was written ({@code sent_partition}, {@code sent_offset});
+	 * a table made by an earlier script has not, and rows are marked without them (logged once, with the fix).
+	 */
+	boolean sentPositions() {
+		Boolean known = this.sentPositions;
+		if (known == null) {
+			known = hasSentPositions(this.dataSource, this.table);
+			if (!known) {
+				logger.warn("Outbox table {} has no sent_partition and sent_offset columns (it was made by an earlier "
+						+ "script): rows are marked SENT without where Kafka wrote them, and look-ups by rk-id do not "
+						+ "show it. Add them: ALTER TABLE {} ADD COLUMN sent_partition INTEGER; ALTER TABLE {} ADD "
+						+ "COLUMN sent_offset BIGINT", this.table, this.table, this.table);
+			}
+			this.sentPositions = known;
+		}
+		return known;
+	}
+
+	/**
+	 * Whether an outbox table has the columns {@code sent_partition} and {@code sent_offset}. Asked on a connection of
+	 * its own: a failed statement would end a caller's transaction on PostgreSQL.
+	 * @throws org.springframework.dao.DataAccessException when the database cannot be asked
+	 */
+	static boolean hasSentPositions(DataSource dataSource, String table) {
+		try (java.sql.Connection connection = dataSource.getConnection();
+				java.sql.Statement statement = connection.createStatement()) {
+			statement.executeQuery("SELECT sent_partition, sent_offset FROM " + table + " WHERE 1 = 0").close();
+			return true;
+		}
+		catch (java.sql.SQLException ex) {
+			if (ex.getSQLState() != null && ex.getSQLState().startsWith("42")) {
+				return false; // no such column (syntax error or access rule violation)
+			}
+			throw new org.springframework.jdbc.UncategorizedSQLException("look for sent_partition and sent_offset",
+					null, ex);
+		}
 	}
 
 	/**

@@ -3,8 +3,11 @@ package io.github.reliablekafka.outbox;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Collection;
+import java.util.List;
 
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
+import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
 import org.springframework.util.ClassUtils;
 
 /**
@@ -39,6 +42,22 @@ final class PostgresOutboxDialect extends ArrayAggregateOutboxDialect {
 	Object values(Collection<?> values) {
 		return values.stream().anyMatch(String.class::isInstance) ? values.toArray(String[]::new)
 				: values.toArray(Long[]::new);
+	}
+
+	/** One statement for every row: the rows' ids, partitions and offsets as three arrays, joined by position. */
+	@Override
+	int markSent(JdbcTemplate jdbc, NamedParameterJdbcTemplate named, String table, List<OutboxStore.Sent> sent,
+			String owner, String writer, long now) {
+		return named.update("UPDATE " + table + " AS t SET status = 'SENT', sent_at = :now, sent_partition = v.p,"
+				+ " sent_offset = v.o, lease_owner = NULL, lease_until = NULL FROM unnest(CAST(:ids AS bigint[]),"
+				+ " CAST(:partitions AS integer[]), CAST(:offsets AS bigint[])) AS v(id, p, o) WHERE t.id = v.id AND"
+				+ " t.lease_owner IN (:owner, :writer) AND t." + OutboxClaims.UNFINISHED,
+				new MapSqlParameterSource("ids", sent.stream().map(OutboxStore.Sent::id).toArray(Long[]::new))
+					.addValue("partitions", sent.stream().map(OutboxStore.Sent::partition).toArray(Integer[]::new))
+					.addValue("offsets", sent.stream().map(OutboxStore.Sent::offset).toArray(Long[]::new))
+					.addValue("owner", owner)
+					.addValue("writer", writer)
+					.addValue("now", now));
 	}
 
 	@Override

@@ -145,25 +145,25 @@ final class RelayBookkeeping {
 	}
 
 	/** Mark confirmed rows sent, on the marks thread (on the caller's once stopping). */
-	void mark(List<Long> ids) {
+	void mark(List<OutboxStore.Sent> sent) {
 		try {
-			this.marks.execute(() -> markSent(ids));
+			this.marks.execute(() -> markSent(sent));
 		}
 		catch (RejectedExecutionException ex) {
-			markSent(ids);
+			markSent(sent);
 		}
 	}
 
-	private void markSent(List<Long> ids) {
+	private void markSent(List<OutboxStore.Sent> sent) {
 		try {
-			doMarkSent(ids);
+			doMarkSent(sent);
 		}
 		finally {
-			this.events.lazy(new Marked(ids));
+			this.events.lazy(new Marked(sent.stream().map(OutboxStore.Sent::id).toList()));
 		}
 	}
 
-	private void doMarkSent(List<Long> ids) {
+	private void doMarkSent(List<OutboxStore.Sent> ids) {
 		try {
 			int marked = this.store.markSent(this.owner, ids, System.currentTimeMillis());
 			if (marked < ids.size()) {

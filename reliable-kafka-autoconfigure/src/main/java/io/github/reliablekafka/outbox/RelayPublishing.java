@@ -66,7 +66,7 @@ final class RelayPublishing {
 
 	private final Map<String, Long> pausedTopics = new HashMap<>();
 
-	private final List<Long> toMark = new ArrayList<>();
+	private final List<OutboxStore.Sent> toMark = new ArrayList<>();
 
 	private long nextMarkFlush;
 
@@ -172,7 +172,8 @@ final class RelayPublishing {
 			this.listener.onOrderBreak(record, result.getRecordMetadata());
 		}
 		this.lanes.done(entry);
-		this.toMark.add(entry.row.id());
+		this.toMark.add(new OutboxStore.Sent(entry.row.id(), result.getRecordMetadata().partition(),
+				result.getRecordMetadata().offset()));
 		this.written.confirmed(entry.row.id());
 		this.published.incrementAndGet();
 		try {
@@ -236,10 +237,10 @@ final class RelayPublishing {
 		if (this.toMark.isEmpty() || (!force && this.toMark.size() < MARK_BATCH)) {
 			return;
 		}
-		List<Long> ids = List.copyOf(this.toMark);
+		List<OutboxStore.Sent> sent = List.copyOf(this.toMark);
 		this.toMark.clear();
 		this.nextMarkFlush = System.currentTimeMillis() + MARK_INTERVAL_MILLIS;
-		this.bookkeeping.mark(ids);
+		this.bookkeeping.mark(sent);
 	}
 
 	/** Return how many sends wait for Kafka's answer. */

@@ -1,4 +1,6 @@
 -- reliable-kafka transactional outbox, MySQL and MariaDB. ${table} is replaced with reliable.kafka.outbox.table.
+-- sent_partition and sent_offset say where Kafka wrote a SENT row (shown by the look-up by rk-id); a table made by an
+-- earlier script works without them: ALTER TABLE ${table} ADD COLUMN sent_partition INT; and sent_offset BIGINT.
 -- Times are epoch milliseconds (UTC).
 CREATE TABLE IF NOT EXISTS ${table} (
     id              BIGINT        NOT NULL AUTO_INCREMENT,
@@ -17,6 +19,8 @@ CREATE TABLE IF NOT EXISTS ${table} (
     lease_owner     VARCHAR(64),
     lease_until     BIGINT,
     sent_at         BIGINT,
+    sent_partition  INT,
+    sent_offset     BIGINT,
     PRIMARY KEY (id),
     UNIQUE KEY ${table}_message_id (message_id),
     KEY ${table}_status (status, id),

@@ -1,4 +1,6 @@
 -- reliable-kafka transactional outbox, PostgreSQL. ${table} is replaced with reliable.kafka.outbox.table.
+-- sent_partition and sent_offset say where Kafka wrote a SENT row (shown by the look-up by rk-id); a table made by an
+-- earlier script works without them: ALTER TABLE ${table} ADD COLUMN sent_partition INTEGER; and sent_offset BIGINT.
 -- Times are epoch milliseconds (UTC).
 -- fillfactor 50: a claim's lease (owner, until) is set and cleared in place (a HOT update, no index entries) when its
 -- page has room, and a claim leases every row of a page at once; on an existing table:
@@ -21,7 +23,9 @@ CREATE TABLE IF NOT EXISTS ${table} (
     status          VARCHAR(8)    NOT NULL,
     lease_owner     VARCHAR(64),
     lease_until     BIGINT,
-    sent_at         BIGINT
+    sent_at         BIGINT,
+    sent_partition  INTEGER,
+    sent_offset     BIGINT
 ) WITH (fillfactor = 50);
 CREATE UNIQUE INDEX IF NOT EXISTS ${table}_message_id ON ${table} (message_id);
 CREATE INDEX IF NOT EXISTS ${table}_unfinished ON ${table} (id) WHERE status IN ('NEW', 'FAILED');

@@ -36,6 +36,52 @@ abstract class AbstractOutboxStoreTests extends OutboxDatabaseTestSupport {
 		this.writer.insert(row, owner, leaseUntil);
 	}
 
+	/** Confirmations of rows, each at partition 0 and an offset equal to its id. */
+	private static List<OutboxStore.Sent> sent(List<Long> ids) {
+		return ids.stream().map((id) -> new OutboxStore.Sent(id, 0, id)).toList();
+	}
+
+	@Test
+	void aRowMarkedSentKeepsWhereKafkaWroteItAndATableWithoutTheColumnsIsMarkedWithoutThem() {
+		ConfigurableApplicationContext context = start();
+		context.getBean(TransactionalOutbox.class).relay().stop();
+		this.writer = context.getBean(TransactionalOutbox.class).writer();
+		OutboxStore store = context.getBean(TransactionalOutbox.class).store();
+		OutboxOperations operations = context.getBean(OutboxOperations.class);
+		long now = System.currentTimeMillis();
+		for (int i = 1; i <= 3; i++) {
+			insert(row(id(i), "k-" + i, now, now));
+		}
+		List<OutboxRow> claimed = store.claimDue("relay-a", now, now + 60_000, 10, false);
+		assertThat(claimed).hasSize(3);
+		List<OutboxStore.Sent> confirmed = List.of(new OutboxStore.Sent(claimed.get(0).id(), 2, 41),
+				new OutboxStore.Sent(claimed.get(1).id(), 0, 7), new OutboxStore.Sent(claimed.get(2).id(), 5, 1_000_000_000_123L));
+		assertThat(store.markSent("relay-a", confirmed, now)).isEqualTo(3);
+		for (OutboxStore.Sent each : confirmed) {
+			OutboxMessage message = operations.find(claimed.stream().filter((row) -> row.id() == each.id()).findFirst()
+				.orElseThrow().messageId()).orElseThrow();
+			assertThat(message.status()).isEqualTo(OutboxStatus.SENT);
+			assertThat(message.sentPartition()).isEqualTo(each.partition());
+			assertThat(message.sentOffset()).isEqualTo(each.offset());
+		}
+		System.out.println("marked with positions (" + database().kind() + "): " + confirmed);
+		// a table made by an earlier script, without the columns: marks and look-ups go on without them
+		new org.springframework.jdbc.core.JdbcTemplate(database().dataSource()).execute("ALTER TABLE rk_outbox DROP COLUMN sent_partition");
+		new org.springframework.jdbc.core.JdbcTemplate(database().dataSource()).execute("ALTER TABLE rk_outbox DROP COLUMN sent_offset");
+		ConfigurableApplicationContext older = start();
+		older.getBean(TransactionalOutbox.class).relay().stop();
+		OutboxStore olderStore = older.getBean(TransactionalOutbox.class).store();
+		this.writer = older.getBean(TransactionalOutbox.class).writer();
+		insert(row(id(4), "k-4", now, now));
+		List<OutboxRow> claimedOnOlder = olderStore.claimDue("relay-c", now, now + 60_000, 10, false);
+		assertThat(olderStore.markSent("relay-c", List.of(new OutboxStore.Sent(claimedOnOlder.get(0).id(), 1, 9)), now))
+			.isEqualTo(1);
+		OutboxMessage older4 = older.getBean(OutboxOperations.class).find(claimedOnOlder.get(0).messageId()).orElseThrow();
+		assertThat(older4.status()).isEqualTo(OutboxStatus.SENT);
+		assertThat(older4.sentPartition()).isNull();
+		assertThat(older4.sentOffset()).isNull();
+	}
+
 	@Test
 	void anExpiredLeaseCanNeitherMarkNorReleaseARowAnotherRelayClaimed() {
 		OutboxStore store = store();
@@ -48,11 +94,11 @@ abstract class AbstractOutboxStoreTests extends OutboxDatabaseTestSupport {
 		List<OutboxRow> claimedByB = store.claimDue("relay-b", now + 200, now + 60_000, 10, false);
 		assertThat(claimedByB).hasSize(1);
 		long id = claimedByB.get(0).id();
-		assertThat(store.markSent("relay-a", List.of(id), now + 300)).isZero();
+		assertThat(store.markSent("relay-a", sent(List.of(id)), now + 300)).isZero();
 		assertThat(store.markRetry("relay-a", id, 1, "late", now)).isZero();
 		assertThat(store.release("relay-a", List.of(id))).isZero();
 		assertThat(store.renew("relay-a", now + 300, now + 60_000)).isZero();
-		assertThat(store.markSent("relay-b", List.of(id), now + 300)).isEqualTo(1);
+		assertThat(store.markSent("relay-b", sent(List.of(id)), now + 300)).isEqualTo(1);
 	}
 
 	@Test
@@ -143,8 +189,8 @@ abstract class AbstractOutboxStoreTests extends OutboxDatabaseTestSupport {
 		assertThat(admitted).extracting(OutboxStore.Admitted::messageId)
 			.containsExactly(id(1));
 		long id = admitted.get(0).id();
-		assertThat(store.markSent("relay-b", List.of(id), now)).as("fenced by the writer's lease").isZero();
-		assertThat(store.markSent("relay-a", List.of(id), now)).isEqualTo(1);
+		assertThat(store.markSent("relay-b", sent(List.of(id)), now)).as("fenced by the writer's lease").isZero();
+		assertThat(store.markSent("relay-a", sent(List.of(id)), now)).isEqualTo(1);
 		assertThat(store.claimDue("relay-b", now, now + 60_002, 10, false)).extracting(OutboxRow::messageId)
 			.containsExactly(id(2));
 	}
@@ -163,7 +209,7 @@ abstract class AbstractOutboxStoreTests extends OutboxDatabaseTestSupport {
 			.containsExactly(id(3));
 		assertThat(store.claimDue("relay-c", now, now + 60_000, 10, false)).as("k's row waits behind relay-b's")
 			.isEmpty();
-		store.markSent("relay-b", List.of(heldByB.get(0).id()), now);
+		store.markSent("relay-b", sent(List.of(heldByB.get(0).id())), now);
 		assertThat(store.claimDue("relay-c", now, now + 60_001, 10, false))
 			.as("given back, not leased: it goes in k's line").extracting(OutboxRow::messageId)
 			.containsExactly(id(2));
@@ -193,8 +239,8 @@ abstract class AbstractOutboxStoreTests extends OutboxDatabaseTestSupport {
 		assertThat(taken).as("its writer died: another instance takes it once the lease ran out").hasSize(1);
 		assertThat(store.admitCommitted("relay-a", now + 300, false, List.of(id(1))))
 			.isEmpty();
-		assertThat(store.markSent("relay-a", List.of(taken.get(0).id()), now + 300)).isZero();
-		assertThat(store.markSent("relay-b", List.of(taken.get(0).id()), now + 300)).isEqualTo(1);
+		assertThat(store.markSent("relay-a", sent(List.of(taken.get(0).id())), now + 300)).isZero();
+		assertThat(store.markSent("relay-b", sent(List.of(taken.get(0).id())), now + 300)).isEqualTo(1);
 	}
 
 	@Test
@@ -225,8 +271,8 @@ abstract class AbstractOutboxStoreTests extends OutboxDatabaseTestSupport {
 			insert(row(id(i), "k" + i, now, now));
 		}
 		List<Long> ids = store.claimDue("relay-a", now, now + 60_000, 10, false).stream().map(OutboxRow::id).toList();
-		store.markSent("relay-a", ids.subList(0, 2), now - 10_000);
-		store.markSent("relay-a", ids.subList(2, 3), now);
+		store.markSent("relay-a", sent(ids.subList(0, 2)), now - 10_000);
+		store.markSent("relay-a", sent(ids.subList(2, 3)), now);
 		OutboxStore.Sweep first = store.deleteSent(now - 5_000, 0, 1);
 		assertThat(first.deleted()).isEqualTo(1);
 		assertThat(first.lastId()).as("a full window: go on from its last id").isEqualTo(ids.get(0));
@@ -257,8 +303,8 @@ abstract class AbstractOutboxStoreTests extends OutboxDatabaseTestSupport {
 			claimed.forEach((row) -> ids.add(row.id()));
 		}
 		ids.sort(null);
-		store.markSent("relay-a", ids.subList(0, young), now);
-		store.markSent("relay-a", ids.subList(young, ids.size()), now - 60_000);
+		store.markSent("relay-a", sent(ids.subList(0, young)), now);
+		store.markSent("relay-a", sent(ids.subList(young, ids.size())), now - 60_000);
 		long after = 0;
 		int deleted = 0;
 		int windows = 0;
