@@ -7,6 +7,8 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.kafka.core.DefaultKafkaProducerFactory;
+import io.github.reliablekafka.internal.TemplateObservation;
+
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.kafka.core.ProducerFactory;
 import org.springframework.kafka.support.ProducerListener;
@@ -28,8 +30,9 @@ final class DelaySender implements DisposableBean {
 	/**
 	 * Create the sender.
 	 * @param producerFactory the application's producer factory, whose settings it takes
+	 * @param observation whether its template is observed
 	 */
-	DelaySender(ProducerFactory<?, ?> producerFactory) {
+	DelaySender(ProducerFactory<?, ?> producerFactory, TemplateObservation observation) {
 		Object userMaxBlock = producerFactory.getConfigurationProperties().get(ProducerConfig.MAX_BLOCK_MS_CONFIG);
 		long maxBlock = Math.min((userMaxBlock != null) ? Long.parseLong(userMaxBlock.toString().trim()) : 60_000,
 				MAX_BLOCK_MS);
@@ -39,6 +42,7 @@ final class DelaySender implements DisposableBean {
 		this.template.setProducerListener(new ProducerListener<>() {
 			// outcomes are handled by the forwarder and the redelivery
 		});
+		observation.applyTo(this.template);
 	}
 
 	/**

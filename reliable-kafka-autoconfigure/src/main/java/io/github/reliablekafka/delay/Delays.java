@@ -3,6 +3,7 @@ package io.github.reliablekafka.delay;
 import java.time.Duration;
 
 import io.github.reliablekafka.internal.SharedAdmin;
+import io.github.reliablekafka.internal.TemplateObservation;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.kafka.core.ConsumerFactory;
@@ -24,13 +25,14 @@ public final class Delays {
 	 * @param producerFactory the application's producer factory, whose settings the sender takes
 	 * @param forwarderConsumers creates the forwarder's consumer (auto-commit off, byte-array values); {@code null}
 	 * when this application runs no forwarder
+	 * @param observation whether the sender's template is observed (Spring Boot's template observation setting)
 	 * @return the keeper: a lifecycle bean that closes its producer when destroyed
 	 * @throws IllegalArgumentException when the tiers are empty, not positive or repeated
 	 */
 	public static DelayTopics topics(DelaySettings settings, SharedAdmin admin, ProducerFactory<?, ?> producerFactory,
-			@Nullable ConsumerFactory<String, byte[]> forwarderConsumers) {
+			@Nullable ConsumerFactory<String, byte[]> forwarderConsumers, TemplateObservation observation) {
 		DelayTiers tiers = new DelayTiers(settings.tiers(), settings.topicPrefix());
-		DelaySender sender = new DelaySender(producerFactory);
+		DelaySender sender = new DelaySender(producerFactory, observation);
 		DelayForwarder forwarder = (settings.forwarderGroupId() != null && forwarderConsumers != null)
 				? new DelayForwarder(tiers, forwarderConsumers, settings.forwarderGroupId(), sender.template(),
 						settings.sendTimeout(), settings.deadLetterTopic(), settings.allowedTargets(),

@@ -1,5 +1,8 @@
 package io.github.reliablekafka.autoconfigure.consumer;
 
+import io.github.reliablekafka.internal.TemplateObservation;
+import io.micrometer.observation.ObservationRegistry;
+import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import java.util.Map;
 
 import io.github.reliablekafka.autoconfigure.producer.ReliableKafkaProducerAutoConfiguration;
@@ -107,8 +110,10 @@ public final class ReliableKafkaConsumerAutoConfiguration {
 			ReliableKafkaConsumerProperties properties, ObjectProvider<ListenerOutcomes> outcomes,
 			ObjectProvider<RecordInterceptor<?, ?>> interceptors, ObjectProvider<ReliableIdempotency> idempotency,
 			ObjectProvider<DelayedRedelivery> redelivery, ReliableListeners listeners,
-			ObjectProvider<SharedAdmin> sharedAdmin) {
-		DeadLetters deadLetters = deadLetters(producerFactory, properties, "-share-dlt");
+			ObjectProvider<SharedAdmin> sharedAdmin, KafkaProperties kafkaProperties,
+			ObjectProvider<ObservationRegistry> observationRegistry) {
+		DeadLetters deadLetters = deadLetters(producerFactory, properties, "-share-dlt",
+				observation(kafkaProperties, observationRegistry));
 		SharedAdmin shared = sharedAdmin.getIfAvailable();
 		SharedAdmin own = (shared != null) ? null : new SharedAdmin(adminConfig(consumerFactory));
 		SharedAdmin admin = (shared != null) ? shared : own;
@@ -138,8 +143,10 @@ public final class ReliableKafkaConsumerAutoConfiguration {
 			ObjectProvider<ReliableIdempotency> idempotency, ObjectProvider<DispatchObserver> dispatchObservers,
 			ObjectProvider<DelayedRedelivery> redelivery, ObjectProvider<CommonErrorHandler> errorHandlers,
 			ObjectProvider<RecordMessageConverter> converters, ReliableListeners listeners,
-			ObjectProvider<ReliableListenerContainerFactoryCustomizer> customizers) {
-		DeadLetters deadLetters = deadLetters(producerFactory, properties, "-dlt");
+			ObjectProvider<ReliableListenerContainerFactoryCustomizer> customizers, KafkaProperties kafkaProperties,
+			ObjectProvider<ObservationRegistry> observationRegistry) {
+		DeadLetters deadLetters = deadLetters(producerFactory, properties, "-dlt",
+				observation(kafkaProperties, observationRegistry));
 		ReliableKafkaListenerContainerFactory factory = new ReliableKafkaListenerContainerFactory(deadLetters.settings(),
 				deadLetters.template(), outcomes.getIfAvailable(() -> ListenerOutcomes.NONE),
 				(RecordInterceptor<String, byte[]>) interceptors.getIfUnique(), deadLetters.factory()::destroy,
@@ -160,8 +167,14 @@ public final class ReliableKafkaConsumerAutoConfiguration {
 	 * The dead-letter producer of a container factory, bounded in how long a publish may block, and the listener
 	 * settings that go with it. The producer is a bean of its own, closed with the context.
 	 */
+	private static TemplateObservation observation(KafkaProperties kafkaProperties,
+			ObjectProvider<ObservationRegistry> observationRegistry) {
+		return new TemplateObservation(kafkaProperties.getTemplate().isObservationEnabled(),
+				observationRegistry.getIfUnique());
+	}
+
 	private static DeadLetters deadLetters(ProducerFactory<?, ?> producerFactory,
-			ReliableKafkaConsumerProperties properties, String clientIdSuffix) {
+			ReliableKafkaConsumerProperties properties, String clientIdSuffix, TemplateObservation observation) {
 		ReliableKafkaConsumerProperties.Retry retry = properties.getRetry();
 		Object userMaxBlock = producerFactory.getConfigurationProperties().get(ProducerConfig.MAX_BLOCK_MS_CONFIG);
 		long maxBlock = Math.min((userMaxBlock != null) ? Long.parseLong(userMaxBlock.toString().trim()) : 60_000,
@@ -178,6 +191,7 @@ public final class ReliableKafkaConsumerAutoConfiguration {
 		template.setProducerListener(new ProducerListener<>() {
 			// outcomes are logged by the error handler
 		});
+		observation.applyTo(template);
 		return new DeadLetters(settings, template, deadLetterFactory);
 	}
 

@@ -12,10 +12,13 @@ import io.github.reliablekafka.delay.DelayedRedelivery;
 import io.github.reliablekafka.delay.Delays;
 import io.github.reliablekafka.internal.BytesConsumerFactory;
 import io.github.reliablekafka.internal.SharedAdmin;
+import io.github.reliablekafka.internal.TemplateObservation;
+import io.micrometer.observation.ObservationRegistry;
 import io.github.reliablekafka.support.ReliableKafkaConfigurationException;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -50,7 +53,9 @@ public final class ReliableKafkaDelayAutoConfiguration {
 	@Bean
 	DelayTopics reliableKafkaDelayTopics(ProducerFactory<?, ?> producerFactory, SharedAdmin admin,
 			ObjectProvider<ConsumerFactory<?, ?>> consumerFactory, ReliableKafkaDelayProperties properties,
-			Environment environment) {
+			Environment environment, ObjectProvider<KafkaProperties> kafkaPropertiesProvider,
+			ObjectProvider<ObservationRegistry> observationRegistry) {
+		KafkaProperties kafkaProperties = kafkaPropertiesProvider.getIfAvailable(KafkaProperties::new);
 		if (properties.getPartitions() < 1) {
 			throw new IllegalStateException("reliable.kafka.delay.partitions must be at least 1, not "
 					+ properties.getPartitions());
@@ -65,7 +70,9 @@ public final class ReliableKafkaDelayAutoConfiguration {
 				properties.getForwarder().getSendTimeout());
 		try {
 			return Delays.topics(settings, admin, producerFactory,
-					forwarder ? forwarderConsumers(consumers) : null);
+					forwarder ? forwarderConsumers(consumers) : null,
+					new TemplateObservation(kafkaProperties.getTemplate().isObservationEnabled(),
+							observationRegistry.getIfUnique()));
 		}
 		catch (IllegalArgumentException ex) {
 			throw new IllegalStateException(ex.getMessage(), ex);

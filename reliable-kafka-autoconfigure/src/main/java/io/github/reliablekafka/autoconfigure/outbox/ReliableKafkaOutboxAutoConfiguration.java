@@ -1,5 +1,8 @@
 package io.github.reliablekafka.autoconfigure.outbox;
 
+import io.github.reliablekafka.internal.TemplateObservation;
+import io.micrometer.observation.ObservationRegistry;
+import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -88,7 +91,8 @@ public final class ReliableKafkaOutboxAutoConfiguration {
 	@DependsOnDatabaseInitialization
 	TransactionalOutbox reliableKafkaOutbox(DataSource dataSource, ProducerFactory<?, ?> producerFactory,
 			ReliableKafkaOutboxProperties properties, ReliableKafkaProducerProperties producerProperties,
-			ObjectProvider<SendOutcomeListener> listeners) {
+			ObjectProvider<SendOutcomeListener> listeners, KafkaProperties kafkaProperties,
+			ObjectProvider<ObservationRegistry> observationRegistry) {
 		Object userMaxBlock = producerFactory.getConfigurationProperties().get(ProducerConfig.MAX_BLOCK_MS_CONFIG);
 		long maxBlock = Math.min((userMaxBlock != null) ? Long.parseLong(userMaxBlock.toString().trim()) : 60_000,
 				RELAY_MAX_BLOCK_MS);
@@ -98,6 +102,8 @@ public final class ReliableKafkaOutboxAutoConfiguration {
 		kafkaTemplate.setProducerListener(new ProducerListener<>() {
 			// outcomes are logged by the relay
 		});
+		new TemplateObservation(kafkaProperties.getTemplate().isObservationEnabled(), observationRegistry.getIfUnique())
+			.applyTo(kafkaTemplate);
 		OutboxRelaySettings settings = new OutboxRelaySettings(properties.getPublishMode(),
 				properties.getRelay().getPollInterval(), properties.getRelay().getBatchSize(),
 				properties.getRelay().getLease(), properties.getRetry().toBackoff(),

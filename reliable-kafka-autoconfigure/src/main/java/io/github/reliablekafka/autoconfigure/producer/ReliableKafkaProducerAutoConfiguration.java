@@ -4,6 +4,7 @@ import java.util.Map;
 
 import io.github.reliablekafka.internal.BytesProducerFactory;
 import io.github.reliablekafka.internal.SafeProducerDefaults;
+import io.github.reliablekafka.internal.TemplateObservation;
 import io.github.reliablekafka.producer.DelayedDelivery;
 import io.github.reliablekafka.producer.MicrometerSendOutcomeListener;
 import io.github.reliablekafka.producer.ReliableKafkaTemplate;
@@ -80,10 +81,8 @@ public final class ReliableKafkaProducerAutoConfiguration {
 		kafkaTemplate.setProducerListener(new ProducerListener<>() {
 			// outcomes are logged once, by the reliable template's own listener
 		});
-		if (kafkaProperties.getTemplate().isObservationEnabled()) {
-			kafkaTemplate.setObservationEnabled(true);
-			observationRegistry.ifUnique(kafkaTemplate::setObservationRegistry);
-		}
+		new TemplateObservation(kafkaProperties.getTemplate().isObservationEnabled(), observationRegistry.getIfUnique())
+			.applyTo(kafkaTemplate);
 		ReliableKafkaTemplateBuilder builder = ReliableKafkaTemplate.builder(kafkaTemplate)
 			.codec(codec)
 			.retry(properties.getRetry().toBackoff())
