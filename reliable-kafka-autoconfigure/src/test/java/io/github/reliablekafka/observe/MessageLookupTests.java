@@ -64,8 +64,8 @@ class MessageLookupTests {
 
 	@AfterEach
 	void close() throws Exception {
-		for (AutoCloseable closeable : this.closeables) {
-			closeable.close();
+		for (int i = this.closeables.size() - 1; i >= 0; i--) { // the application before its database
+			this.closeables.get(i).close();
 		}
 		handled.clear();
 	}
