@@ -47,7 +47,7 @@ final class OutboxRelay implements SmartLifecycle, DisposableBean {
 
 	private final OutboxStore store;
 
-	private final KafkaOperations<String, byte[]> kafka;
+	private final RelayPublishing.Publisher kafka;
 
 	private final OutboxRelaySettings settings;
 
@@ -103,11 +103,12 @@ final class OutboxRelay implements SmartLifecycle, DisposableBean {
 	 * @param settings how to work
 	 * @param listener hears every publish outcome, as for direct sends
 	 * @param resources closed when the relay is destroyed, such as the producer factory it owns; may be {@code null}
+	 * @param tracing runs each publish inside its row's trace context
 	 */
 	OutboxRelay(OutboxStore store, KafkaOperations<String, byte[]> kafka, OutboxRelaySettings settings,
-			SendOutcomeListener listener, @Nullable AutoCloseable resources) {
+			SendOutcomeListener listener, @Nullable AutoCloseable resources, OutboxTracing tracing) {
 		this.store = store;
-		this.kafka = kafka;
+		this.kafka = (record) -> tracing.publish(record.headers(), () -> kafka.send(record));
 		this.settings = settings;
 		this.listener = listener;
 		this.resources = resources;

@@ -49,6 +49,8 @@ final class OutboxReliableKafkaTemplate implements ReliableKafkaTemplate {
 
 	private final ReliableRecords records;
 
+	private final OutboxTracing tracing;
+
 	private final JdbcTemplate jdbc;
 
 	private final Duration sendTimeout;
@@ -60,9 +62,11 @@ final class OutboxReliableKafkaTemplate implements ReliableKafkaTemplate {
 	 * @param records builds the records
 	 * @param jdbc the template on the outbox's data source, to check that a transaction includes it
 	 * @param sendTimeout how long {@code sendAndWait} waits
+	 * @param tracing writes the sender's trace context into each message's headers
 	 */
 	OutboxReliableKafkaTemplate(OutboxWriter writer, OutboxRelay relay, ReliableRecords records, JdbcTemplate jdbc,
-			Duration sendTimeout) {
+			Duration sendTimeout, OutboxTracing tracing) {
+		this.tracing = tracing;
 		this.writer = writer;
 		this.relay = relay.port();
 		this.records = records;
@@ -78,6 +82,7 @@ final class OutboxReliableKafkaTemplate implements ReliableKafkaTemplate {
 	private SendFuture record(String topic, @Nullable String key, @Nullable Object payload) {
 		ProducerRecord<String, byte[]> record = this.records.create(topic, key, payload);
 		PendingRows transaction = checkTransaction();
+		this.tracing.inject(record.headers());
 		String messageId = RkHeaders.id(record.headers());
 		SendFuture future = this.relay.track(messageId, record);
 		long leaseUntil = this.relay.writerLeaseUntil();
@@ -125,6 +130,7 @@ final class OutboxReliableKafkaTemplate implements ReliableKafkaTemplate {
 		Assert.isTrue(!delay.isNegative(), "delay must not be negative");
 		ProducerRecord<String, byte[]> record = this.records.create(topic, key, payload);
 		PendingRows transaction = checkTransaction();
+		this.tracing.inject(record.headers());
 		String messageId = RkHeaders.id(record.headers());
 		long dueAt = System.currentTimeMillis() + delay.toMillis();
 		write(record, messageId, dueAt, 0, transaction);

@@ -19,7 +19,6 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import org.springframework.kafka.core.KafkaOperations;
 import org.springframework.kafka.support.SendResult;
 
 /**
@@ -38,7 +37,7 @@ final class RelayPublishing {
 	/** Confirmed rows are marked sent in one statement at most this often (or once MARK_BATCH of them wait). */
 	private static final long MARK_INTERVAL_MILLIS = 50;
 
-	private final KafkaOperations<String, byte[]> kafka;
+	private final Publisher kafka;
 
 	private final OutboxStore store;
 
@@ -70,7 +69,7 @@ final class RelayPublishing {
 
 	private long nextMarkFlush;
 
-	RelayPublishing(KafkaOperations<String, byte[]> kafka, OutboxStore store, OutboxRelaySettings settings,
+	RelayPublishing(Publisher kafka, OutboxStore store, OutboxRelaySettings settings,
 			String owner, RelayLanes lanes, WrittenRows written, LocalSends localSends, SendOutcomeListener listener,
 			RelayBookkeeping bookkeeping, RelayQueue events, AtomicLong published, AtomicLong failed,
 			AtomicLong letGo) {
@@ -120,7 +119,7 @@ final class RelayPublishing {
 	private void send(Held entry) {
 		CompletableFuture<SendResult<String, byte[]>> sent;
 		try {
-			sent = this.kafka.send(entry.record);
+			sent = this.kafka.publish(entry.record);
 		}
 		catch (RuntimeException ex) {
 			if (KafkaErrors.unwrap(ex) instanceof org.apache.kafka.common.errors.TimeoutException) {
@@ -252,6 +251,14 @@ final class RelayPublishing {
 			}
 		}
 		return count;
+	}
+
+	/** Publishes one row's record (the relay's template, inside the row's trace context). */
+	@FunctionalInterface
+	interface Publisher {
+
+		CompletableFuture<SendResult<String, byte[]>> publish(ProducerRecord<String, byte[]> record);
+
 	}
 
 }

@@ -30,6 +30,8 @@ public final class TransactionalOutbox implements SmartLifecycle, DisposableBean
 
 	private final OutboxRelay relay;
 
+	private final OutboxTracing tracing;
+
 	/**
 	 * Create the outbox of a table.
 	 * @param dataSource the database the table is in
@@ -42,9 +44,27 @@ public final class TransactionalOutbox implements SmartLifecycle, DisposableBean
 	 */
 	public TransactionalOutbox(DataSource dataSource, String table, KafkaOperations<String, byte[]> kafka,
 			OutboxRelaySettings settings, SendOutcomeListener listener, @Nullable AutoCloseable resources) {
+		this(dataSource, table, kafka, settings, listener, resources, OutboxTracing.NONE);
+	}
+
+	/**
+	 * Create the outbox of a table, carrying senders' traces to the relay's publishes.
+	 * @param dataSource the database the table is in
+	 * @param table the table's name, already checked
+	 * @param kafka the template the relay publishes with
+	 * @param settings how the relay works
+	 * @param listener hears every publish outcome, as for direct sends
+	 * @param resources closed when the outbox is destroyed, such as the producer factory the relay owns; may be
+	 * {@code null}
+	 * @param tracing carries each sender's trace context with its row
+	 */
+	public TransactionalOutbox(DataSource dataSource, String table, KafkaOperations<String, byte[]> kafka,
+			OutboxRelaySettings settings, SendOutcomeListener listener, @Nullable AutoCloseable resources,
+			OutboxTracing tracing) {
 		this.writer = new OutboxWriter(dataSource, table);
 		this.store = new OutboxStore(dataSource, table);
-		this.relay = new OutboxRelay(this.store, kafka, settings, listener, resources);
+		this.tracing = tracing;
+		this.relay = new OutboxRelay(this.store, kafka, settings, listener, resources, tracing);
 	}
 
 	/**
@@ -74,7 +94,7 @@ public final class TransactionalOutbox implements SmartLifecycle, DisposableBean
 	 * @return the template
 	 */
 	public ReliableKafkaTemplate template(ReliableRecords records, JdbcTemplate jdbc, Duration sendTimeout) {
-		return new OutboxReliableKafkaTemplate(this.writer, this.relay, records, jdbc, sendTimeout);
+		return new OutboxReliableKafkaTemplate(this.writer, this.relay, records, jdbc, sendTimeout, this.tracing);
 	}
 
 	/**

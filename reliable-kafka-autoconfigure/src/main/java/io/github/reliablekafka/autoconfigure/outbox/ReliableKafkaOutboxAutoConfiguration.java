@@ -17,6 +17,7 @@ import io.github.reliablekafka.internal.TableSchemaInitializer;
 import io.github.reliablekafka.outbox.OutboxMetrics;
 import io.github.reliablekafka.outbox.OutboxOperations;
 import io.github.reliablekafka.outbox.OutboxRelaySettings;
+import io.github.reliablekafka.outbox.OutboxTracing;
 import io.github.reliablekafka.outbox.TransactionalOutbox;
 import io.github.reliablekafka.producer.ReliableKafkaTemplate;
 import io.github.reliablekafka.producer.ReliableRecords;
@@ -92,7 +93,7 @@ public final class ReliableKafkaOutboxAutoConfiguration {
 	TransactionalOutbox reliableKafkaOutbox(DataSource dataSource, ProducerFactory<?, ?> producerFactory,
 			ReliableKafkaOutboxProperties properties, ReliableKafkaProducerProperties producerProperties,
 			ObjectProvider<SendOutcomeListener> listeners, KafkaProperties kafkaProperties,
-			ObjectProvider<ObservationRegistry> observationRegistry) {
+			ObjectProvider<ObservationRegistry> observationRegistry, ObjectProvider<OutboxTracing> tracing) {
 		Object userMaxBlock = producerFactory.getConfigurationProperties().get(ProducerConfig.MAX_BLOCK_MS_CONFIG);
 		long maxBlock = Math.min((userMaxBlock != null) ? Long.parseLong(userMaxBlock.toString().trim()) : 60_000,
 				RELAY_MAX_BLOCK_MS);
@@ -112,7 +113,7 @@ public final class ReliableKafkaOutboxAutoConfiguration {
 		all.add(SendOutcomeListener.logging());
 		listeners.orderedStream().forEach(all::add);
 		return new TransactionalOutbox(dataSource, table(properties), kafkaTemplate, settings,
-				SendOutcomeListener.composite(all), factory::destroy);
+				SendOutcomeListener.composite(all), factory::destroy, tracing.getIfAvailable(() -> OutboxTracing.NONE));
 	}
 
 	@Bean
@@ -133,6 +134,20 @@ public final class ReliableKafkaOutboxAutoConfiguration {
 		@ConditionalOnMissingBean
 		OutboxMetrics reliableKafkaOutboxMetrics(OutboxOperations operations, TransactionalOutbox outbox) {
 			return new OutboxMetrics(operations, outbox);
+		}
+
+	}
+
+	/** With Micrometer Tracing on the class path: senders' traces carried through the outbox. */
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(name = { "io.micrometer.tracing.Tracer", "io.micrometer.tracing.propagation.Propagator" })
+	static class TracingConfiguration {
+
+		@Bean
+		@ConditionalOnMissingBean
+		OutboxTracing reliableKafkaOutboxTracing(ObjectProvider<io.micrometer.tracing.Tracer> tracers,
+				ObjectProvider<io.micrometer.tracing.propagation.Propagator> propagators) {
+			return new MicrometerOutboxTracing(tracers, propagators);
 		}
 
 	}

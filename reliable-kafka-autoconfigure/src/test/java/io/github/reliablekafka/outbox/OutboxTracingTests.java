@@ -1,0 +1,224 @@
+package io.github.reliablekafka.outbox;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import brave.Tracing;
+import brave.handler.MutableSpan;
+import brave.handler.SpanHandler;
+import brave.propagation.TraceContext;
+import brave.sampler.Sampler;
+import io.github.reliablekafka.autoconfigure.ReliableKafkaAutoConfiguration;
+import io.github.reliablekafka.autoconfigure.consumer.ReliableKafkaConsumerAutoConfiguration;
+import io.github.reliablekafka.autoconfigure.idempotency.ReliableKafkaIdempotencyAutoConfiguration;
+import io.github.reliablekafka.consumer.NonRetryableException;
+import io.github.reliablekafka.consumer.ReliableListener;
+import io.github.reliablekafka.dispatch.Ordering;
+import io.github.reliablekafka.producer.ReliableKafkaTemplate;
+import io.github.reliablekafka.testing.KafkaTestSupport;
+import io.github.reliablekafka.testing.TestApplications;
+import io.github.reliablekafka.testing.TestDatabase;
+import io.github.reliablekafka.testing.TopicWatcher;
+import io.micrometer.observation.ObservationHandler;
+import io.micrometer.observation.ObservationRegistry;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.brave.bridge.BraveBaggageManager;
+import io.micrometer.tracing.brave.bridge.BraveCurrentTraceContext;
+import io.micrometer.tracing.brave.bridge.BravePropagator;
+import io.micrometer.tracing.brave.bridge.BraveTracer;
+import io.micrometer.tracing.handler.DefaultTracingObservationHandler;
+import io.micrometer.tracing.handler.PropagatingReceiverTracingObservationHandler;
+import io.micrometer.tracing.handler.PropagatingSenderTracingObservationHandler;
+import io.micrometer.tracing.propagation.Propagator;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * One trace from the code that sends through the outbox to the listeners that handle the message, on a real broker,
+ * PostgreSQL and Brave (through Micrometer Tracing): a request's span sends in a transaction; the relay publishes
+ * later, on its own thread; a listener on the consumer thread ({@code PARTITION}), one on key-ordered lanes
+ * ({@code KEY}) and the dead letter of a poison message all carry the request's trace id.
+ */
+class OutboxTracingTests {
+
+	static final Map<String, String> traceIdByPayload = new ConcurrentHashMap<>();
+
+	static Tracer tracer;
+
+	private final List<AutoCloseable> closeables = new ArrayList<>();
+
+	@AfterEach
+	void close() throws Exception {
+		for (int i = this.closeables.size() - 1; i >= 0; i--) { // the application before its database
+			this.closeables.get(i).close();
+		}
+		traceIdByPayload.clear();
+	}
+
+	@Test
+	void theSendersTraceRunsThroughTheOutboxTheRelayTheListenersAndTheDeadLetter() throws Exception {
+		TestDatabase database = TestDatabase.postgres();
+		this.closeables.add(database);
+		String partitionTopic = KafkaTestSupport.newTopic("traced-partition", 1);
+		String keyTopic = KafkaTestSupport.newTopic("traced-key", 2);
+		try (Admin admin = KafkaTestSupport.admin(KafkaTestSupport.bootstrapServers())) {
+			admin.createTopics(List.of(new NewTopic(partitionTopic + ".DLT", 1, (short) 1))).all().get();
+		}
+		List<MutableSpan> finished = new CopyOnWriteArrayList<>();
+		Tracing tracing = Tracing.newBuilder()
+			.localServiceName("outbox-tracing-test")
+			.sampler(Sampler.ALWAYS_SAMPLE)
+			.addSpanHandler(new SpanHandler() {
+				@Override
+				public boolean end(TraceContext context, MutableSpan span, Cause cause) {
+					finished.add(span);
+					return true;
+				}
+			})
+			.build();
+		this.closeables.add(tracing);
+		tracer = new BraveTracer(tracing.tracer(), new BraveCurrentTraceContext(tracing.currentTraceContext()),
+				new BraveBaggageManager());
+		Propagator propagator = new BravePropagator(tracing);
+		Traced.tracer = tracer;
+		Traced.propagator = propagator;
+		ConfigurableApplicationContext context = TestApplications.run(
+				List.of(OutboxTestApplication.class, Traced.class),
+				List.of("test.db.url=" + database.url(), "spring.kafka.bootstrap-servers="
+						+ KafkaTestSupport.bootstrapServers(), "reliable.kafka.outbox.initialize-schema=always",
+						"reliable.kafka.outbox.relay.poll-interval=200ms", "test.partition-topic=" + partitionTopic,
+						"test.key-topic=" + keyTopic, "reliable.kafka.consumer.idempotency.store=jdbc",
+						"spring.kafka.consumer.auto-offset-reset=earliest",
+						"spring.kafka.template.observation-enabled=true",
+						"spring.kafka.listener.observation-enabled=true"));
+		this.closeables.add(context);
+		ReliableKafkaTemplate template = context.getBean(ReliableKafkaTemplate.class);
+		TransactionTemplate transactions = context.getBean(TransactionTemplate.class);
+
+		Span request = tracer.nextSpan().name("POST /orders").start();
+		String requestTraceId = request.context().traceId();
+		try (Tracer.SpanInScope scope = tracer.withSpan(request)) {
+			transactions.executeWithoutResult((status) -> {
+				template.send(partitionTopic, "k-1", "partition");
+				template.send(keyTopic, "k-2", "key");
+				template.send(partitionTopic, "k-3", "poison");
+			});
+		}
+		finally {
+			request.end();
+		}
+		await().atMost(Duration.ofSeconds(30))
+			.until(() -> traceIdByPayload.keySet().containsAll(Set.of("partition", "key")));
+		String deadLetterTraceId;
+		try (TopicWatcher deadLetters = TopicWatcher.watch(KafkaTestSupport.bootstrapServers(),
+				partitionTopic + ".DLT")) {
+			ConsumerRecord<String, byte[]> letter = deadLetters.readFor(Duration.ofSeconds(2))
+				.stream()
+				.findFirst()
+				.orElseThrow();
+			deadLetterTraceId = propagator
+				.extract(letter.headers(), (headers, key) -> (headers.lastHeader(key) != null)
+						? new String(headers.lastHeader(key).value(), StandardCharsets.UTF_8) : null)
+				.start()
+				.context()
+				.traceId();
+		}
+		Map<String, String> traceIds = new TreeMap<>(traceIdByPayload);
+		traceIds.put("dead letter", deadLetterTraceId);
+		Map<String, Long> spansByName = new TreeMap<>();
+		finished.forEach((span) -> spansByName.merge(span.name() + " (" + (requestTraceId.equals(span.traceId())
+				? "request's trace" : "other trace") + ")", 1L, Long::sum));
+		long other = traceIds.values().stream().filter((id) -> !id.equals(requestTraceId)).count();
+		System.out.printf("request trace %s; trace ids seen: %s; in another trace: %d; finished spans: %s%n",
+				requestTraceId, traceIds, other, spansByName);
+		assertThat(traceIds).containsOnlyKeys("partition", "key", "dead letter");
+		assertThat(other).isZero();
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@ImportAutoConfiguration({ ReliableKafkaAutoConfiguration.class, ReliableKafkaIdempotencyAutoConfiguration.class,
+			ReliableKafkaConsumerAutoConfiguration.class })
+	static class Traced {
+
+		static Tracer tracer;
+
+		static Propagator propagator;
+
+		@Bean
+		Tracer tracer() {
+			return tracer;
+		}
+
+		@Bean
+		Propagator propagator() {
+			return propagator;
+		}
+
+		@Bean
+		ObservationRegistry observationRegistry() {
+			ObservationRegistry registry = ObservationRegistry.create();
+			registry.observationConfig()
+				.observationHandler(new ObservationHandler.FirstMatchingCompositeObservationHandler(
+						new PropagatingSenderTracingObservationHandler<>(tracer, propagator),
+						new PropagatingReceiverTracingObservationHandler<>(tracer, propagator),
+						new DefaultTracingObservationHandler(tracer)));
+			return registry;
+		}
+
+		@Bean
+		Listeners listeners() {
+			return new Listeners();
+		}
+
+	}
+
+	static class Listeners {
+
+		@ReliableListener(id = "traced-partition", topics = "${test.partition-topic}",
+				groupId = "${test.partition-topic}")
+		void onPartition(ConsumerRecord<String, byte[]> record) {
+			String payload = payload(record);
+			if (payload.equals("poison")) {
+				throw new NonRetryableException("poison");
+			}
+			seen(payload);
+		}
+
+		@ReliableListener(id = "traced-key", topics = "${test.key-topic}", groupId = "${test.key-topic}",
+				ordering = Ordering.KEY, workers = 2)
+		void onKey(ConsumerRecord<String, byte[]> record) {
+			seen(payload(record));
+		}
+
+		private static String payload(ConsumerRecord<String, byte[]> record) {
+			return new String(record.value(), StandardCharsets.UTF_8).replace("\"", "");
+		}
+
+		private static void seen(String payload) {
+			Span current = tracer.currentSpan();
+			traceIdByPayload.put(payload, (current != null) ? current.context().traceId() : "no span");
+		}
+
+	}
+
+}
