@@ -19,6 +19,7 @@ import io.github.reliablekafka.support.RkHeaders;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import io.micrometer.observation.ObservationRegistry;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.beans.factory.DisposableBean;
@@ -77,6 +78,8 @@ public class ReliableShareListenerContainerFactory implements KafkaListenerConta
 
 	private @Nullable ReliableIdempotency idempotency;
 
+	private @Nullable ObservationRegistry observations;
+
 	private DeadLetterRecords deadLetterRecords = DeadLetterRecords.NONE;
 
 	private @Nullable DelayedRedelivery redelivery;
@@ -118,6 +121,15 @@ public class ReliableShareListenerContainerFactory implements KafkaListenerConta
 	public void setPayloadCodec(PayloadCodec codec) {
 		this.codec = codec;
 		this.converter = new PayloadMessageConverter(codec, this.settings.nullPayload());
+	}
+
+	/**
+	 * Run each delivery inside a listener observation, as spring-kafka's containers do with
+	 * {@code spring.kafka.listener.observation-enabled}.
+	 * @param observations the application's registry
+	 */
+	public void setObservationRegistry(ObservationRegistry observations) {
+		this.observations = observations;
 	}
 
 	/**
@@ -233,7 +245,8 @@ public class ReliableShareListenerContainerFactory implements KafkaListenerConta
 			return headers;
 		});
 		return new ShareRecordHandler(endpoint.id(), chain, interceptors, decision, recoverer,
-				new ReliableErrorHandlers.Outcomes(endpoint.id(), this.settings, decision, shareOutcomes));
+				new ReliableErrorHandlers.Outcomes(endpoint.id(), this.settings, decision, shareOutcomes),
+				this.observations);
 	}
 
 	@Override

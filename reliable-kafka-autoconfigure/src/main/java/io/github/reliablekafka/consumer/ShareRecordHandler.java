@@ -6,6 +6,8 @@ import io.github.reliablekafka.internal.LogText;
 import io.github.reliablekafka.support.RkHeaders;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationRegistry;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -13,6 +15,8 @@ import org.slf4j.LoggerFactory;
 import org.springframework.kafka.listener.AcknowledgingConsumerAwareMessageListener;
 import org.springframework.kafka.listener.DeadLetterPublishingRecoverer;
 import org.springframework.kafka.listener.RecordInterceptor;
+import org.springframework.kafka.support.micrometer.KafkaListenerObservation;
+import org.springframework.kafka.support.micrometer.KafkaRecordReceiverContext;
 
 /**
  * Decides what one delivery of a share-group record ends with. The broker's delivery count is the attempt number, so
@@ -45,9 +49,13 @@ final class ShareRecordHandler {
 
 	private final ReliableErrorHandlers.Outcomes outcomes;
 
+	private final @Nullable ObservationRegistry observations;
+
 	ShareRecordHandler(String listener, AcknowledgingConsumerAwareMessageListener<String, byte[]> chain,
 			@Nullable RecordInterceptor<String, byte[]> interceptor, RetryDecision decision,
-			DeadLetterPublishingRecoverer recoverer, ReliableErrorHandlers.Outcomes outcomes) {
+			DeadLetterPublishingRecoverer recoverer, ReliableErrorHandlers.Outcomes outcomes,
+			@Nullable ObservationRegistry observations) {
+		this.observations = observations;
 		this.listener = listener;
 		this.chain = chain;
 		this.interceptor = interceptor;
@@ -64,9 +72,32 @@ final class ShareRecordHandler {
 	 * @return how to acknowledge the delivery
 	 * @throws InterruptedException when the thread is interrupted while waiting
 	 */
-	@SuppressWarnings("NullAway")
 	AcknowledgeType handle(ConsumerRecord<String, byte[]> original, int deliveryLimit, BooleanSupplier running)
 			throws InterruptedException {
+		if (this.observations == null) {
+			return handleDelivery(original, deliveryLimit, running);
+		}
+		// as spring-kafka's containers do with spring.kafka.listener.observation-enabled: the listener runs inside a
+		// receiver observation that continues the record's trace, and the dead letter is sent inside it
+		Observation observation = KafkaListenerObservation.LISTENER_OBSERVATION.observation(null,
+				KafkaListenerObservation.DefaultKafkaListenerObservationConvention.INSTANCE,
+				() -> new KafkaRecordReceiverContext(original, this.listener, () -> null), this.observations);
+		observation.start();
+		try (Observation.Scope scope = observation.openScope()) {
+			return handleDelivery(original, deliveryLimit, running);
+		}
+		catch (RuntimeException | Error ex) {
+			observation.error(ex);
+			throw ex;
+		}
+		finally {
+			observation.stop();
+		}
+	}
+
+	@SuppressWarnings("NullAway")
+	private AcknowledgeType handleDelivery(ConsumerRecord<String, byte[]> original, int deliveryLimit,
+			BooleanSupplier running) throws InterruptedException {
 		int delivery = deliveryOf(original);
 		ConsumerRecord<String, byte[]> record = original;
 		if (this.interceptor != null) {

@@ -18,6 +18,7 @@ import brave.sampler.Sampler;
 import io.github.reliablekafka.autoconfigure.ReliableKafkaAutoConfiguration;
 import io.github.reliablekafka.autoconfigure.consumer.ReliableKafkaConsumerAutoConfiguration;
 import io.github.reliablekafka.autoconfigure.idempotency.ReliableKafkaIdempotencyAutoConfiguration;
+import io.github.reliablekafka.consumer.GroupType;
 import io.github.reliablekafka.consumer.NonRetryableException;
 import io.github.reliablekafka.consumer.ReliableListener;
 import io.github.reliablekafka.dispatch.Ordering;
@@ -57,7 +58,7 @@ import static org.awaitility.Awaitility.await;
  * One trace from the code that sends through the outbox to the listeners that handle the message, on a real broker,
  * PostgreSQL and Brave (through Micrometer Tracing): a request's span sends in a transaction; the relay publishes
  * later, on its own thread; a listener on the consumer thread ({@code PARTITION}), one on key-ordered lanes
- * ({@code KEY}) and the dead letter of a poison message all carry the request's trace id.
+ * ({@code KEY}), one in a share group and the dead letter of a poison message all carry the request's trace id.
  */
 class OutboxTracingTests {
 
@@ -81,6 +82,7 @@ class OutboxTracingTests {
 		this.closeables.add(database);
 		String partitionTopic = KafkaTestSupport.newTopic("traced-partition", 1);
 		String keyTopic = KafkaTestSupport.newTopic("traced-key", 2);
+		String shareTopic = KafkaTestSupport.newTopic("traced-share", 1);
 		try (Admin admin = KafkaTestSupport.admin(KafkaTestSupport.bootstrapServers())) {
 			admin.createTopics(List.of(new NewTopic(partitionTopic + ".DLT", 1, (short) 1))).all().get();
 		}
@@ -107,7 +109,8 @@ class OutboxTracingTests {
 				List.of("test.db.url=" + database.url(), "spring.kafka.bootstrap-servers="
 						+ KafkaTestSupport.bootstrapServers(), "reliable.kafka.outbox.initialize-schema=always",
 						"reliable.kafka.outbox.relay.poll-interval=200ms", "test.partition-topic=" + partitionTopic,
-						"test.key-topic=" + keyTopic, "reliable.kafka.consumer.idempotency.store=jdbc",
+						"test.key-topic=" + keyTopic, "test.share-topic=" + shareTopic,
+						"reliable.kafka.consumer.idempotency.store=jdbc",
 						"spring.kafka.consumer.auto-offset-reset=earliest",
 						"spring.kafka.template.observation-enabled=true",
 						"spring.kafka.listener.observation-enabled=true"));
@@ -121,6 +124,7 @@ class OutboxTracingTests {
 			transactions.executeWithoutResult((status) -> {
 				template.send(partitionTopic, "k-1", "partition");
 				template.send(keyTopic, "k-2", "key");
+				template.send(shareTopic, "k-4", "share");
 				template.send(partitionTopic, "k-3", "poison");
 			});
 		}
@@ -128,7 +132,7 @@ class OutboxTracingTests {
 			request.end();
 		}
 		await().atMost(Duration.ofSeconds(30))
-			.until(() -> traceIdByPayload.keySet().containsAll(Set.of("partition", "key")));
+			.until(() -> traceIdByPayload.keySet().containsAll(Set.of("partition", "key", "share")));
 		String deadLetterTraceId;
 		try (TopicWatcher deadLetters = TopicWatcher.watch(KafkaTestSupport.bootstrapServers(),
 				partitionTopic + ".DLT")) {
@@ -151,7 +155,7 @@ class OutboxTracingTests {
 		long other = traceIds.values().stream().filter((id) -> !id.equals(requestTraceId)).count();
 		System.out.printf("request trace %s; trace ids seen: %s; in another trace: %d; finished spans: %s%n",
 				requestTraceId, traceIds, other, spansByName);
-		assertThat(traceIds).containsOnlyKeys("partition", "key", "dead letter");
+		assertThat(traceIds).containsOnlyKeys("partition", "key", "share", "dead letter");
 		assertThat(other).isZero();
 	}
 
@@ -207,6 +211,12 @@ class OutboxTracingTests {
 		@ReliableListener(id = "traced-key", topics = "${test.key-topic}", groupId = "${test.key-topic}",
 				ordering = Ordering.KEY, workers = 2)
 		void onKey(ConsumerRecord<String, byte[]> record) {
+			seen(payload(record));
+		}
+
+		@ReliableListener(id = "traced-share", topics = "${test.share-topic}", groupId = "${test.share-topic}",
+				group = GroupType.SHARE)
+		void onShare(ConsumerRecord<String, byte[]> record) {
 			seen(payload(record));
 		}
 

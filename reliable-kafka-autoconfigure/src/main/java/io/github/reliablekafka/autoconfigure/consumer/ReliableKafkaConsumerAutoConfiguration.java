@@ -128,6 +128,9 @@ public final class ReliableKafkaConsumerAutoConfiguration {
 				BytesShareConsumerFactory.autoOffsetReset(consumerFactory));
 		factory.setPayloadCodec(codec);
 		factory.setConcurrency(properties.getShare().getConcurrency());
+		if (kafkaProperties.getListener().isObservationEnabled()) {
+			observationRegistry.ifUnique(factory::setObservationRegistry);
+		}
 		idempotency.ifAvailable(factory::setIdempotency);
 		redelivery.ifUnique(factory::setRetryLater);
 		return factory;
