@@ -1,5 +1,7 @@
 package io.github.reliablekafka.consumer;
 
+import java.util.List;
+
 import io.github.reliablekafka.delay.DelayedRedelivery;
 import io.github.reliablekafka.idempotency.IdempotencyGuard;
 import io.github.reliablekafka.idempotency.IdempotencyKeyResolver;
@@ -39,13 +41,14 @@ final class ListenerChain {
 	 * @param application the application's listener
 	 * @param endpoint the endpoint, as read once
 	 * @param group the listener's consumer group, {@code null} when it has none
+	 * @param topics the topics it reads (empty when it subscribes by pattern)
 	 * @param consumerThread whether the chain runs on a consumer group's consumer thread, each partition's records
 	 * one after the other (see {@link PartitionFlow})
 	 * @return the chain's outermost listener
 	 */
 	AcknowledgingConsumerAwareMessageListener<String, byte[]> build(
 			AcknowledgingConsumerAwareMessageListener<String, byte[]> application, ReliableEndpoint endpoint,
-			@Nullable String group, boolean consumerThread) {
+			@Nullable String group, List<String> topics, boolean consumerThread) {
 		AcknowledgingConsumerAwareMessageListener<String, byte[]> chain = application;
 		IdempotencyGuard guard = (this.idempotency != null) ? this.idempotency.guard() : null;
 		if (guard != null) {
@@ -60,7 +63,7 @@ final class ListenerChain {
 			// need no claim; on lanes several run at once, and a share group's broker counts deliveries itself
 			chain = new GuardedMessageListener(chain, guard, keys, group, endpoint.id(), this.listeners.guardBypass(),
 					consumerThread ? new PartitionFlow() : null);
-			this.listeners.guards(group);
+			this.listeners.guards(group, topics, keys.strategy());
 		}
 		if (this.redelivery != null) {
 			chain = new RetryLaterMessageListener(chain, this.redelivery, endpoint.id());

@@ -180,7 +180,7 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 		AcknowledgingConsumerAwareMessageListener<String, byte[]> chain = new ListenerChain(this.idempotency,
 				this.codec, this.listeners, this.redelivery)
 			.build((AcknowledgingConsumerAwareMessageListener<String, byte[]>) application, reliable,
-					instance.getGroupId(), dispatch == null);
+					instance.getGroupId(), (listened != null) ? List.of(listened) : List.of(), dispatch == null);
 		if (dispatch != null) {
 			dispatch(instance, listener, dispatch, chain, interceptors);
 		}

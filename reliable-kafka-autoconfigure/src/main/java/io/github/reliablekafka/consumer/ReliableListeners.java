@@ -1,11 +1,14 @@
 package io.github.reliablekafka.consumer;
 
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import io.github.reliablekafka.dispatch.KeyOrderedDispatcher;
+import io.github.reliablekafka.idempotency.IdempotencyKeyStrategy;
 
 /**
  * The reliable listeners of an application, as their container factories create them: the topics they listen to, the
@@ -21,7 +24,8 @@ public final class ReliableListeners {
 
 	private final Set<String> shareGroups = ConcurrentHashMap.newKeySet();
 
-	private final Set<String> guardedGroups = ConcurrentHashMap.newKeySet();
+	/** Per guarded consumer group, per topic ({@code *} for a pattern), how its listeners key records. */
+	private final Map<String, Map<String, IdempotencyKeyStrategy>> guardedGroups = new ConcurrentHashMap<>();
 
 	private final GuardBypass guardBypass = new GuardBypass();
 
@@ -51,11 +55,15 @@ public final class ReliableListeners {
 
 	/**
 	 * Return the consumer groups (classic and share) of the listeners created so far behind the idempotency guard:
-	 * the groups whose ledgers say which records they consumed.
+	 * the groups whose ledgers say which records they consumed, each with how its listeners key records per topic
+	 * ({@code *} for listeners subscribed by pattern). Where two listeners of a group read one topic and key
+	 * differently, the topic has the key that is not the message id.
 	 * @return the groups
 	 */
-	public Set<String> guardedGroups() {
-		return Set.copyOf(this.guardedGroups);
+	public Map<String, Map<String, IdempotencyKeyStrategy>> guardedGroups() {
+		Map<String, Map<String, IdempotencyKeyStrategy>> copy = new TreeMap<>();
+		this.guardedGroups.forEach((group, topics) -> copy.put(group, Map.copyOf(topics)));
+		return copy;
 	}
 
 	/**
@@ -74,8 +82,12 @@ public final class ReliableListeners {
 		this.shareGroups.add(group);
 	}
 
-	void guards(String group) {
-		this.guardedGroups.add(group);
+	void guards(String group, List<String> topics, IdempotencyKeyStrategy strategy) {
+		Map<String, IdempotencyKeyStrategy> byTopic = this.guardedGroups.computeIfAbsent(group,
+				(name) -> new ConcurrentHashMap<>());
+		for (String topic : topics.isEmpty() ? List.of("*") : topics) {
+			byTopic.merge(topic, strategy, (was, now) -> (was != IdempotencyKeyStrategy.MESSAGE_ID) ? was : now);
+		}
 	}
 
 	void dispatches(KeyOrderedDispatcher dispatcher) {

@@ -184,7 +184,8 @@ public class ReliableShareListenerContainerFactory implements KafkaListenerConta
 		if (listener == null) {
 			throw new IllegalStateException("Reliable listener '" + id + "' has no message listener");
 		}
-		container.setHandler(handler(reliable, listener, properties.getGroupId()));
+		container.setHandler(handler(reliable, listener, properties.getGroupId(),
+				java.util.List.copyOf(endpoint.getTopics())));
 		this.listeners.listens(java.util.List.copyOf(endpoint.getTopics()));
 		this.listeners.readsInShareGroup(properties.getGroupId());
 		return container;
@@ -219,14 +220,16 @@ public class ReliableShareListenerContainerFactory implements KafkaListenerConta
 	}
 
 	@SuppressWarnings("unchecked")
-	private ShareRecordHandler handler(ReliableEndpoint endpoint, Object listener, String group) {
+	private ShareRecordHandler handler(ReliableEndpoint endpoint, Object listener, String group,
+			java.util.List<String> topics) {
 		if (!(listener instanceof AcknowledgingConsumerAwareMessageListener<?, ?> application)) {
 			throw new IllegalStateException("Reliable listener '" + endpoint.id() + "' must be a record listener");
 		}
 		ListenerOutcomes shareOutcomes = (name, result) -> this.outcomes.record(name, GroupType.SHARE, result);
 		AcknowledgingConsumerAwareMessageListener<String, byte[]> chain = new ListenerChain(this.idempotency,
 				this.codec, this.listeners, this.redelivery)
-			.build((AcknowledgingConsumerAwareMessageListener<String, byte[]>) application, endpoint, group, false);
+			.build((AcknowledgingConsumerAwareMessageListener<String, byte[]>) application, endpoint, group, topics,
+					false);
 		RecordInterceptor<String, byte[]> interceptor = new ReliableRecordInterceptor(endpoint.id(),
 				this.settings.nullPayload(), shareOutcomes);
 		RecordInterceptor<String, byte[]> interceptors = (this.applicationInterceptor != null)

@@ -83,6 +83,15 @@ public final class IdempotencyKeyResolver {
 	}
 
 	/**
+	 * Return the strategy this resolver keys by: {@link IdempotencyKeyStrategy#EXPRESSION} when its listener has an
+	 * expression, else the configured one.
+	 * @return the strategy
+	 */
+	public IdempotencyKeyStrategy strategy() {
+		return this.strategy;
+	}
+
+	/**
 	 * Return a record's key.
 	 * @param record the record
 	 * @return the key: a namespace ({@code id:}, {@code hash:}, {@code expr:}) and at most 200 characters

@@ -3,8 +3,9 @@ package io.github.reliablekafka.observe;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
-import java.util.TreeSet;
+import java.util.TreeMap;
 import java.util.function.Supplier;
 
 import io.github.reliablekafka.idempotency.DeadLetterRecord;
@@ -24,9 +25,12 @@ import org.jspecify.annotations.Nullable;
  * keeps for it (which group, from where, to where, why). It never reads a topic.
  *
  * <p>
- * A group's ledger is keyed by message id only with {@code reliable.kafka.consumer.idempotency.key=message-id} (the
- * default); with another key strategy its state is {@code UNKNOWN}. The groups asked are those of this application's
- * guarded listeners and any the caller names (the ledger is shared by every application on its database or Redis).
+ * A group's ledger answers by message id only where its listeners key records by message id
+ * ({@code reliable.kafka.consumer.idempotency.key=message-id}, the default, and no {@code idempotencyKey} expression on
+ * the listener of the message's topic); elsewhere its state is {@code UNKNOWN}, saying how it keys. The groups asked
+ * are those of this application's guarded listeners and any the caller names (the ledger is shared by every
+ * application on its database or Redis); a named group of another application is taken to key as this application is
+ * configured to.
  */
 public final class MessageLookup {
 
@@ -42,17 +46,20 @@ public final class MessageLookup {
 
 	private final @Nullable IdempotencyKeyStrategy keyStrategy;
 
-	private final Supplier<Collection<String>> guardedGroups;
+	private final Supplier<Map<String, Map<String, IdempotencyKeyStrategy>>> guardedGroups;
 
 	/**
 	 * Create the look-up; any store may be missing.
 	 * @param outbox the outbox, {@code null} without one
 	 * @param guard the idempotency guard, {@code null} without one
-	 * @param keyStrategy the guard's key strategy, {@code null} without a guard
-	 * @param guardedGroups the consumer groups of the application's guarded listeners
+	 * @param keyStrategy the configured key strategy ({@code reliable.kafka.consumer.idempotency.key}), {@code null}
+	 * without a guard
+	 * @param guardedGroups the consumer groups of the application's guarded listeners, each with how its listeners
+	 * key records per topic ({@code *} for a pattern), as {@code ReliableListeners#guardedGroups()} gives them
 	 */
 	public MessageLookup(@Nullable OutboxOperations outbox, @Nullable IdempotencyGuard guard,
-			@Nullable IdempotencyKeyStrategy keyStrategy, Supplier<Collection<String>> guardedGroups) {
+			@Nullable IdempotencyKeyStrategy keyStrategy,
+			Supplier<Map<String, Map<String, IdempotencyKeyStrategy>>> guardedGroups) {
 		this.outbox = outbox;
 		this.guard = guard;
 		this.keyStrategy = keyStrategy;
@@ -79,19 +86,22 @@ public final class MessageLookup {
 	 */
 	public MessageTrail find(String messageId, Collection<String> moreGroups) {
 		String id = checkedId(messageId);
-		TreeSet<String> groups = new TreeSet<>(this.guardedGroups.get());
+		Map<String, Map<String, IdempotencyKeyStrategy>> groups = new TreeMap<>(this.guardedGroups.get());
 		for (String group : moreGroups) {
 			if (group == null || group.isBlank() || group.length() > MAX_GROUP_LENGTH) {
 				throw new IllegalArgumentException("A consumer group name must be 1 to " + MAX_GROUP_LENGTH
 						+ " characters");
 			}
-			groups.add(group);
+			groups.putIfAbsent(group, Map.of("*", (this.keyStrategy != null) ? this.keyStrategy
+					: IdempotencyKeyStrategy.MESSAGE_ID));
 		}
 		if (groups.size() > MAX_GROUPS) {
 			throw new IllegalArgumentException("At most " + MAX_GROUPS + " consumer groups can be asked at once, not "
 					+ groups.size());
 		}
-		return new MessageTrail(id, outbox(id), consumed(id, groups), deadLetters(id));
+		MessageTrail.Outbox outbox = outbox(id);
+		String topic = (outbox.row() != null) ? outbox.row().topic() : null;
+		return new MessageTrail(id, outbox, consumed(id, topic, groups), deadLetters(id));
 	}
 
 	/**
@@ -136,26 +146,53 @@ public final class MessageLookup {
 		}
 	}
 
-	private List<MessageTrail.Consumed> consumed(String id, Collection<String> groups) {
+	private List<MessageTrail.Consumed> consumed(String id, @Nullable String topic,
+			Map<String, Map<String, IdempotencyKeyStrategy>> groups) {
 		List<MessageTrail.Consumed> consumed = new ArrayList<>();
 		if (this.guard == null) {
 			return consumed;
 		}
-		for (String group : groups) {
-			if (this.keyStrategy != IdempotencyKeyStrategy.MESSAGE_ID) {
-				consumed.add(new MessageTrail.Consumed(group, this.guard.store(), KeyState.UNKNOWN,
-						"the ledger is keyed by " + this.keyStrategy + ", not by message id"));
+		for (Map.Entry<String, Map<String, IdempotencyKeyStrategy>> group : groups.entrySet()) {
+			if (topic != null && !group.getValue().containsKey(topic) && !group.getValue().containsKey("*")) {
+				consumed.add(new MessageTrail.Consumed(group.getKey(), this.guard.store(), KeyState.ABSENT,
+						"its listeners do not read " + topic));
+				continue;
+			}
+			IdempotencyKeyStrategy keyedBy = keyedBy(group.getValue(), topic);
+			if (keyedBy != IdempotencyKeyStrategy.MESSAGE_ID) {
+				consumed.add(new MessageTrail.Consumed(group.getKey(), this.guard.store(), KeyState.UNKNOWN,
+						"its listener" + ((topic != null) ? " of " + topic : "s") + " key records by " + keyedBy
+								+ ", not by message id"));
 				continue;
 			}
 			try {
-				consumed.add(new MessageTrail.Consumed(group, this.guard.store(),
-						this.guard.state(group, "id:" + id), null));
+				consumed.add(new MessageTrail.Consumed(group.getKey(), this.guard.store(),
+						this.guard.state(group.getKey(), "id:" + id), null));
 			}
 			catch (RuntimeException ex) {
-				consumed.add(new MessageTrail.Consumed(group, this.guard.store(), KeyState.UNKNOWN, describe(ex)));
+				consumed.add(new MessageTrail.Consumed(group.getKey(), this.guard.store(), KeyState.UNKNOWN,
+						describe(ex)));
 			}
 		}
 		return consumed;
+	}
+
+	/**
+	 * How a group keys the message: by its listeners of the message's topic when the topic is known (and one of
+	 * them reads it), else by message id only if every listener of the group does.
+	 */
+	private static IdempotencyKeyStrategy keyedBy(Map<String, IdempotencyKeyStrategy> byTopic, @Nullable String topic) {
+		if (topic != null && byTopic.containsKey(topic)) {
+			IdempotencyKeyStrategy onTopic = byTopic.get(topic);
+			IdempotencyKeyStrategy byPattern = byTopic.get("*");
+			return (byPattern != null && byPattern != IdempotencyKeyStrategy.MESSAGE_ID) ? byPattern : onTopic;
+		}
+		for (IdempotencyKeyStrategy strategy : byTopic.values()) {
+			if (strategy != IdempotencyKeyStrategy.MESSAGE_ID) {
+				return strategy;
+			}
+		}
+		return IdempotencyKeyStrategy.MESSAGE_ID;
 	}
 
 	private MessageTrail.DeadLetters deadLetters(String id) {

@@ -16,7 +16,10 @@ import io.github.reliablekafka.autoconfigure.idempotency.ReliableKafkaIdempotenc
 import io.github.reliablekafka.autoconfigure.observe.ReliableKafkaObserveAutoConfiguration;
 import io.github.reliablekafka.consumer.NonRetryableException;
 import io.github.reliablekafka.consumer.ReliableListener;
+import io.github.reliablekafka.idempotency.IdempotencyGuard;
 import io.github.reliablekafka.idempotency.IdempotencyGuard.KeyState;
+import io.github.reliablekafka.idempotency.IdempotencyKeyStrategy;
+import io.github.reliablekafka.outbox.OutboxMessage;
 import io.github.reliablekafka.outbox.OutboxStatus;
 import io.github.reliablekafka.outbox.OutboxTestApplication;
 import io.github.reliablekafka.producer.ReliableKafkaTemplate;
@@ -193,7 +196,7 @@ class MessageLookupTests {
 	@Test
 	void hostileIdsAndGroupListsAreRefusedBeforeAnyStoreIsAsked() {
 		AskedOutbox outbox = new AskedOutbox();
-		MessageLookup lookup = new MessageLookup(outbox, null, null, List::of);
+		MessageLookup lookup = new MessageLookup(outbox, null, null, Map::of);
 		ReliableKafkaEndpoint endpoint = new ReliableKafkaEndpoint(null, null, outbox, List::of, Set::of, null, null,
 				lookup);
 		List<String> hostile = List.of("", "x", "' OR '1'='1", "0b6f3a52-9c1e-4d2a-8f5e-2b7c9d1e4f6", // one short
@@ -235,6 +238,60 @@ class MessageLookupTests {
 		assertThat(outbox.asked).isOne();
 	}
 
+	@Test
+	void aGroupIsAskedByMessageIdOnlyWhereItsListenerOfTheTopicKeysByMessageId() {
+		List<String> asked = new CopyOnWriteArrayList<>();
+		IdempotencyGuard guard = new IdempotencyGuard() {
+
+			@Override
+			public Outcome execute(String group, String key, Work work) {
+				throw new UnsupportedOperationException();
+			}
+
+			@Override
+			public KeyState state(String group, String key) {
+				asked.add(group + " " + key);
+				return KeyState.DONE;
+			}
+
+			@Override
+			public String store() {
+				return "test";
+			}
+
+		};
+		String id = UUID.randomUUID().toString();
+		AskedOutbox outbox = new AskedOutbox();
+		outbox.row = new OutboxMessage(1, id, "orders", "k", OutboxStatus.SENT, 0, null, java.time.Instant.now(),
+				java.time.Instant.now(), java.time.Instant.now(), 0, 5L);
+		Map<String, Map<String, IdempotencyKeyStrategy>> groups = Map.of("by-id",
+				Map.of("orders", IdempotencyKeyStrategy.MESSAGE_ID), "by-expression",
+				Map.of("orders", IdempotencyKeyStrategy.EXPRESSION), "mixed",
+				Map.of("orders", IdempotencyKeyStrategy.MESSAGE_ID, "events", IdempotencyKeyStrategy.EXPRESSION),
+				"elsewhere", Map.of("events", IdempotencyKeyStrategy.EXPRESSION));
+		MessageLookup lookup = new MessageLookup(outbox, guard, IdempotencyKeyStrategy.MESSAGE_ID, () -> groups);
+		MessageTrail onOrders = lookup.find(id, List.of("other-application"));
+		System.out.println("asked: " + asked + "; answers: " + onOrders.consumed());
+		assertThat(onOrders.consumed()).extracting(MessageTrail.Consumed::group, MessageTrail.Consumed::state)
+			.containsExactly(org.assertj.core.groups.Tuple.tuple("by-expression", KeyState.UNKNOWN),
+					org.assertj.core.groups.Tuple.tuple("by-id", KeyState.DONE),
+					org.assertj.core.groups.Tuple.tuple("elsewhere", KeyState.ABSENT),
+					org.assertj.core.groups.Tuple.tuple("mixed", KeyState.DONE),
+					org.assertj.core.groups.Tuple.tuple("other-application", KeyState.DONE));
+		assertThat(onOrders.consumed().get(2).detail()).isEqualTo("its listeners do not read orders");
+		assertThat(onOrders.consumed().get(0).detail()).contains("orders", "EXPRESSION");
+		assertThat(asked).containsExactlyInAnyOrder("by-id id:" + id, "mixed id:" + id, "other-application id:" + id);
+		// without its row the topic is not known: a group with any listener keyed otherwise cannot tell
+		outbox.row = null;
+		asked.clear();
+		MessageTrail unknownTopic = lookup.find(id);
+		assertThat(unknownTopic.consumed()).extracting(MessageTrail.Consumed::group, MessageTrail.Consumed::state)
+			.containsExactly(org.assertj.core.groups.Tuple.tuple("by-expression", KeyState.UNKNOWN),
+					org.assertj.core.groups.Tuple.tuple("by-id", KeyState.DONE),
+					org.assertj.core.groups.Tuple.tuple("elsewhere", KeyState.UNKNOWN),
+					org.assertj.core.groups.Tuple.tuple("mixed", KeyState.UNKNOWN));
+	}
+
 	private static KeyState state(MessageTrail trail, String group) {
 		return trail.consumed()
 			.stream()
@@ -258,6 +315,8 @@ class MessageLookupTests {
 
 		int asked;
 
+		io.github.reliablekafka.outbox.OutboxMessage row;
+
 		@Override
 		public List<io.github.reliablekafka.outbox.OutboxMessage> failed(int limit) {
 			return List.of();
@@ -276,7 +335,7 @@ class MessageLookupTests {
 		@Override
 		public java.util.Optional<io.github.reliablekafka.outbox.OutboxMessage> find(String messageId) {
 			this.asked++;
-			return java.util.Optional.empty();
+			return java.util.Optional.ofNullable(this.row);
 		}
 
 		@Override

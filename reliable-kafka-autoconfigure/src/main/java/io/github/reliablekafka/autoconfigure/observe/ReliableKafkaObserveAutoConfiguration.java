@@ -84,7 +84,7 @@ public final class ReliableKafkaObserveAutoConfiguration {
 		return new MessageLookup(outbox.getIfUnique(), (guards != null) ? guards.guard() : null,
 				(guards != null) ? guards.keyStrategy() : null, () -> {
 					ReliableListeners reliable = listeners.getIfAvailable();
-					return (reliable != null) ? reliable.guardedGroups() : Set.of();
+					return (reliable != null) ? reliable.guardedGroups() : Map.of();
 				});
 	}
 

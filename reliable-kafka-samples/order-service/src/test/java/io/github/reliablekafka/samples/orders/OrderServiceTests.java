@@ -1,5 +1,9 @@
 package io.github.reliablekafka.samples.orders;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 
 import io.github.reliablekafka.producer.ReliableKafkaTemplate;
@@ -9,6 +13,8 @@ import org.junit.jupiter.api.Test;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.jdbc.core.JdbcTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -17,7 +23,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * service with {@link AutoConfigureReliableKafkaTest} (Kafka is an in-JVM broker, the database the service's own H2),
  * and {@link ReliableKafkaAwait} instead of sleeps.
  */
-@SpringBootTest(properties = { "orders.payment-timeout=2s", "spring.kafka.consumer.auto-offset-reset=earliest" })
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+		properties = { "orders.payment-timeout=2s", "spring.kafka.consumer.auto-offset-reset=earliest" })
 @AutoConfigureReliableKafkaTest
 class OrderServiceTests {
 
@@ -36,8 +43,14 @@ class OrderServiceTests {
 	@Autowired
 	private ReliableKafkaAwait await;
 
+	@Autowired
+	private JdbcTemplate jdbc;
+
+	@LocalServerPort
+	private int port;
+
 	@Test
-	void aPlacedOrderIsAnnouncedAndAnUnpaidOneIsCancelledWhenItsDeadlineComes() {
+	void aPlacedOrderIsAnnouncedAndAnUnpaidOneIsCancelledWhenItsDeadlineComes() throws Exception {
 		String unpaid = this.service.place("customer-1", 4_200);
 		String paid = this.service.place("customer-2", 990);
 		this.await.outboxDrained(); // the two OrderCreated messages; the deadlines are not due yet
@@ -51,6 +64,25 @@ class OrderServiceTests {
 		this.await.handled("payment-deadlines", 2, Duration.ofSeconds(30)); // due after 2 s
 		assertThat(this.orders.find(unpaid).orElseThrow().status()).isEqualTo("CANCELLED");
 		assertThat(this.orders.find(paid).orElseThrow().status()).as("paid in time").isEqualTo("PAID");
+
+		// an operator asks where the unpaid order's OrderCreated message is: sent, and consumed by its group
+		String messageId = this.jdbc.queryForObject("SELECT message_id FROM rk_outbox WHERE topic = ? AND message_key = ?",
+				String.class, Events.ORDERS, unpaid);
+		HttpResponse<String> trail = http("GET", "/actuator/reliablekafka/" + messageId);
+		System.out.println("GET /actuator/reliablekafka/" + messageId + " -> " + trail.statusCode() + " " + trail.body());
+		assertThat(trail.statusCode()).isEqualTo(200);
+		assertThat(trail.body()).contains("\"status\":\"SENT\"", "\"sentPartition\":0", "\"sentOffset\":",
+				"\"group\":\"order-notifications\"", "\"state\":\"DONE\"");
+		assertThat(http("GET", "/actuator/reliablekafka/not-an-id").statusCode()).isEqualTo(400);
+		assertThat(http("POST", "/actuator/reliablekafka/" + messageId).statusCode())
+			.as("re-queue is a write operation, off by default").isGreaterThanOrEqualTo(400);
+	}
+
+	private HttpResponse<String> http(String method, String path) throws Exception {
+		return HttpClient.newHttpClient()
+			.send(HttpRequest.newBuilder(URI.create("http://localhost:" + this.port + path))
+				.method(method, HttpRequest.BodyPublishers.noBody())
+				.build(), HttpResponse.BodyHandlers.ofString());
 	}
 
 }
