@@ -3,10 +3,7 @@ package io.github.reliablekafka.consumer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 
 import io.github.reliablekafka.idempotency.DeadLetterRecord;
 import io.github.reliablekafka.idempotency.IdempotencyGuard;
@@ -18,11 +15,14 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import org.springframework.scheduling.concurrent.ThreadPoolTaskExecutor;
+
 /**
  * Tells the idempotency guard's store of each dead letter published, so that "where is message X?" can answer: off
- * the thread that published it (a slow or unreachable store never holds up a partition), one daemon thread that ends
- * when idle, at most 1,000 records waiting (more are logged and not kept). A record whose {@code rk-id} is missing or
- * not a message id is not kept: there is nothing to look it up by.
+ * the thread that published it (a slow or unreachable store never holds up a partition), one thread
+ * ({@code rk-dead-letter-records-1}) that ends when idle, at most 1,000 records waiting (more are logged and not
+ * kept). A record whose {@code rk-id} is missing or not a message id is not kept: there is nothing to look it up by.
+ * Closed with its container factory: the records waiting get 2 s.
  */
 final class DeadLetterRecords {
 
@@ -33,21 +33,35 @@ final class DeadLetterRecords {
 
 	private final @Nullable IdempotencyGuard guard;
 
-	private final @Nullable ThreadPoolExecutor executor;
+	private final @Nullable ThreadPoolTaskExecutor executor;
 
 	private final ThrottledLog failures = new ThrottledLog(logger, "Dead letters could not be recorded for look-up "
 			+ "(each dead letter itself was published)", Duration.ofMinutes(5));
 
 	DeadLetterRecords(@Nullable IdempotencyGuard guard) {
 		this.guard = guard;
-		this.executor = (guard != null) ? new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS,
-				new ArrayBlockingQueue<>(1_000), (task) -> {
-					Thread thread = new Thread(task, "rk-dead-letter-records");
-					thread.setDaemon(true);
-					return thread;
-				}) : null;
+		this.executor = (guard != null) ? executor() : null;
+	}
+
+	private static ThreadPoolTaskExecutor executor() {
+		ThreadPoolTaskExecutor executor = new ThreadPoolTaskExecutor();
+		executor.setCorePoolSize(1);
+		executor.setMaxPoolSize(1);
+		executor.setQueueCapacity(1_000);
+		executor.setKeepAliveSeconds(30);
+		executor.setAllowCoreThreadTimeOut(true);
+		executor.setThreadNamePrefix("rk-dead-letter-records-");
+		executor.setDaemon(true);
+		executor.setWaitForTasksToCompleteOnShutdown(true);
+		executor.setAwaitTerminationSeconds(2);
+		executor.initialize();
+		return executor;
+	}
+
+	/** Stop: the records waiting get 2 s to be kept. */
+	void close() {
 		if (this.executor != null) {
-			this.executor.allowCoreThreadTimeOut(true);
+			this.executor.shutdown();
 		}
 	}
 

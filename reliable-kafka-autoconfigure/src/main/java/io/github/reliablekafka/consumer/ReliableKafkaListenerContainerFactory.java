@@ -276,6 +276,7 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 
 	@Override
 	public void destroy() throws Exception {
+		this.deadLetterRecords.close();
 		this.listeners.dispatchers().forEach(KeyOrderedDispatcher::close);
 		if (this.resources != null) {
 			this.resources.close();

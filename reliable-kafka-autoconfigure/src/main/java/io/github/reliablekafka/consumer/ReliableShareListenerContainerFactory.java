@@ -254,6 +254,7 @@ public class ReliableShareListenerContainerFactory implements KafkaListenerConta
 
 	@Override
 	public void destroy() throws Exception {
+		this.deadLetterRecords.close();
 		if (this.resources != null) {
 			this.resources.close();
 		}
