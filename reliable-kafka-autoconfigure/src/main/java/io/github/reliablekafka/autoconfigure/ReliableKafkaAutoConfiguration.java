@@ -3,6 +3,7 @@ package io.github.reliablekafka.autoconfigure;
 import java.util.Map;
 
 import io.github.reliablekafka.internal.SharedAdmin;
+import io.github.reliablekafka.support.RecordTracing;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -10,9 +11,11 @@ import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
 import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
 import org.springframework.core.io.ResourceLoader;
 import org.springframework.kafka.core.KafkaAdmin;
@@ -44,6 +47,20 @@ public final class ReliableKafkaAutoConfiguration {
 		KafkaProperties properties = kafkaProperties.getIfAvailable(KafkaProperties::new);
 		Map<String, Object> config = properties.buildAdminProperties();
 		return new SharedAdmin(config);
+	}
+
+	/** With Micrometer Tracing on the class path: senders' traces carried to the library's later publishes. */
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(name = { "io.micrometer.tracing.Tracer", "io.micrometer.tracing.propagation.Propagator" })
+	static class TracingConfiguration {
+
+		@Bean
+		@ConditionalOnMissingBean
+		RecordTracing reliableKafkaRecordTracing(ObjectProvider<io.micrometer.tracing.Tracer> tracers,
+				ObjectProvider<io.micrometer.tracing.propagation.Propagator> propagators) {
+			return new MicrometerRecordTracing(tracers, propagators);
+		}
+
 	}
 
 }

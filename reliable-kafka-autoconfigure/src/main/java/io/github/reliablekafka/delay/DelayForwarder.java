@@ -15,7 +15,6 @@ import java.util.regex.Pattern;
 
 import io.github.reliablekafka.internal.KafkaErrors;
 import io.github.reliablekafka.internal.LogText;
-import io.github.reliablekafka.internal.LogText;
 import io.github.reliablekafka.support.RkHeaders;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -31,7 +30,6 @@ import org.slf4j.LoggerFactory;
 
 import org.springframework.context.SmartLifecycle;
 import org.springframework.kafka.core.ConsumerFactory;
-import org.springframework.kafka.core.KafkaOperations;
 import org.springframework.kafka.support.SendResult;
 
 /**
@@ -66,7 +64,7 @@ final class DelayForwarder implements SmartLifecycle {
 
 	private final String groupId;
 
-	private final KafkaOperations<String, byte[]> kafka;
+	private final DelaySender kafka;
 
 	private final Duration sendTimeout;
 
@@ -91,7 +89,7 @@ final class DelayForwarder implements SmartLifecycle {
 	 * @param tiers the tiers to consume
 	 * @param consumerFactory creates the consumer (auto-commit off)
 	 * @param groupId the consumer group of every forwarder of the tiers
-	 * @param kafka sends forwarded records
+	 * @param kafka the tiers' sender, which forwards due records inside the trace context they carry
 	 * @param sendTimeout how long to wait for Kafka to confirm a forward
 	 * @param deadLetterTopic where records without a readable plan go
 	 * @param allowedTargets the topics a plan may name (whole names as regular expressions); empty for any topic
@@ -99,7 +97,7 @@ final class DelayForwarder implements SmartLifecycle {
 	 * @param maxDelay how far ahead a plan may be due
 	 */
 	DelayForwarder(DelayTiers tiers, ConsumerFactory<String, byte[]> consumerFactory, String groupId,
-			KafkaOperations<String, byte[]> kafka, Duration sendTimeout, String deadLetterTopic,
+			DelaySender kafka, Duration sendTimeout, String deadLetterTopic,
 			List<Pattern> allowedTargets, Duration maxDelay) {
 		this.plans = new DelayPlans(tiers, deadLetterTopic, allowedTargets, maxDelay);
 		this.tiers = tiers;
@@ -304,7 +302,7 @@ final class DelayForwarder implements SmartLifecycle {
 
 	private CompletableFuture<SendResult<String, byte[]>> send(ProducerRecord<String, byte[]> record) {
 		try {
-			return this.kafka.send(record);
+			return this.kafka.forward(record);
 		}
 		catch (RuntimeException ex) { // a send refused before it left (metadata not available in max.block.ms)
 			return CompletableFuture.failedFuture(ex);

@@ -1,17 +1,20 @@
 package io.github.reliablekafka.delay;
 
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 import io.github.reliablekafka.internal.BytesProducerFactory;
+import io.github.reliablekafka.internal.TemplateObservation;
+import io.github.reliablekafka.support.RecordTracing;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
 
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.kafka.core.DefaultKafkaProducerFactory;
-import io.github.reliablekafka.internal.TemplateObservation;
-
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.kafka.core.ProducerFactory;
 import org.springframework.kafka.support.ProducerListener;
+import org.springframework.kafka.support.SendResult;
 
 /**
  * The producer that writes to the tier topics and forwards due records: the application's producer settings
@@ -24,6 +27,8 @@ final class DelaySender implements DisposableBean {
 
 	private final KafkaTemplate<String, byte[]> template;
 
+	private final RecordTracing tracing;
+
 	/** A missing target must not hold the forwarder's one thread for the default 60 s per try. */
 	private static final long MAX_BLOCK_MS = 5_000;
 
@@ -31,8 +36,10 @@ final class DelaySender implements DisposableBean {
 	 * Create the sender.
 	 * @param producerFactory the application's producer factory, whose settings it takes
 	 * @param observation whether its template is observed
+	 * @param tracing carries senders' trace contexts through the tiers
 	 */
-	DelaySender(ProducerFactory<?, ?> producerFactory, TemplateObservation observation) {
+	DelaySender(ProducerFactory<?, ?> producerFactory, TemplateObservation observation, RecordTracing tracing) {
+		this.tracing = tracing;
 		Object userMaxBlock = producerFactory.getConfigurationProperties().get(ProducerConfig.MAX_BLOCK_MS_CONFIG);
 		long maxBlock = Math.min((userMaxBlock != null) ? Long.parseLong(userMaxBlock.toString().trim()) : 60_000,
 				MAX_BLOCK_MS);
@@ -51,6 +58,25 @@ final class DelaySender implements DisposableBean {
 	 */
 	public KafkaTemplate<String, byte[]> template() {
 		return this.template;
+	}
+
+	/**
+	 * Forward a due record to its target, inside the trace context it carries.
+	 * @param record the record for the target topic
+	 * @return the send's future
+	 */
+	CompletableFuture<SendResult<String, byte[]>> forward(ProducerRecord<String, byte[]> record) {
+		return this.tracing.within(record.headers(), "delay forward", () -> this.template.send(record));
+	}
+
+	/**
+	 * Write the current trace context into a record bound for a tier.
+	 * @param record the tier's record
+	 * @return the record
+	 */
+	ProducerRecord<String, byte[]> traced(ProducerRecord<String, byte[]> record) {
+		this.tracing.inject(record.headers());
+		return record;
 	}
 
 	@Override

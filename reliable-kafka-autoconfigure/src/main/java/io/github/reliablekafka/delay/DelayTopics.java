@@ -165,7 +165,7 @@ public final class DelayTopics implements DelayedDelivery, SmartLifecycle, Dispo
 			throw new IllegalArgumentException("Cannot delay a record for topic " + record.topic() + ": " + refused);
 		}
 		ensureCreated();
-		return this.tiers.schedule(record, dueAt);
+		return this.sender.traced(this.tiers.schedule(record, dueAt));
 	}
 
 	/**

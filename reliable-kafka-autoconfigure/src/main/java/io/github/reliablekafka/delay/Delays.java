@@ -4,6 +4,7 @@ import java.time.Duration;
 
 import io.github.reliablekafka.internal.SharedAdmin;
 import io.github.reliablekafka.internal.TemplateObservation;
+import io.github.reliablekafka.support.RecordTracing;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.kafka.core.ConsumerFactory;
@@ -26,15 +27,17 @@ public final class Delays {
 	 * @param forwarderConsumers creates the forwarder's consumer (auto-commit off, byte-array values); {@code null}
 	 * when this application runs no forwarder
 	 * @param observation whether the sender's template is observed (Spring Boot's template observation setting)
+	 * @param tracing carries senders' trace contexts through the tiers
 	 * @return the keeper: a lifecycle bean that closes its producer when destroyed
 	 * @throws IllegalArgumentException when the tiers are empty, not positive or repeated
 	 */
 	public static DelayTopics topics(DelaySettings settings, SharedAdmin admin, ProducerFactory<?, ?> producerFactory,
-			@Nullable ConsumerFactory<String, byte[]> forwarderConsumers, TemplateObservation observation) {
+			@Nullable ConsumerFactory<String, byte[]> forwarderConsumers, TemplateObservation observation,
+			RecordTracing tracing) {
 		DelayTiers tiers = new DelayTiers(settings.tiers(), settings.topicPrefix());
-		DelaySender sender = new DelaySender(producerFactory, observation);
+		DelaySender sender = new DelaySender(producerFactory, observation, tracing);
 		DelayForwarder forwarder = (settings.forwarderGroupId() != null && forwarderConsumers != null)
-				? new DelayForwarder(tiers, forwarderConsumers, settings.forwarderGroupId(), sender.template(),
+				? new DelayForwarder(tiers, forwarderConsumers, settings.forwarderGroupId(), sender,
 						settings.sendTimeout(), settings.deadLetterTopic(), settings.allowedTargets(),
 						settings.maxDelay())
 				: null;

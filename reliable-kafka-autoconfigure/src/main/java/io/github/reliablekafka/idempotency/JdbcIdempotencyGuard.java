@@ -1,7 +1,6 @@
 package io.github.reliablekafka.idempotency;
 
 import java.util.List;
-
 import java.util.function.Supplier;
 
 import org.slf4j.Logger;

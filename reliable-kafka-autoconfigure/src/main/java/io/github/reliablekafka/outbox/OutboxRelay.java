@@ -15,6 +15,7 @@ import io.github.reliablekafka.outbox.RelayEvents.Scheduled;
 import io.github.reliablekafka.outbox.RelayEvents.WriteFailed;
 import io.github.reliablekafka.outbox.RelayLanes.Held;
 import io.github.reliablekafka.producer.SendOutcomeListener;
+import io.github.reliablekafka.support.RecordTracing;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -106,9 +107,9 @@ final class OutboxRelay implements SmartLifecycle, DisposableBean {
 	 * @param tracing runs each publish inside its row's trace context
 	 */
 	OutboxRelay(OutboxStore store, KafkaOperations<String, byte[]> kafka, OutboxRelaySettings settings,
-			SendOutcomeListener listener, @Nullable AutoCloseable resources, OutboxTracing tracing) {
+			SendOutcomeListener listener, @Nullable AutoCloseable resources, RecordTracing tracing) {
 		this.store = store;
-		this.kafka = (record) -> tracing.publish(record.headers(), () -> kafka.send(record));
+		this.kafka = (record) -> tracing.within(record.headers(), "outbox publish", () -> kafka.send(record));
 		this.settings = settings;
 		this.listener = listener;
 		this.resources = resources;

@@ -16,6 +16,7 @@ import io.github.reliablekafka.producer.ReliableRecords;
 import io.github.reliablekafka.producer.ReliableSendException;
 import io.github.reliablekafka.producer.ScheduledMessage;
 import io.github.reliablekafka.producer.SendFuture;
+import io.github.reliablekafka.support.RecordTracing;
 import io.github.reliablekafka.support.RkHeaders;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.jspecify.annotations.Nullable;
@@ -49,7 +50,7 @@ final class OutboxReliableKafkaTemplate implements ReliableKafkaTemplate {
 
 	private final ReliableRecords records;
 
-	private final OutboxTracing tracing;
+	private final RecordTracing tracing;
 
 	private final JdbcTemplate jdbc;
 
@@ -65,7 +66,7 @@ final class OutboxReliableKafkaTemplate implements ReliableKafkaTemplate {
 	 * @param tracing writes the sender's trace context into each message's headers
 	 */
 	OutboxReliableKafkaTemplate(OutboxWriter writer, OutboxRelay relay, ReliableRecords records, JdbcTemplate jdbc,
-			Duration sendTimeout, OutboxTracing tracing) {
+			Duration sendTimeout, RecordTracing tracing) {
 		this.tracing = tracing;
 		this.writer = writer;
 		this.relay = relay.port();

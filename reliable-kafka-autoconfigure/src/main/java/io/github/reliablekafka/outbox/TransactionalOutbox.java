@@ -8,6 +8,7 @@ import io.github.reliablekafka.internal.LibraryTable;
 import io.github.reliablekafka.producer.ReliableKafkaTemplate;
 import io.github.reliablekafka.producer.ReliableRecords;
 import io.github.reliablekafka.producer.SendOutcomeListener;
+import io.github.reliablekafka.support.RecordTracing;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.beans.factory.DisposableBean;
@@ -30,7 +31,7 @@ public final class TransactionalOutbox implements SmartLifecycle, DisposableBean
 
 	private final OutboxRelay relay;
 
-	private final OutboxTracing tracing;
+	private final RecordTracing tracing;
 
 	/**
 	 * Create the outbox of a table.
@@ -44,7 +45,7 @@ public final class TransactionalOutbox implements SmartLifecycle, DisposableBean
 	 */
 	public TransactionalOutbox(DataSource dataSource, String table, KafkaOperations<String, byte[]> kafka,
 			OutboxRelaySettings settings, SendOutcomeListener listener, @Nullable AutoCloseable resources) {
-		this(dataSource, table, kafka, settings, listener, resources, OutboxTracing.NONE);
+		this(dataSource, table, kafka, settings, listener, resources, RecordTracing.NONE);
 	}
 
 	/**
@@ -60,7 +61,7 @@ public final class TransactionalOutbox implements SmartLifecycle, DisposableBean
 	 */
 	public TransactionalOutbox(DataSource dataSource, String table, KafkaOperations<String, byte[]> kafka,
 			OutboxRelaySettings settings, SendOutcomeListener listener, @Nullable AutoCloseable resources,
-			OutboxTracing tracing) {
+			RecordTracing tracing) {
 		this.writer = new OutboxWriter(dataSource, table);
 		this.store = new OutboxStore(dataSource, table);
 		this.tracing = tracing;

@@ -15,7 +15,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.github.reliablekafka.idempotency.IdempotencyGuard.KeyState;
-import io.github.reliablekafka.idempotency.IdempotencyGuard.KeyState;
 import io.github.reliablekafka.idempotency.IdempotencyGuard.Outcome;
 import io.github.reliablekafka.internal.TableSchemaInitializer;
 import io.github.reliablekafka.support.SchemaInitialization;

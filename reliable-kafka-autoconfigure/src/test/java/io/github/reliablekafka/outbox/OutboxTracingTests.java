@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -17,12 +18,15 @@ import brave.propagation.TraceContext;
 import brave.sampler.Sampler;
 import io.github.reliablekafka.autoconfigure.ReliableKafkaAutoConfiguration;
 import io.github.reliablekafka.autoconfigure.consumer.ReliableKafkaConsumerAutoConfiguration;
+import io.github.reliablekafka.autoconfigure.delay.ReliableKafkaDelayAutoConfiguration;
 import io.github.reliablekafka.autoconfigure.idempotency.ReliableKafkaIdempotencyAutoConfiguration;
 import io.github.reliablekafka.consumer.GroupType;
 import io.github.reliablekafka.consumer.NonRetryableException;
 import io.github.reliablekafka.consumer.ReliableListener;
+import io.github.reliablekafka.delay.RetryLaterException;
 import io.github.reliablekafka.dispatch.Ordering;
 import io.github.reliablekafka.producer.ReliableKafkaTemplate;
+import io.github.reliablekafka.support.RkHeaders;
 import io.github.reliablekafka.testing.KafkaTestSupport;
 import io.github.reliablekafka.testing.TestApplications;
 import io.github.reliablekafka.testing.TestDatabase;
@@ -58,11 +62,14 @@ import static org.awaitility.Awaitility.await;
  * One trace from the code that sends through the outbox to the listeners that handle the message, on a real broker,
  * PostgreSQL and Brave (through Micrometer Tracing): a request's span sends in a transaction; the relay publishes
  * later, on its own thread; a listener on the consumer thread ({@code PARTITION}), one on key-ordered lanes
- * ({@code KEY}), one in a share group and the dead letter of a poison message all carry the request's trace id.
+ * ({@code KEY}), one in a share group, a record that came back through a delay tier ({@code RetryLaterException})
+ * and the dead letter of a poison message all carry the request's trace id.
  */
 class OutboxTracingTests {
 
 	static final Map<String, String> traceIdByPayload = new ConcurrentHashMap<>();
+
+	static final Set<String> retried = ConcurrentHashMap.newKeySet();
 
 	static Tracer tracer;
 
@@ -74,6 +81,7 @@ class OutboxTracingTests {
 			this.closeables.get(i).close();
 		}
 		traceIdByPayload.clear();
+		retried.clear();
 	}
 
 	@Test
@@ -113,7 +121,8 @@ class OutboxTracingTests {
 						"reliable.kafka.consumer.idempotency.store=jdbc",
 						"spring.kafka.consumer.auto-offset-reset=earliest",
 						"spring.kafka.template.observation-enabled=true",
-						"spring.kafka.listener.observation-enabled=true"));
+						"spring.kafka.listener.observation-enabled=true", "reliable.kafka.delay.tiers=1s",
+						"reliable.kafka.delay.topic-prefix=rk-delay-" + UUID.randomUUID().toString().substring(0, 8) + "-"));
 		this.closeables.add(context);
 		ReliableKafkaTemplate template = context.getBean(ReliableKafkaTemplate.class);
 		TransactionTemplate transactions = context.getBean(TransactionTemplate.class);
@@ -126,13 +135,14 @@ class OutboxTracingTests {
 				template.send(keyTopic, "k-2", "key");
 				template.send(shareTopic, "k-4", "share");
 				template.send(partitionTopic, "k-3", "poison");
+				template.send(partitionTopic, "k-5", "later");
 			});
 		}
 		finally {
 			request.end();
 		}
 		await().atMost(Duration.ofSeconds(30))
-			.until(() -> traceIdByPayload.keySet().containsAll(Set.of("partition", "key", "share")));
+			.until(() -> traceIdByPayload.keySet().containsAll(Set.of("partition", "key", "share", "later")));
 		String deadLetterTraceId;
 		try (TopicWatcher deadLetters = TopicWatcher.watch(KafkaTestSupport.bootstrapServers(),
 				partitionTopic + ".DLT")) {
@@ -155,13 +165,13 @@ class OutboxTracingTests {
 		long other = traceIds.values().stream().filter((id) -> !id.equals(requestTraceId)).count();
 		System.out.printf("request trace %s; trace ids seen: %s; in another trace: %d; finished spans: %s%n",
 				requestTraceId, traceIds, other, spansByName);
-		assertThat(traceIds).containsOnlyKeys("partition", "key", "share", "dead letter");
+		assertThat(traceIds).containsOnlyKeys("partition", "key", "share", "later", "dead letter");
 		assertThat(other).isZero();
 	}
 
 	@Configuration(proxyBeanMethods = false)
 	@ImportAutoConfiguration({ ReliableKafkaAutoConfiguration.class, ReliableKafkaIdempotencyAutoConfiguration.class,
-			ReliableKafkaConsumerAutoConfiguration.class })
+			ReliableKafkaConsumerAutoConfiguration.class, ReliableKafkaDelayAutoConfiguration.class })
 	static class Traced {
 
 		static Tracer tracer;
@@ -204,6 +214,9 @@ class OutboxTracingTests {
 			String payload = payload(record);
 			if (payload.equals("poison")) {
 				throw new NonRetryableException("poison");
+			}
+			if (payload.equals("later") && retried.add(RkHeaders.id(record.headers()))) {
+				throw new RetryLaterException(Duration.ofSeconds(1)); // through a delay tier and its forwarder
 			}
 			seen(payload);
 		}

@@ -1,20 +1,17 @@
 package io.github.reliablekafka.autoconfigure.consumer;
 
-import io.github.reliablekafka.internal.TemplateObservation;
-import io.micrometer.observation.ObservationRegistry;
-import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import java.util.Map;
 
 import io.github.reliablekafka.autoconfigure.producer.ReliableKafkaProducerAutoConfiguration;
 import io.github.reliablekafka.consumer.ListenerOutcomes;
 import io.github.reliablekafka.consumer.MicrometerListenerOutcomes;
-import io.github.reliablekafka.consumer.ReliableKafkaListenerContainerFactory.ReliableListenerSettings;
 import io.github.reliablekafka.consumer.ReliableKafkaListenerContainerFactory;
+import io.github.reliablekafka.consumer.ReliableKafkaListenerContainerFactory.ReliableListenerSettings;
 import io.github.reliablekafka.consumer.ReliableListener;
 import io.github.reliablekafka.consumer.ReliableListenerContainerFactoryCustomizer;
 import io.github.reliablekafka.consumer.ReliableListenerRouter;
-import io.github.reliablekafka.consumer.ReliableShareListenerContainerFactory;
 import io.github.reliablekafka.consumer.ReliableListeners;
+import io.github.reliablekafka.consumer.ReliableShareListenerContainerFactory;
 import io.github.reliablekafka.delay.DelayedRedelivery;
 import io.github.reliablekafka.dispatch.DispatchObserver;
 import io.github.reliablekafka.dispatch.DispatchSettings;
@@ -25,8 +22,10 @@ import io.github.reliablekafka.internal.BytesConsumerFactory;
 import io.github.reliablekafka.internal.BytesProducerFactory;
 import io.github.reliablekafka.internal.BytesShareConsumerFactory;
 import io.github.reliablekafka.internal.SharedAdmin;
+import io.github.reliablekafka.internal.TemplateObservation;
 import io.github.reliablekafka.support.PayloadCodec;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.observation.ObservationRegistry;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.jspecify.annotations.Nullable;
@@ -42,6 +41,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.kafka.autoconfigure.ConcurrentKafkaListenerContainerFactoryConfigurer;
 import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
+import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.kafka.annotation.EnableKafka;

@@ -13,18 +13,19 @@ import io.github.reliablekafka.delay.Delays;
 import io.github.reliablekafka.internal.BytesConsumerFactory;
 import io.github.reliablekafka.internal.SharedAdmin;
 import io.github.reliablekafka.internal.TemplateObservation;
-import io.micrometer.observation.ObservationRegistry;
+import io.github.reliablekafka.support.RecordTracing;
 import io.github.reliablekafka.support.ReliableKafkaConfigurationException;
+import io.micrometer.observation.ObservationRegistry;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 
 import org.springframework.beans.factory.ObjectProvider;
-import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
+import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.core.env.Environment;
 import org.springframework.kafka.core.ConsumerFactory;
@@ -54,7 +55,7 @@ public final class ReliableKafkaDelayAutoConfiguration {
 	DelayTopics reliableKafkaDelayTopics(ProducerFactory<?, ?> producerFactory, SharedAdmin admin,
 			ObjectProvider<ConsumerFactory<?, ?>> consumerFactory, ReliableKafkaDelayProperties properties,
 			Environment environment, ObjectProvider<KafkaProperties> kafkaPropertiesProvider,
-			ObjectProvider<ObservationRegistry> observationRegistry) {
+			ObjectProvider<ObservationRegistry> observationRegistry, ObjectProvider<RecordTracing> tracing) {
 		KafkaProperties kafkaProperties = kafkaPropertiesProvider.getIfAvailable(KafkaProperties::new);
 		if (properties.getPartitions() < 1) {
 			throw new IllegalStateException("reliable.kafka.delay.partitions must be at least 1, not "
@@ -72,7 +73,8 @@ public final class ReliableKafkaDelayAutoConfiguration {
 			return Delays.topics(settings, admin, producerFactory,
 					forwarder ? forwarderConsumers(consumers) : null,
 					new TemplateObservation(kafkaProperties.getTemplate().isObservationEnabled(),
-							observationRegistry.getIfUnique()));
+							observationRegistry.getIfUnique()),
+					tracing.getIfAvailable(() -> RecordTracing.NONE));
 		}
 		catch (IllegalArgumentException ex) {
 			throw new IllegalStateException(ex.getMessage(), ex);

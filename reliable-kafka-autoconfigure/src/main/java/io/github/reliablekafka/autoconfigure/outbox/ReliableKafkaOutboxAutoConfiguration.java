@@ -1,8 +1,5 @@
 package io.github.reliablekafka.autoconfigure.outbox;
 
-import io.github.reliablekafka.internal.TemplateObservation;
-import io.micrometer.observation.ObservationRegistry;
-import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -14,16 +11,18 @@ import io.github.reliablekafka.autoconfigure.producer.ReliableKafkaProducerPrope
 import io.github.reliablekafka.internal.BytesProducerFactory;
 import io.github.reliablekafka.internal.LibraryTable;
 import io.github.reliablekafka.internal.TableSchemaInitializer;
+import io.github.reliablekafka.internal.TemplateObservation;
 import io.github.reliablekafka.outbox.OutboxMetrics;
 import io.github.reliablekafka.outbox.OutboxOperations;
 import io.github.reliablekafka.outbox.OutboxRelaySettings;
-import io.github.reliablekafka.outbox.OutboxTracing;
 import io.github.reliablekafka.outbox.TransactionalOutbox;
 import io.github.reliablekafka.producer.ReliableKafkaTemplate;
 import io.github.reliablekafka.producer.ReliableRecords;
 import io.github.reliablekafka.producer.SendOutcomeListener;
 import io.github.reliablekafka.support.PayloadCodec;
+import io.github.reliablekafka.support.RecordTracing;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.observation.ObservationRegistry;
 import org.apache.kafka.clients.producer.ProducerConfig;
 
 import org.springframework.beans.factory.ObjectProvider;
@@ -36,6 +35,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandi
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.jdbc.init.DataSourceScriptDatabaseInitializer;
 import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
+import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import org.springframework.boot.sql.init.dependency.DependsOnDatabaseInitialization;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -93,7 +93,7 @@ public final class ReliableKafkaOutboxAutoConfiguration {
 	TransactionalOutbox reliableKafkaOutbox(DataSource dataSource, ProducerFactory<?, ?> producerFactory,
 			ReliableKafkaOutboxProperties properties, ReliableKafkaProducerProperties producerProperties,
 			ObjectProvider<SendOutcomeListener> listeners, KafkaProperties kafkaProperties,
-			ObjectProvider<ObservationRegistry> observationRegistry, ObjectProvider<OutboxTracing> tracing) {
+			ObjectProvider<ObservationRegistry> observationRegistry, ObjectProvider<RecordTracing> tracing) {
 		Object userMaxBlock = producerFactory.getConfigurationProperties().get(ProducerConfig.MAX_BLOCK_MS_CONFIG);
 		long maxBlock = Math.min((userMaxBlock != null) ? Long.parseLong(userMaxBlock.toString().trim()) : 60_000,
 				RELAY_MAX_BLOCK_MS);
@@ -113,7 +113,7 @@ public final class ReliableKafkaOutboxAutoConfiguration {
 		all.add(SendOutcomeListener.logging());
 		listeners.orderedStream().forEach(all::add);
 		return new TransactionalOutbox(dataSource, table(properties), kafkaTemplate, settings,
-				SendOutcomeListener.composite(all), factory::destroy, tracing.getIfAvailable(() -> OutboxTracing.NONE));
+				SendOutcomeListener.composite(all), factory::destroy, tracing.getIfAvailable(() -> RecordTracing.NONE));
 	}
 
 	@Bean
@@ -134,20 +134,6 @@ public final class ReliableKafkaOutboxAutoConfiguration {
 		@ConditionalOnMissingBean
 		OutboxMetrics reliableKafkaOutboxMetrics(OutboxOperations operations, TransactionalOutbox outbox) {
 			return new OutboxMetrics(operations, outbox);
-		}
-
-	}
-
-	/** With Micrometer Tracing on the class path: senders' traces carried through the outbox. */
-	@Configuration(proxyBeanMethods = false)
-	@ConditionalOnClass(name = { "io.micrometer.tracing.Tracer", "io.micrometer.tracing.propagation.Propagator" })
-	static class TracingConfiguration {
-
-		@Bean
-		@ConditionalOnMissingBean
-		OutboxTracing reliableKafkaOutboxTracing(ObjectProvider<io.micrometer.tracing.Tracer> tracers,
-				ObjectProvider<io.micrometer.tracing.propagation.Propagator> propagators) {
-			return new MicrometerOutboxTracing(tracers, propagators);
 		}
 
 	}

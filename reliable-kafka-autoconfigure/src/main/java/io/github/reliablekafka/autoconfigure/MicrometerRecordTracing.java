@@ -1,8 +1,8 @@
-package io.github.reliablekafka.autoconfigure.outbox;
+package io.github.reliablekafka.autoconfigure;
 
 import java.util.function.Supplier;
 
-import io.github.reliablekafka.outbox.OutboxTracing;
+import io.github.reliablekafka.support.RecordTracing;
 import io.github.reliablekafka.support.RkHeaders;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
@@ -13,14 +13,14 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.ObjectProvider;
 
 /**
- * {@link OutboxTracing} on Micrometer Tracing: the current span's context is written into a message's headers with
- * the application's {@link Propagator} (W3C {@code traceparent} with Spring Boot's defaults), and the relay publishes
- * a row inside a short span ({@code outbox publish}) that continues it, so that the relay's own send observation, when
- * {@code spring.kafka.template.observation-enabled}, is its child; without it the record keeps the sender's context
- * in its headers, and the consumer continues that. The tracer and propagator are looked up at first use: an
- * application without them carries nothing.
+ * {@link RecordTracing} on Micrometer Tracing: the current span's context is written into a message's headers with
+ * the application's {@link Propagator} (W3C {@code traceparent} with Spring Boot's defaults), and a publish runs
+ * inside a short span ({@code outbox publish}, {@code delay forward}) that continues it, so that the send's own
+ * observation, when {@code spring.kafka.template.observation-enabled}, is its child; without it the record keeps the
+ * sender's context in its headers, and the consumer continues that. The tracer and propagator are looked up at first
+ * use: an application without them carries nothing.
  */
-final class MicrometerOutboxTracing implements OutboxTracing {
+final class MicrometerRecordTracing implements RecordTracing {
 
 	private final ObjectProvider<Tracer> tracers;
 
@@ -32,7 +32,7 @@ final class MicrometerOutboxTracing implements OutboxTracing {
 
 	private volatile boolean resolved;
 
-	MicrometerOutboxTracing(ObjectProvider<Tracer> tracers, ObjectProvider<Propagator> propagators) {
+	MicrometerRecordTracing(ObjectProvider<Tracer> tracers, ObjectProvider<Propagator> propagators) {
 		this.tracers = tracers;
 		this.propagators = propagators;
 	}
@@ -56,15 +56,15 @@ final class MicrometerOutboxTracing implements OutboxTracing {
 	}
 
 	@Override
-	public <T> T publish(Headers headers, Supplier<T> send) {
+	public <T> T within(Headers headers, String name, Supplier<T> work) {
 		Tracer tracing = tracer();
 		Propagator propagation = propagator();
 		if (tracing == null || propagation == null || !carriesContext(headers, propagation)) {
-			return send.get();
+			return work.get();
 		}
-		Span span = propagation.extract(headers, RkHeaders::text).name("outbox publish").kind(Span.Kind.PRODUCER).start();
+		Span span = propagation.extract(headers, RkHeaders::text).name(name).kind(Span.Kind.PRODUCER).start();
 		try (Tracer.SpanInScope scope = tracing.withSpan(span)) {
-			return send.get();
+			return work.get();
 		}
 		finally {
 			span.end();
