@@ -107,7 +107,8 @@ final class BoundedDeadLetterRecoverer extends DeadLetterPublishingRecoverer {
 	protected void verifySendResult(KafkaOperations<Object, Object> kafkaTemplate, ProducerRecord<Object, Object> outRecord,
 			@Nullable CompletableFuture<SendResult<Object, Object>> sendResult, ConsumerRecord<?, ?> inRecord) {
 		super.verifySendResult(kafkaTemplate, outRecord, sendResult, inRecord);
-		SendResult<Object, Object> sent = (sendResult != null) ? sendResult.getNow(null) : null;
+		SendResult<Object, Object> sent = (sendResult != null && sendResult.isDone()
+				&& !sendResult.isCompletedExceptionally()) ? sendResult.getNow(null) : null;
 		if (this.group != null && sent != null && sent.getRecordMetadata() != null) {
 			String fqcn = RkHeaders.text(outRecord.headers(), KafkaHeaders.DLT_EXCEPTION_FQCN);
 			String cause = RkHeaders.text(outRecord.headers(), KafkaHeaders.DLT_EXCEPTION_CAUSE_FQCN);
