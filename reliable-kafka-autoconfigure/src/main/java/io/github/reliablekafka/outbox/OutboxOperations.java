@@ -46,10 +46,13 @@ public interface OutboxOperations {
 
 	/**
 	 * Count the rows due and not yet confirmed: {@code NEW} rows whose delivery time has come (a delayed message
-	 * counts from its due time on).
+	 * counts from its due time on). The default, for an implementation that does not know due times, counts every
+	 * unconfirmed row.
 	 * @return the number of due {@code NEW} rows
 	 */
-	long dueCount();
+	default long dueCount() {
+		return pendingCount();
+	}
 
 	/**
 	 * Return how long the row that waits longest for its confirmation has waited since it was due: since it was
