@@ -24,7 +24,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * and {@link ReliableKafkaAwait} instead of sleeps.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-		properties = { "orders.payment-timeout=2s", "spring.kafka.consumer.auto-offset-reset=earliest" })
+		properties = { "orders.payment-timeout=10s", "spring.kafka.consumer.auto-offset-reset=earliest" })
 @AutoConfigureReliableKafkaTest
 class OrderServiceTests {
 
@@ -61,7 +61,8 @@ class OrderServiceTests {
 		this.await.handled(OrderListeners.EVENTS_LISTENER, 1);
 		assertThat(this.orders.find(paid).orElseThrow().status()).isEqualTo("PAID");
 
-		this.await.handled("payment-deadlines", 2, Duration.ofSeconds(30)); // due after 2 s
+		// due 10 s after the orders: time enough for the payment's listener to join its group and apply it first
+		this.await.handled("payment-deadlines", 2, Duration.ofSeconds(40));
 		assertThat(this.orders.find(unpaid).orElseThrow().status()).isEqualTo("CANCELLED");
 		assertThat(this.orders.find(paid).orElseThrow().status()).as("paid in time").isEqualTo("PAID");
 
