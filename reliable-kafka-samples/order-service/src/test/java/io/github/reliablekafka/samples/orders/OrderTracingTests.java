@@ -62,7 +62,11 @@ class OrderTracingTests {
 		this.await.handled("order-notifications", 1);
 		this.await.handled("payment-deadlines", 1, Duration.ofSeconds(30));
 		// the listeners' spans end just after their records are handled
-		Thread.sleep(500);
+		long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+		while (!this.spans.names().containsAll(List.of("orders process", "order-timeouts process"))
+				&& System.nanoTime() < deadline) {
+			Thread.sleep(50);
+		}
 		MutableSpan request = this.spans.finished.stream()
 			.filter((span) -> "http post /orders".equalsIgnoreCase(span.name()))
 			.findFirst()
