@@ -21,9 +21,6 @@ public record DeadLetterRecord(String messageId, String group, String source, St
 	/** The longest reason kept. */
 	public static final int MAX_REASON = 500;
 
-	/** The longest position kept ({@code topic-partition@offset}: a topic name is at most 249 characters). */
-	static final int MAX_POSITION = 300;
-
 	/**
 	 * Create a record, cutting the reason to {@value #MAX_REASON} characters.
 	 * @param messageId the message's {@code rk-id}

@@ -28,8 +28,8 @@ public class ReliableKafkaIdempotencyProperties {
 	private IdempotencyKeyStrategy key = IdempotencyKeyStrategy.MESSAGE_ID;
 
 	/**
-	 * How long a done key is remembered: the Redis TTL and the ledger's retention. Should be at least the
-	 * retention.ms of the listened topics.
+	 * How long a done key is remembered: the Redis TTL and the ledger's retention (dead letters kept for look-up are
+	 * kept as long). Should be at least the retention.ms of the listened topics.
 	 */
 	private Duration ttl = Duration.ofDays(7);
 
@@ -46,14 +46,15 @@ public class ReliableKafkaIdempotencyProperties {
 	private int maxClaims = 3;
 
 	/**
-	 * Name of the ledger table, optionally schema-qualified.
+	 * Name of the ledger table, optionally schema-qualified; the dead letters kept for look-up are in the table of this
+	 * name followed by _dead_letter.
 	 */
 	private String table = "rk_consumed";
 
 	/**
-	 * When to create the ledger table: always (at startup when it does not exist; an existing table is never altered),
-	 * embedded (only on an embedded database), or never (the schema is yours; a missing table stops the application
-	 * at startup).
+	 * When to create the ledger table and its dead-letter table: always (at startup when they do not exist; an existing
+	 * table is never altered), embedded (only on an embedded database), or never (the schema is yours; a missing table
+	 * stops the application at startup).
 	 */
 	private SchemaInitialization initializeSchema = SchemaInitialization.ALWAYS;
 
