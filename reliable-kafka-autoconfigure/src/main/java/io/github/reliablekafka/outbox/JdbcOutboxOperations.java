@@ -24,34 +24,13 @@ final class JdbcOutboxOperations implements OutboxOperations {
 	private static final String MESSAGE_COLUMNS = "id, message_id, topic, message_key, status, attempts, last_error, "
 			+ "created_at, not_before, sent_at";
 
-	private static final RowMapper<OutboxMessage> MESSAGE = (rs, rowNum) -> new OutboxMessage(rs.getLong("id"),
-			rs.getString("message_id"), rs.getString("topic"), rs.getString("message_key"),
-			OutboxStatus.valueOf(rs.getString("status")), rs.getInt("attempts"), rs.getString("last_error"),
-			Instant.ofEpochMilli(rs.getLong("created_at")), Instant.ofEpochMilli(rs.getLong("not_before")),
-			sentAt(rs.getLong("sent_at"), rs.wasNull()), null, null);
-
-	/** With where Kafka wrote each row, on a table that has the columns for it. */
-	private static final RowMapper<OutboxMessage> MESSAGE_SENT_AT = (rs, rowNum) -> {
-		OutboxMessage message = MESSAGE.mapRow(rs, rowNum);
-		int partition = rs.getInt("sent_partition");
-		Integer sentPartition = rs.wasNull() ? null : partition;
-		long offset = rs.getLong("sent_offset");
-		Long sentOffset = rs.wasNull() ? null : offset;
-		return new OutboxMessage(message.id(), message.messageId(), message.topic(), message.key(), message.status(),
-				message.attempts(), message.lastError(), message.createdAt(), message.notBefore(), message.sentAt(),
-				sentPartition, sentOffset);
-	};
-
-	private final DataSource dataSource;
-
 	private final JdbcTemplate jdbc;
 
 	private final NamedParameterJdbcTemplate named;
 
 	private final String table;
 
-	/** Whether the table has {@code sent_partition} and {@code sent_offset}; {@code null} until known. */
-	private volatile @Nullable Boolean sentPositions;
+	private final SentPositionColumns sentPositions;
 
 	/**
 	 * Create the operations.
@@ -60,32 +39,30 @@ final class JdbcOutboxOperations implements OutboxOperations {
 	 */
 	JdbcOutboxOperations(DataSource dataSource, String table) {
 		OutboxStore.checkTable(table);
-		this.dataSource = dataSource;
+		this.sentPositions = new SentPositionColumns(dataSource, table);
 		this.jdbc = new JdbcTemplate(dataSource);
 		this.named = new NamedParameterJdbcTemplate(this.jdbc);
 		this.table = table;
 	}
 
-	/** The columns and row mapper of a message: with where it was written when the table has the columns. */
+	/** The columns of a message: with where it was written when the table has the columns. */
 	private String columns() {
-		return sentPositions() ? MESSAGE_COLUMNS + ", sent_partition, sent_offset" : MESSAGE_COLUMNS;
+		return this.sentPositions.present() ? MESSAGE_COLUMNS + ", sent_partition, sent_offset" : MESSAGE_COLUMNS;
 	}
 
 	private RowMapper<OutboxMessage> mapper() {
-		return sentPositions() ? MESSAGE_SENT_AT : MESSAGE;
+		boolean positions = this.sentPositions.present();
+		return (rs, rowNum) -> new OutboxMessage(rs.getLong("id"), rs.getString("message_id"), rs.getString("topic"),
+				rs.getString("message_key"), OutboxStatus.valueOf(rs.getString("status")), rs.getInt("attempts"),
+				rs.getString("last_error"), Instant.ofEpochMilli(rs.getLong("created_at")),
+				Instant.ofEpochMilli(rs.getLong("not_before")), nullable(rs.getLong("sent_at"), rs.wasNull(),
+						Instant::ofEpochMilli),
+				positions ? nullable(rs.getInt("sent_partition"), rs.wasNull(), Integer::valueOf) : null,
+				positions ? nullable(rs.getLong("sent_offset"), rs.wasNull(), Long::valueOf) : null);
 	}
 
-	private boolean sentPositions() {
-		Boolean known = this.sentPositions;
-		if (known == null) {
-			known = OutboxStore.hasSentPositions(this.dataSource, this.table);
-			this.sentPositions = known;
-		}
-		return known;
-	}
-
-	private static @Nullable Instant sentAt(long sentAt, boolean none) {
-		return none ? null : Instant.ofEpochMilli(sentAt);
+	private static <V, T> @Nullable T nullable(V value, boolean wasNull, java.util.function.Function<V, T> convert) {
+		return wasNull ? null : convert.apply(value);
 	}
 
 	@Override

@@ -38,8 +38,6 @@ final class OutboxStore {
 	/** The outbox's schema scripts, one per database. */
 	static final String SCHEMA_LOCATION = "classpath:io/github/reliablekafka/outbox/schema-@@platform@@.sql";
 
-	private final DataSource dataSource;
-
 	private final JdbcTemplate jdbc;
 
 	private final NamedParameterJdbcTemplate named;
@@ -56,8 +54,7 @@ final class OutboxStore {
 	 */
 	private final TransactionTemplate bookkeepingTransactions;
 
-	/** Whether the table has {@code sent_partition} and {@code sent_offset}; {@code null} until known. */
-	private volatile @Nullable Boolean sentPositions;
+	private final SentPositionColumns sentPositions;
 
 	/**
 	 * Create a store.
@@ -66,7 +63,7 @@ final class OutboxStore {
 	 */
 	OutboxStore(DataSource dataSource, String table) {
 		checkTable(table);
-		this.dataSource = dataSource;
+		this.sentPositions = new SentPositionColumns(dataSource, table);
 		this.jdbc = new JdbcTemplate(dataSource);
 		this.named = new NamedParameterJdbcTemplate(this.jdbc);
 		this.table = table;
@@ -175,7 +172,7 @@ final class OutboxStore {
 	 * @return how many were still leased to the owner
 	 */
 	int markSent(String owner, List<Sent> sent, long now) {
-		if (!sentPositions()) {
+		if (!this.sentPositions.present()) {
 			List<Long> ids = sent.stream().map(Sent::id).toList();
 			return bookkeeping(() -> this.named.update("UPDATE " + this.table + " SET status = 'SENT', sent_at = :now,"
 					+ " lease_owner = NULL, lease_until = NULL WHERE " + this.dialect.in("id", "ids")
@@ -195,45 +192,6 @@ final class OutboxStore {
 	 * @param offset its offset there
 	 */
 	record Sent(long id, int partition, long offset) {
-	}
-
-	/**
-	 * Whether the table has the columns for where a row was written ({@code sent_partition}, {@code sent_offset});
-	 * a table made by an earlier script has not, and rows are marked without them (logged once, with the fix).
-	 */
-	boolean sentPositions() {
-		Boolean known = this.sentPositions;
-		if (known == null) {
-			known = hasSentPositions(this.dataSource, this.table);
-			if (!known) {
-				logger.warn("Outbox table {} has no sent_partition and sent_offset columns (it was made by an earlier "
-						+ "script): rows are marked SENT without where Kafka wrote them, and look-ups by rk-id do not "
-						+ "show it. Add them: ALTER TABLE {} ADD COLUMN sent_partition INTEGER; ALTER TABLE {} ADD "
-						+ "COLUMN sent_offset BIGINT", this.table, this.table, this.table);
-			}
-			this.sentPositions = known;
-		}
-		return known;
-	}
-
-	/**
-	 * Whether an outbox table has the columns {@code sent_partition} and {@code sent_offset}. Asked on a connection of
-	 * its own: a failed statement would end a caller's transaction on PostgreSQL.
-	 * @throws org.springframework.dao.DataAccessException when the database cannot be asked
-	 */
-	static boolean hasSentPositions(DataSource dataSource, String table) {
-		try (java.sql.Connection connection = dataSource.getConnection();
-				java.sql.Statement statement = connection.createStatement()) {
-			statement.executeQuery("SELECT sent_partition, sent_offset FROM " + table + " WHERE 1 = 0").close();
-			return true;
-		}
-		catch (java.sql.SQLException ex) {
-			if (ex.getSQLState() != null && ex.getSQLState().startsWith("42")) {
-				return false; // no such column (syntax error or access rule violation)
-			}
-			throw new org.springframework.jdbc.UncategorizedSQLException("look for sent_partition and sent_offset",
-					null, ex);
-		}
 	}
 
 	/**
