@@ -11,8 +11,6 @@ import javax.sql.DataSource;
 
 import io.github.reliablekafka.internal.LibraryTable;
 import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
@@ -30,8 +28,6 @@ import org.springframework.util.Assert;
  * written by {@link OutboxWriter}; operators read and re-queue them through {@link JdbcOutboxOperations}.
  */
 final class OutboxStore {
-
-	private static final Logger logger = LoggerFactory.getLogger(OutboxStore.class);
 
 	private static final Pattern TABLE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)?");
 
