@@ -25,7 +25,6 @@ import io.github.reliablekafka.outbox.OutboxTestApplication;
 import io.github.reliablekafka.producer.ReliableKafkaTemplate;
 import io.github.reliablekafka.producer.SendFuture;
 import io.github.reliablekafka.testing.KafkaTestSupport;
-import io.github.reliablekafka.testing.TestApplications;
 import io.github.reliablekafka.testing.TestDatabase;
 import io.github.reliablekafka.testing.TopicWatcher;
 import org.apache.kafka.clients.admin.Admin;
@@ -84,15 +83,12 @@ class MessageLookupTests {
 			admin.createTopics(List.of(new NewTopic(topic + ".DLT", 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
 		}
 		String group = "group-" + topic;
-		ConfigurableApplicationContext context = TestApplications.run(
-				List.of(OutboxTestApplication.class, Looked.class),
-				List.of("test.db.url=" + database.url(), "spring.kafka.bootstrap-servers="
-						+ KafkaTestSupport.bootstrapServers(), "reliable.kafka.outbox.initialize-schema=always",
-						"reliable.kafka.outbox.relay.poll-interval=200ms", "test.topic=" + topic,
-						"test.group=" + group, "reliable.kafka.consumer.idempotency.store=jdbc",
-						"spring.kafka.consumer.auto-offset-reset=earliest",
-						"management.endpoints.web.exposure.include=reliablekafka",
-						"management.endpoints.jmx.exposure.include=reliablekafka", "spring.jmx.enabled=true"));
+		ConfigurableApplicationContext context = OutboxTestApplication.start(List.of(Looked.class), database.url(),
+				KafkaTestSupport.bootstrapServers(), "test.topic=" + topic,
+				"test.group=" + group, "reliable.kafka.consumer.idempotency.store=jdbc",
+				"spring.kafka.consumer.auto-offset-reset=earliest",
+				"management.endpoints.web.exposure.include=reliablekafka",
+				"management.endpoints.jmx.exposure.include=reliablekafka", "spring.jmx.enabled=true");
 		this.closeables.add(context);
 		ReliableKafkaTemplate template = context.getBean(ReliableKafkaTemplate.class);
 		TransactionTemplate transactions = context.getBean(TransactionTemplate.class);

@@ -20,7 +20,6 @@ import io.github.reliablekafka.outbox.OutboxTestApplication;
 import io.github.reliablekafka.producer.ReliableKafkaTemplate;
 import io.github.reliablekafka.support.RkHeaders;
 import io.github.reliablekafka.testing.KafkaTestSupport;
-import io.github.reliablekafka.testing.TestApplications;
 import io.github.reliablekafka.testing.TestDatabase;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationHandler;
@@ -67,14 +66,11 @@ class TemplateObservationTests {
 		this.closeables.add(database);
 		String topic = KafkaTestSupport.newTopic("observed-sends", 1);
 		String prefix = "rk-delay-" + UUID.randomUUID().toString().substring(0, 8) + "-";
-		ConfigurableApplicationContext context = TestApplications.run(
-				List.of(OutboxTestApplication.class, Observed.class),
-				List.of("test.db.url=" + database.url(), "spring.kafka.bootstrap-servers="
-						+ KafkaTestSupport.bootstrapServers(), "reliable.kafka.outbox.initialize-schema=always",
-						"reliable.kafka.outbox.relay.poll-interval=200ms", "test.topic=" + topic,
-						"reliable.kafka.consumer.idempotency.store=jdbc", "reliable.kafka.delay.topic-prefix=" + prefix,
-						"reliable.kafka.delay.tiers=1s", "spring.kafka.consumer.auto-offset-reset=earliest",
-						"spring.kafka.template.observation-enabled=true"));
+		ConfigurableApplicationContext context = OutboxTestApplication.start(List.of(Observed.class), database.url(),
+				KafkaTestSupport.bootstrapServers(), "test.topic=" + topic,
+				"reliable.kafka.consumer.idempotency.store=jdbc", "reliable.kafka.delay.topic-prefix=" + prefix,
+				"reliable.kafka.delay.tiers=1s", "spring.kafka.consumer.auto-offset-reset=earliest",
+				"spring.kafka.template.observation-enabled=true");
 		this.closeables.add(context);
 		ReliableKafkaTemplate template = context.getBean(ReliableKafkaTemplate.class);
 		context.getBean(TransactionTemplate.class).executeWithoutResult((status) -> {

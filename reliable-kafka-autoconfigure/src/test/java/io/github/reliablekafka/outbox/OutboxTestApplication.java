@@ -128,13 +128,28 @@ public class OutboxTestApplication {
 	 * @return the running context
 	 */
 	public static ConfigurableApplicationContext start(String dbUrl, String bootstrapServers, String... properties) {
+		return start(List.of(), dbUrl, bootstrapServers, properties);
+	}
+
+	/**
+	 * Start the application with more configuration (listeners, more auto-configurations).
+	 * @param with the configuration classes to add
+	 * @param dbUrl the JDBC URL
+	 * @param bootstrapServers Kafka
+	 * @param properties more {@code key=value} properties
+	 * @return the running context
+	 */
+	public static ConfigurableApplicationContext start(List<Class<?>> with, String dbUrl, String bootstrapServers,
+			String... properties) {
 		List<String> all = new ArrayList<>(List.of("test.db.url=" + dbUrl,
 				"spring.kafka.bootstrap-servers=" + bootstrapServers, "reliable.kafka.outbox.initialize-schema=always",
 				"reliable.kafka.outbox.relay.poll-interval=200ms", "spring.main.banner-mode=off"));
 		all.addAll(List.of(properties));
 		Map<String, String> byName = new LinkedHashMap<>(); // a later value replaces an earlier one
 		all.forEach((property) -> byName.put(property.substring(0, property.indexOf('=')), property));
-		return new SpringApplicationBuilder(OutboxTestApplication.class).web(WebApplicationType.NONE)
+		List<Class<?>> sources = new ArrayList<>(List.of(OutboxTestApplication.class));
+		sources.addAll(with);
+		return new SpringApplicationBuilder(sources.toArray(Class[]::new)).web(WebApplicationType.NONE)
 			.logStartupInfo(false)
 			.run(byName.values().stream().map((property) -> "--" + property).toArray(String[]::new));
 	}

@@ -28,7 +28,6 @@ import io.github.reliablekafka.dispatch.Ordering;
 import io.github.reliablekafka.producer.ReliableKafkaTemplate;
 import io.github.reliablekafka.support.RkHeaders;
 import io.github.reliablekafka.testing.KafkaTestSupport;
-import io.github.reliablekafka.testing.TestApplications;
 import io.github.reliablekafka.testing.TestDatabase;
 import io.github.reliablekafka.testing.TopicWatcher;
 import io.micrometer.observation.ObservationHandler;
@@ -112,17 +111,14 @@ class OutboxTracingTests {
 		Propagator propagator = new BravePropagator(tracing);
 		Traced.tracer = tracer;
 		Traced.propagator = propagator;
-		ConfigurableApplicationContext context = TestApplications.run(
-				List.of(OutboxTestApplication.class, Traced.class),
-				List.of("test.db.url=" + database.url(), "spring.kafka.bootstrap-servers="
-						+ KafkaTestSupport.bootstrapServers(), "reliable.kafka.outbox.initialize-schema=always",
-						"reliable.kafka.outbox.relay.poll-interval=200ms", "test.partition-topic=" + partitionTopic,
-						"test.key-topic=" + keyTopic, "test.share-topic=" + shareTopic,
-						"reliable.kafka.consumer.idempotency.store=jdbc",
-						"spring.kafka.consumer.auto-offset-reset=earliest",
-						"spring.kafka.template.observation-enabled=true",
-						"spring.kafka.listener.observation-enabled=true", "reliable.kafka.delay.tiers=1s",
-						"reliable.kafka.delay.topic-prefix=rk-delay-" + UUID.randomUUID().toString().substring(0, 8) + "-"));
+		ConfigurableApplicationContext context = OutboxTestApplication.start(List.of(Traced.class), database.url(),
+				KafkaTestSupport.bootstrapServers(), "test.partition-topic=" + partitionTopic,
+				"test.key-topic=" + keyTopic, "test.share-topic=" + shareTopic,
+				"reliable.kafka.consumer.idempotency.store=jdbc",
+				"spring.kafka.consumer.auto-offset-reset=earliest",
+				"spring.kafka.template.observation-enabled=true",
+				"spring.kafka.listener.observation-enabled=true", "reliable.kafka.delay.tiers=1s",
+				"reliable.kafka.delay.topic-prefix=rk-delay-" + UUID.randomUUID().toString().substring(0, 8) + "-");
 		this.closeables.add(context);
 		ReliableKafkaTemplate template = context.getBean(ReliableKafkaTemplate.class);
 		TransactionTemplate transactions = context.getBean(TransactionTemplate.class);
