@@ -207,7 +207,7 @@ class ReliableKafkaIdempotencyAutoConfigurationTests {
 	}
 
 	@Test
-	void theLedgerIsCreatedOnAnyDatabaseByDefaultOrRefusedWhenItIsNotToBe() {
+	void theLedgerAndItsDeadLetterTableAreCreatedByDefaultOrRefusedWhenTheyAreNotToBe() {
 		try (TestDatabase database = TestDatabase.postgres()) {
 			this.contextRunner
 				.withPropertyValues("spring.datasource.url=" + database.url(),
@@ -220,9 +220,25 @@ class ReliableKafkaIdempotencyAutoConfigurationTests {
 					.hasMessageContaining("reliable.kafka.consumer.idempotency.store=redis"));
 			this.contextRunner.withPropertyValues("spring.datasource.url=" + database.url())
 				.run((context) -> assertThat(new JdbcTemplate(database.dataSource()).queryForObject(
-						"SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'rk_consumed' "
-								+ "AND table_schema = current_schema()", Integer.class))
-					.isOne());
+						"SELECT COUNT(*) FROM information_schema.tables WHERE table_name IN ('rk_consumed', "
+								+ "'rk_consumed_dead_letter') AND table_schema = current_schema()", Integer.class))
+					.isEqualTo(2));
+			// a ledger made before the dead-letter table existed, with the schema the application's own: refused,
+			// naming the table and its script
+			new JdbcTemplate(database.dataSource()).execute("DROP TABLE rk_consumed_dead_letter");
+			this.contextRunner
+				.withPropertyValues("spring.datasource.url=" + database.url(),
+						"reliable.kafka.consumer.idempotency.initialize-schema=never")
+				.run((context) -> assertThat(context).hasFailed()
+					.getFailure()
+					.rootCause()
+					.hasMessageContaining("dead-letter table 'rk_consumed_dead_letter' does not exist")
+					.hasMessageContaining("classpath:io/github/reliablekafka/idempotency/schema-dead-letter-postgresql.sql"));
+			// with the default, the missing table is created next to the existing ledger
+			this.contextRunner.withPropertyValues("spring.datasource.url=" + database.url())
+				.run((context) -> assertThat(context).hasNotFailed());
+			assertThat(new JdbcTemplate(database.dataSource()).queryForObject("SELECT COUNT(*) FROM "
+					+ "rk_consumed_dead_letter", Integer.class)).isZero();
 		}
 	}
 
