@@ -4,14 +4,26 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import io.github.reliablekafka.producer.ReliableKafkaTemplate;
 import io.github.reliablekafka.test.AutoConfigureReliableKafkaTest;
 import io.github.reliablekafka.test.ReliableKafkaAwait;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.kafka.autoconfigure.KafkaConnectionDetails;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -44,6 +56,9 @@ class OrderServiceTests {
 	private ReliableKafkaAwait await;
 
 	@Autowired
+	private KafkaConnectionDetails kafkaConnection;
+
+	@Autowired
 	private JdbcTemplate jdbc;
 
 	@LocalServerPort
@@ -72,11 +87,37 @@ class OrderServiceTests {
 		HttpResponse<String> trail = http("GET", "/actuator/reliablekafka/" + messageId);
 		System.out.println("GET /actuator/reliablekafka/" + messageId + " -> " + trail.statusCode() + " " + trail.body());
 		assertThat(trail.statusCode()).isEqualTo(200);
-		assertThat(trail.body()).contains("\"status\":\"SENT\"", "\"sentPartition\":0", "\"sentOffset\":",
-				"\"group\":\"order-notifications\"", "\"state\":\"DONE\"");
+		assertThat(trail.body()).contains("\"status\":\"SENT\"", "\"group\":\"order-notifications\"",
+				"\"state\":\"DONE\"");
+		// the position it reports is where Kafka wrote the message: read it back from there
+		Matcher position = Pattern.compile("\"sentPartition\":(\\d+),\"sentOffset\":(\\d+)").matcher(trail.body());
+		assertThat(position.find()).as("a sent row reports its partition and offset").isTrue();
+		ConsumerRecord<String, byte[]> written = readAt(
+				new TopicPartition(Events.ORDERS, Integer.parseInt(position.group(1))), Long.parseLong(position.group(2)));
+		assertThat(written.key()).isEqualTo(unpaid);
+		assertThat(new String(written.headers().lastHeader("rk-id").value(), StandardCharsets.UTF_8)).isEqualTo(messageId);
 		assertThat(http("GET", "/actuator/reliablekafka/not-an-id").statusCode()).isEqualTo(400);
 		assertThat(http("POST", "/actuator/reliablekafka/" + messageId).statusCode())
 			.as("re-queue is a write operation, off by default").isGreaterThanOrEqualTo(400);
+	}
+
+	private ConsumerRecord<String, byte[]> readAt(TopicPartition partition, long offset) {
+		Map<String, Object> config = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+				String.join(",", this.kafkaConnection.getBootstrapServers()));
+		try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(config, new StringDeserializer(),
+				new ByteArrayDeserializer())) {
+			consumer.assign(List.of(partition));
+			consumer.seek(partition, offset);
+			long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+			while (System.nanoTime() < deadline) {
+				for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+					if (record.offset() == offset) {
+						return record;
+					}
+				}
+			}
+		}
+		throw new AssertionError("no record at " + partition + "@" + offset);
 	}
 
 	private HttpResponse<String> http(String method, String path) throws Exception {
