@@ -11,6 +11,7 @@ import java.util.concurrent.TimeoutException;
 
 import javax.sql.DataSource;
 
+import io.github.reliablekafka.internal.MessageIds;
 import io.github.reliablekafka.producer.ReliableKafkaTemplate;
 import io.github.reliablekafka.producer.ReliableRecords;
 import io.github.reliablekafka.producer.ReliableSendException;
@@ -81,10 +82,10 @@ final class OutboxReliableKafkaTemplate implements ReliableKafkaTemplate {
 	}
 
 	private SendFuture record(String topic, @Nullable String key, @Nullable Object payload) {
-		ProducerRecord<String, byte[]> record = this.records.create(topic, key, payload);
+		String messageId = MessageIds.next();
+		ProducerRecord<String, byte[]> record = this.records.create(messageId, topic, key, payload);
 		PendingRows transaction = checkTransaction();
 		this.tracing.inject(record.headers());
-		String messageId = RkHeaders.id(record.headers());
 		SendFuture future = this.relay.track(messageId, record);
 		long leaseUntil = this.relay.writerLeaseUntil();
 		write(record, messageId, System.currentTimeMillis(), leaseUntil, transaction);
@@ -129,10 +130,10 @@ final class OutboxReliableKafkaTemplate implements ReliableKafkaTemplate {
 	public CompletableFuture<ScheduledMessage> sendDelayed(String topic, @Nullable String key, @Nullable Object payload,
 			Duration delay) {
 		Assert.isTrue(!delay.isNegative(), "delay must not be negative");
-		ProducerRecord<String, byte[]> record = this.records.create(topic, key, payload);
+		String messageId = MessageIds.next();
+		ProducerRecord<String, byte[]> record = this.records.create(messageId, topic, key, payload);
 		PendingRows transaction = checkTransaction();
 		this.tracing.inject(record.headers());
-		String messageId = RkHeaders.id(record.headers());
 		long dueAt = System.currentTimeMillis() + delay.toMillis();
 		write(record, messageId, dueAt, 0, transaction);
 		CompletableFuture<ScheduledMessage> scheduled = new CompletableFuture<>();

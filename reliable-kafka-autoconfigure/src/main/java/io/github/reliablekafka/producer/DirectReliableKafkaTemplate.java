@@ -6,17 +6,15 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 import io.github.reliablekafka.internal.KafkaErrors;
 import io.github.reliablekafka.internal.LogText;
+import io.github.reliablekafka.internal.MessageIds;
 import io.github.reliablekafka.internal.RetryBackoff;
 import io.github.reliablekafka.support.PayloadCodec;
-import io.github.reliablekafka.support.RkHeaders;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -57,9 +55,8 @@ final class DirectReliableKafkaTemplate implements ReliableKafkaTemplate, Dispos
 
 	/**
 	 * Where outcomes are processed: never on the Kafka client's I/O thread, which must stay free while a sender
-	 * waits for buffer space or metadata.
+	 * waits for buffer space or metadata; one thread, so that a key's outcomes are handled in the order they came.
 	 */
-	/** Runs the outcomes: one thread, so that a key's outcomes are handled in the order they came. */
 	private final ThreadPoolTaskExecutor outcomeExecutor;
 
 	/** Waits out the retries' back-off. */
@@ -91,16 +88,8 @@ final class DirectReliableKafkaTemplate implements ReliableKafkaTemplate, Dispos
 		this.retryScheduler.setThreadNamePrefix("rk-producer-retry-");
 		this.retryScheduler.setDaemon(true);
 		this.retryScheduler.initialize();
-		// the pools' own executors on the hot path: no task decoration per outcome
-		ExecutorService outcomeThread = this.outcomeExecutor.getThreadPoolExecutor();
-		Executor outcomes = (task) -> {
-			try {
-				outcomeThread.execute(task);
-			}
-			catch (RejectedExecutionException ex) {
-				task.run(); // closed: outcomes are still processed, on the caller's thread
-			}
-		};
+		// the pool's own executor, handed one task per burst of outcomes: no task or decoration per outcome
+		Executor outcomes = new OutcomeThread(this.outcomeExecutor.getThreadPoolExecutor());
 		this.sender = new OrderedSender(kafka, retry, this, outcomes, this.retryScheduler.getScheduledExecutor(),
 				this.resender.getThreadPoolExecutor());
 	}
@@ -153,8 +142,8 @@ final class DirectReliableKafkaTemplate implements ReliableKafkaTemplate, Dispos
 					+ "reliable.kafka.outbox.enabled=true) or the delay tiers (reliable.kafka.delay.enabled=true)");
 		}
 		Assert.state(!this.closed, "ReliableKafkaTemplate is closed");
-		ProducerRecord<String, byte[]> record = this.records.create(topic, key, payload);
-		String messageId = RkHeaders.id(record.headers());
+		String messageId = MessageIds.next();
+		ProducerRecord<String, byte[]> record = this.records.create(messageId, topic, key, payload);
 		long dueAt = System.currentTimeMillis() + delay.toMillis();
 		ProducerRecord<String, byte[]> planned;
 		try {
@@ -183,8 +172,8 @@ final class DirectReliableKafkaTemplate implements ReliableKafkaTemplate, Dispos
 
 	private PendingSend prepare(String topic, @Nullable String key, @Nullable Object payload) {
 		Assert.state(!this.closed, "ReliableKafkaTemplate is closed");
-		ProducerRecord<String, byte[]> record = this.records.create(topic, key, payload);
-		return new PendingSend(record, RkHeaders.id(record.headers()));
+		String messageId = MessageIds.next();
+		return new PendingSend(this.records.create(messageId, topic, key, payload), messageId);
 	}
 
 	private PendingSend submit(PendingSend send) {

@@ -6,7 +6,7 @@ import io.github.reliablekafka.internal.MessageIds;
 import io.github.reliablekafka.support.PayloadCodec;
 import io.github.reliablekafka.support.RkHeaders;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.record.AbstractRecords;
 import org.apache.kafka.common.record.CompressionType;
 import org.apache.kafka.common.record.RecordBatch;
@@ -46,7 +46,7 @@ public final class ReliableRecords {
 	}
 
 	/**
-	 * Build a record.
+	 * Build a record with a fresh message id.
 	 * @param topic the topic, not blank
 	 * @param key the key, or {@code null}
 	 * @param payload the payload, or {@code null} for a tombstone
@@ -55,14 +55,31 @@ public final class ReliableRecords {
 	 * @throws io.github.reliablekafka.support.PayloadCodecException when the payload cannot be encoded
 	 */
 	public ProducerRecord<String, byte[]> create(String topic, @Nullable String key, @Nullable Object payload) {
+		return create(MessageIds.next(), topic, key, payload);
+	}
+
+	/**
+	 * Build a record with a message id the caller drew from {@link MessageIds#next()} (and so need not read back from
+	 * the record's headers).
+	 * @param messageId the {@code rk-id}
+	 * @param topic the topic, not blank
+	 * @param key the key, or {@code null}
+	 * @param payload the payload, or {@code null} for a tombstone
+	 * @return the record, with its {@code rk-id} header (and {@code rk-created-at} for the outbox)
+	 * @throws IllegalArgumentException when the topic is blank or the record exceeds {@code max.request.size}
+	 * @throws io.github.reliablekafka.support.PayloadCodecException when the payload cannot be encoded
+	 */
+	public ProducerRecord<String, byte[]> create(String messageId, String topic, @Nullable String key,
+			@Nullable Object payload) {
 		Assert.isTrue(topic != null && !topic.isBlank(), "topic must not be blank");
 		byte[] value = this.codec.encode(payload);
-		RecordHeaders headers = new RecordHeaders();
-		RkHeaders.set(headers, RkHeaders.ID, MessageIds.next());
+		// the record's own headers, filled in place: handing it a RecordHeaders would copy them
+		ProducerRecord<String, byte[]> record = new ProducerRecord<>(topic, null, key, value);
+		Headers headers = record.headers();
+		headers.add(RkHeaders.ID, messageId.getBytes(StandardCharsets.UTF_8));
 		if (this.createdAt) {
-			RkHeaders.set(headers, RkHeaders.CREATED_AT, Long.toString(System.currentTimeMillis()));
+			headers.add(RkHeaders.CREATED_AT, Long.toString(System.currentTimeMillis()).getBytes(StandardCharsets.UTF_8));
 		}
-		ProducerRecord<String, byte[]> record = new ProducerRecord<>(topic, null, key, value, headers);
 		long keyAtMost = (key != null) ? 3L * key.length() : 0; // UTF-8 takes at most 3 bytes per char
 		if (keyAtMost + ((value != null) ? value.length : 0) + FRAMING <= this.maxRequestSize) {
 			return record; // far below the limit: not measured

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 
 import io.github.reliablekafka.internal.RetryBackoff;
 import io.github.reliablekafka.support.RkHeaders;
@@ -107,6 +108,49 @@ class DirectReliableKafkaTemplateTests {
 			assertThat(futures).filteredOn(CompletableFuture::isCompletedExceptionally).hasSize(1);
 			assertThat(this.template.inFlight()).as("slots held").isZero();
 		}
+	}
+
+	@Test
+	void outcomesRunOffTheThreadThatCompletesTheSendsOneAtATimeInTheOrderTheyCame() throws Exception {
+		int sends = 5_000;
+		List<String> listenerThreads = java.util.Collections.synchronizedList(new ArrayList<>());
+		List<String> stageThreads = java.util.Collections.synchronizedList(new ArrayList<>());
+		List<String> heard = java.util.Collections.synchronizedList(new ArrayList<>());
+		this.template.destroy();
+		this.template = (DirectReliableKafkaTemplate) ReliableKafkaTemplate.builder(kafkaTemplate())
+			.maxInFlight(sends)
+			.listener(new SendOutcomeListener() {
+
+				@Override
+				public void onSuccess(ProducerRecord<String, byte[]> record, RecordMetadata metadata, int attempt) {
+					listenerThreads.add(Thread.currentThread().getName());
+					heard.add(new String(record.value(), StandardCharsets.UTF_8));
+				}
+
+			})
+			.build();
+		List<CompletableFuture<?>> futures = new ArrayList<>();
+		for (int i = 0; i < sends; i++) {
+			futures.add(this.template.send("t", "k", "v" + i)
+				.thenRun(() -> stageThreads.add(Thread.currentThread().getName())));
+		}
+		// the client's I/O thread: it completes every send, as KafkaProducer's does, and must run none of their outcomes
+		Thread io = new Thread(this.producer::completeAll, "kafka-producer-network-thread | test");
+		io.start();
+		io.join();
+		CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).get(10, TimeUnit.SECONDS);
+		long onIo = java.util.stream.Stream.concat(listenerThreads.stream(), stageThreads.stream())
+			.filter(io.getName()::equals)
+			.count();
+		long outOfOrder = java.util.stream.IntStream.range(0, heard.size())
+			.filter((i) -> !heard.get(i).equals("v" + i))
+			.count();
+		System.out.printf("outcomes of %,d sends: %,d heard, %d run on the I/O thread, %d out of order, threads %s%n",
+				sends, heard.size(), onIo, outOfOrder, new java.util.TreeSet<>(listenerThreads));
+		assertThat(heard).hasSize(sends);
+		assertThat(onIo).as("outcomes and future stages run on the client's I/O thread").isZero();
+		assertThat(outOfOrder).as("outcomes heard out of the order the sends completed in").isZero();
+		assertThat(new java.util.TreeSet<>(listenerThreads)).as("one outcome thread").hasSize(1);
 	}
 
 	@Test
