@@ -3,6 +3,8 @@ package io.github.reliablekafka.consumer;
 import java.util.function.BooleanSupplier;
 
 import io.github.reliablekafka.dispatch.LaneHandler;
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationRegistry;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.jspecify.annotations.Nullable;
 
@@ -19,6 +21,9 @@ import org.springframework.kafka.listener.RecordInterceptor;
  */
 final class DispatchedRecordHandler implements LaneHandler {
 
+	/** The observation each record runs in on its lane, when it carries the container's listener observation. */
+	static final String LANE_OBSERVATION = "reliable.kafka.lane";
+
 	private static final long SLICE_MILLIS = 100;
 
 	private final AcknowledgingConsumerAwareMessageListener<String, byte[]> listener;
@@ -31,19 +36,53 @@ final class DispatchedRecordHandler implements LaneHandler {
 
 	private final ReliableErrorHandlers.Outcomes outcomes;
 
+	private final String listenerId;
+
+	private final @Nullable ObservationRegistry observations;
+
 	DispatchedRecordHandler(AcknowledgingConsumerAwareMessageListener<String, byte[]> listener,
 			@Nullable RecordInterceptor<String, byte[]> interceptor, RetryDecision decision,
-			DeadLetterPublishingRecoverer recoverer, ReliableErrorHandlers.Outcomes outcomes) {
+			DeadLetterPublishingRecoverer recoverer, ReliableErrorHandlers.Outcomes outcomes, String listenerId,
+			@Nullable ObservationRegistry observations) {
 		this.listener = listener;
 		this.interceptor = interceptor;
 		this.decision = decision;
 		this.recoverer = recoverer;
 		this.outcomes = outcomes;
+		this.listenerId = listenerId;
+		this.observations = observations;
 	}
 
+	/**
+	 * Handle the record inside a lane observation when it carries the container's listener observation (restored on
+	 * this thread with the record's context): that one stopped when the consumer thread handed the record over, so
+	 * without a span of its own the listener's work would run under a finished span.
+	 */
 	@Override
-	@SuppressWarnings("NullAway")
 	public boolean handle(ConsumerRecord<String, byte[]> original, BooleanSupplier owned) throws InterruptedException {
+		Observation container = (this.observations != null) ? this.observations.getCurrentObservation() : null;
+		if (container == null || container.isNoop()) {
+			return run(original, owned);
+		}
+		Observation lane = Observation.createNotStarted(LANE_OBSERVATION, this.observations)
+			.contextualName(this.listenerId + " lane")
+			.lowCardinalityKeyValue("reliable.kafka.listener", this.listenerId)
+			.parentObservation(container)
+			.start();
+		try (Observation.Scope scope = lane.openScope()) {
+			return run(original, owned);
+		}
+		catch (InterruptedException | RuntimeException | Error ex) {
+			lane.error(ex);
+			throw ex;
+		}
+		finally {
+			lane.stop();
+		}
+	}
+
+	@SuppressWarnings("NullAway")
+	private boolean run(ConsumerRecord<String, byte[]> original, BooleanSupplier owned) throws InterruptedException {
 		ConsumerRecord<String, byte[]> record = original;
 		if (this.interceptor != null) {
 			record = this.interceptor.intercept(original, null);

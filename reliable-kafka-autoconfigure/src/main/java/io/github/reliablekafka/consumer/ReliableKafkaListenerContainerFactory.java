@@ -15,6 +15,7 @@ import io.github.reliablekafka.idempotency.ReliableIdempotency;
 import io.github.reliablekafka.internal.RetryBackoff;
 import io.github.reliablekafka.support.PayloadCodec;
 import io.github.reliablekafka.support.ReliableKafkaConfigurationException;
+import io.micrometer.observation.ObservationRegistry;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -72,6 +73,8 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 
 	private @Nullable DelayedRedelivery redelivery;
 
+	private @Nullable ObservationRegistry laneObservations;
+
 	private final ReliableListeners listeners;
 
 	/**
@@ -122,6 +125,17 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 	public void setDispatch(DispatchSettings defaults, DispatchObserver observer) {
 		this.dispatchDefaults = defaults;
 		this.dispatchObserver = observer;
+	}
+
+	/**
+	 * Run each record that a lane of a listener with {@link Ordering#KEY} or {@link Ordering#NONE} handles inside a
+	 * lane observation ({@code reliable.kafka.lane}), a child of the container's listener
+	 * observation the record carries, when it carries one: that observation stops when the record is handed to its
+	 * lane, so the lane's own covers the listener's work and is what the listener sees as current.
+	 * @param observations the application's registry
+	 */
+	public void setObservationRegistry(ObservationRegistry observations) {
+		this.laneObservations = observations;
 	}
 
 	/**
@@ -222,7 +236,7 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 		DispatchedRecordHandler handler = new DispatchedRecordHandler(chain, interceptors, decision,
 				ReliableErrorHandlers.recoverer(this.settings, this.deadLetterTemplate, instance.getGroupId(),
 						this.deadLetterRecords),
-				failures);
+				failures, listener, this.laneObservations);
 		ConsumerAwareRebalanceListener existing = (properties
 			.getConsumerRebalanceListener() instanceof ConsumerAwareRebalanceListener aware) ? aware : null;
 		if (properties.getConsumerRebalanceListener() != null && existing == null) {

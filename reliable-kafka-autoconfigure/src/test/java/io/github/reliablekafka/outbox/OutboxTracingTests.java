@@ -68,6 +68,8 @@ class OutboxTracingTests {
 
 	static final Map<String, String> traceIdByPayload = new ConcurrentHashMap<>();
 
+	static final Map<String, String> spanIdByPayload = new ConcurrentHashMap<>();
+
 	static final Set<String> retried = ConcurrentHashMap.newKeySet();
 
 	static Tracer tracer;
@@ -80,6 +82,7 @@ class OutboxTracingTests {
 			this.closeables.get(i).close();
 		}
 		traceIdByPayload.clear();
+		spanIdByPayload.clear();
 		retried.clear();
 	}
 
@@ -159,10 +162,24 @@ class OutboxTracingTests {
 		finished.forEach((span) -> spansByName.merge(span.name() + " (" + (requestTraceId.equals(span.traceId())
 				? "request's trace" : "other trace") + ")", 1L, Long::sum));
 		long other = traceIds.values().stream().filter((id) -> !id.equals(requestTraceId)).count();
-		System.out.printf("request trace %s; trace ids seen: %s; in another trace: %d; finished spans: %s%n",
-				requestTraceId, traceIds, other, spansByName);
+		// a span ended twice (Brave reports the second end of a finished span's context without a name) or a listener
+		// that ran under a span already ended
+		Map<String, Long> endsById = new TreeMap<>();
+		finished.forEach((span) -> endsById.merge(span.id(), 1L, Long::sum));
+		long endedTwice = endsById.values().stream().filter((ends) -> ends > 1).count();
+		MutableSpan keyListenerSpan = finished.stream()
+			.filter((span) -> span.id().equals(spanIdByPayload.get("key")))
+			.findFirst()
+			.orElse(null);
+		System.out.printf("request trace %s; trace ids seen: %s; in another trace: %d; ended twice: %d; the KEY "
+				+ "listener ran in: %s; finished spans: %s%n", requestTraceId, traceIds, other, endedTwice,
+				(keyListenerSpan != null) ? keyListenerSpan.name() : null, spansByName);
 		assertThat(traceIds).containsOnlyKeys("partition", "key", "share", "later", "dead letter");
 		assertThat(other).isZero();
+		assertThat(endedTwice).isZero();
+		assertThat(keyListenerSpan).as("the KEY listener's current span").isNotNull();
+		assertThat(keyListenerSpan.name()).as("a live span of its own, not the container's, ended at the hand-over")
+			.isEqualTo("traced-key lane");
 	}
 
 	@Configuration(proxyBeanMethods = false)
@@ -236,6 +253,7 @@ class OutboxTracingTests {
 		private static void seen(String payload) {
 			Span current = tracer.currentSpan();
 			traceIdByPayload.put(payload, (current != null) ? current.context().traceId() : "no span");
+			spanIdByPayload.put(payload, (current != null) ? current.context().spanId() : "no span");
 		}
 
 	}

@@ -162,6 +162,7 @@ public final class ReliableKafkaConsumerAutoConfiguration {
 		redelivery.ifUnique(factory::setRetryLater);
 		factory.setDispatch(dispatchSettings(properties.getDispatch()),
 				dispatchObservers.getIfAvailable(() -> DispatchObserver.NONE));
+		observationRegistry.ifUnique(factory::setObservationRegistry);
 		customizers.orderedStream().forEach((customizer) -> customizer.customize(factory));
 		return factory;
 	}
