@@ -9,13 +9,8 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 
-import brave.Tracing;
 import brave.handler.MutableSpan;
-import brave.handler.SpanHandler;
-import brave.propagation.TraceContext;
-import brave.sampler.Sampler;
 import io.github.reliablekafka.autoconfigure.ReliableKafkaAutoConfiguration;
 import io.github.reliablekafka.autoconfigure.consumer.ReliableKafkaConsumerAutoConfiguration;
 import io.github.reliablekafka.autoconfigure.delay.ReliableKafkaDelayAutoConfiguration;
@@ -27,20 +22,12 @@ import io.github.reliablekafka.delay.RetryLaterException;
 import io.github.reliablekafka.dispatch.Ordering;
 import io.github.reliablekafka.producer.ReliableKafkaTemplate;
 import io.github.reliablekafka.support.RkHeaders;
+import io.github.reliablekafka.testing.BraveTracing;
 import io.github.reliablekafka.testing.KafkaTestSupport;
 import io.github.reliablekafka.testing.TestDatabase;
 import io.github.reliablekafka.testing.TopicWatcher;
-import io.micrometer.observation.ObservationHandler;
-import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
-import io.micrometer.tracing.brave.bridge.BraveBaggageManager;
-import io.micrometer.tracing.brave.bridge.BraveCurrentTraceContext;
-import io.micrometer.tracing.brave.bridge.BravePropagator;
-import io.micrometer.tracing.brave.bridge.BraveTracer;
-import io.micrometer.tracing.handler.DefaultTracingObservationHandler;
-import io.micrometer.tracing.handler.PropagatingReceiverTracingObservationHandler;
-import io.micrometer.tracing.handler.PropagatingSenderTracingObservationHandler;
 import io.micrometer.tracing.propagation.Propagator;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -52,6 +39,7 @@ import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -96,24 +84,10 @@ class OutboxTracingTests {
 		try (Admin admin = KafkaTestSupport.admin(KafkaTestSupport.bootstrapServers())) {
 			admin.createTopics(List.of(new NewTopic(partitionTopic + ".DLT", 1, (short) 1))).all().get();
 		}
-		List<MutableSpan> finished = new CopyOnWriteArrayList<>();
-		Tracing tracing = Tracing.newBuilder()
-			.localServiceName("outbox-tracing-test")
-			.sampler(Sampler.ALWAYS_SAMPLE)
-			.addSpanHandler(new SpanHandler() {
-				@Override
-				public boolean end(TraceContext context, MutableSpan span, Cause cause) {
-					finished.add(span);
-					return true;
-				}
-			})
-			.build();
+		BraveTracing tracing = BraveTracing.start("outbox-tracing-test");
 		this.closeables.add(tracing);
-		tracer = new BraveTracer(tracing.tracer(), new BraveCurrentTraceContext(tracing.currentTraceContext()),
-				new BraveBaggageManager());
-		Propagator propagator = new BravePropagator(tracing);
-		Traced.tracer = tracer;
-		Traced.propagator = propagator;
+		tracer = tracing.tracer();
+		Propagator propagator = tracing.propagator();
 		ConfigurableApplicationContext context = OutboxTestApplication.start(List.of(Traced.class), database.url(),
 				KafkaTestSupport.bootstrapServers(), "test.partition-topic=" + partitionTopic,
 				"test.key-topic=" + keyTopic, "test.share-topic=" + shareTopic,
@@ -158,9 +132,8 @@ class OutboxTracingTests {
 		}
 		Map<String, String> traceIds = new TreeMap<>(traceIdByPayload);
 		traceIds.put("dead letter", deadLetterTraceId);
-		Map<String, Long> spansByName = new TreeMap<>();
-		finished.forEach((span) -> spansByName.merge(span.name() + " (" + (requestTraceId.equals(span.traceId())
-				? "request's trace" : "other trace") + ")", 1L, Long::sum));
+		Map<String, Long> spansByName = tracing.spansByName(requestTraceId);
+		List<MutableSpan> finished = tracing.finished();
 		long other = traceIds.values().stream().filter((id) -> !id.equals(requestTraceId)).count();
 		// a span ended twice (Brave reports the second end of a finished span's context without a name) or a listener
 		// that ran under a span already ended
@@ -185,32 +158,8 @@ class OutboxTracingTests {
 	@Configuration(proxyBeanMethods = false)
 	@ImportAutoConfiguration({ ReliableKafkaAutoConfiguration.class, ReliableKafkaIdempotencyAutoConfiguration.class,
 			ReliableKafkaConsumerAutoConfiguration.class, ReliableKafkaDelayAutoConfiguration.class })
+	@Import(BraveTracing.Beans.class)
 	static class Traced {
-
-		static Tracer tracer;
-
-		static Propagator propagator;
-
-		@Bean
-		Tracer tracer() {
-			return tracer;
-		}
-
-		@Bean
-		Propagator propagator() {
-			return propagator;
-		}
-
-		@Bean
-		ObservationRegistry observationRegistry() {
-			ObservationRegistry registry = ObservationRegistry.create();
-			registry.observationConfig()
-				.observationHandler(new ObservationHandler.FirstMatchingCompositeObservationHandler(
-						new PropagatingSenderTracingObservationHandler<>(tracer, propagator),
-						new PropagatingReceiverTracingObservationHandler<>(tracer, propagator),
-						new DefaultTracingObservationHandler(tracer)));
-			return registry;
-		}
 
 		@Bean
 		Listeners listeners() {
