@@ -1,5 +1,6 @@
 package io.github.reliablekafka.delay;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -74,7 +75,7 @@ class DelayTracingTests {
 		@ReliableListener(id = "traced-delayed", topics = "${test.topic}", groupId = "${test.topic}")
 		void on(ConsumerRecord<String, byte[]> record) {
 			Span current = BraveTracing.current().tracer().currentSpan();
-			traceIdByPayload.put(new String(record.value(), java.nio.charset.StandardCharsets.UTF_8),
+			traceIdByPayload.put(new String(record.value(), StandardCharsets.UTF_8),
 					(current != null) ? current.context().traceId() : "no span");
 		}
 

@@ -209,15 +209,9 @@ class ReliableKafkaIdempotencyAutoConfigurationTests {
 	@Test
 	void theLedgerAndItsDeadLetterTableAreCreatedByDefaultOrRefusedWhenTheyAreNotToBe() {
 		try (TestDatabase database = TestDatabase.postgres()) {
-			this.contextRunner
-				.withPropertyValues("spring.datasource.url=" + database.url(),
-						"reliable.kafka.consumer.idempotency.initialize-schema=never")
-				.run((context) -> assertThat(context).hasFailed()
-					.getFailure()
-					.rootCause()
-					.hasMessageContaining("idempotency ledger table 'rk_consumed' does not exist")
-					.hasMessageContaining("classpath:io/github/reliablekafka/idempotency/schema-postgresql.sql")
-					.hasMessageContaining("reliable.kafka.consumer.idempotency.store=redis"));
+			assertRefusedWithoutSchemaInitialization(database, "idempotency ledger table 'rk_consumed' does not exist",
+					"classpath:io/github/reliablekafka/idempotency/schema-postgresql.sql",
+					"reliable.kafka.consumer.idempotency.store=redis");
 			this.contextRunner.withPropertyValues("spring.datasource.url=" + database.url())
 				.run((context) -> assertThat(new JdbcTemplate(database.dataSource()).queryForObject(
 						"SELECT COUNT(*) FROM information_schema.tables WHERE table_name IN ('rk_consumed', "
@@ -226,20 +220,28 @@ class ReliableKafkaIdempotencyAutoConfigurationTests {
 			// a ledger made before the dead-letter table existed, with the schema the application's own: refused,
 			// naming the table and its script
 			new JdbcTemplate(database.dataSource()).execute("DROP TABLE rk_consumed_dead_letter");
-			this.contextRunner
-				.withPropertyValues("spring.datasource.url=" + database.url(),
-						"reliable.kafka.consumer.idempotency.initialize-schema=never")
-				.run((context) -> assertThat(context).hasFailed()
-					.getFailure()
-					.rootCause()
-					.hasMessageContaining("dead-letter table 'rk_consumed_dead_letter' does not exist")
-					.hasMessageContaining("classpath:io/github/reliablekafka/idempotency/schema-dead-letter-postgresql.sql"));
+			assertRefusedWithoutSchemaInitialization(database,
+					"dead-letter table 'rk_consumed_dead_letter' does not exist",
+					"classpath:io/github/reliablekafka/idempotency/schema-dead-letter-postgresql.sql");
 			// with the default, the missing table is created next to the existing ledger
 			this.contextRunner.withPropertyValues("spring.datasource.url=" + database.url())
 				.run((context) -> assertThat(context).hasNotFailed());
 			assertThat(new JdbcTemplate(database.dataSource()).queryForObject("SELECT COUNT(*) FROM "
 					+ "rk_consumed_dead_letter", Integer.class)).isZero();
 		}
+	}
+
+	/** With initialize-schema=never the application does not start, and the failure says each of {@code expected}. */
+	private void assertRefusedWithoutSchemaInitialization(TestDatabase database, String... expected) {
+		this.contextRunner
+			.withPropertyValues("spring.datasource.url=" + database.url(),
+					"reliable.kafka.consumer.idempotency.initialize-schema=never")
+			.run((context) -> {
+				assertThat(context).hasFailed();
+				for (String each : expected) {
+					assertThat(context.getStartupFailure()).rootCause().hasMessageContaining(each);
+				}
+			});
 	}
 
 }
