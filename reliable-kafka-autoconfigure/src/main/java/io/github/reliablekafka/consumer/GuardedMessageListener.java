@@ -16,7 +16,11 @@ import org.springframework.kafka.support.Acknowledgment;
 
 /**
  * Runs a reliable listener inside its idempotency guard: a record whose key is already done for the listener's
- * consumer group is acknowledged without running the listener.
+ * consumer group is acknowledged without running the listener. With a {@link PollEnd} (on the consumer thread, with
+ * nothing of the application's running between records) the guard may leave a record's last write for the next
+ * record's call ({@link IdempotencyGuard#executeDeferring}); a record that does not reach the guard (replayed without
+ * it, or whose key cannot be computed) has those writes flushed first, and the poll end flushes the rest before the
+ * offsets are committed.
  */
 final class GuardedMessageListener implements AcknowledgingConsumerAwareMessageListener<String, byte[]>,
 		DelegatingMessageListener<AcknowledgingConsumerAwareMessageListener<String, byte[]>> {
@@ -38,9 +42,13 @@ final class GuardedMessageListener implements AcknowledgingConsumerAwareMessageL
 	/** Which records need no claim; {@code null} when every record is claimed (records run on lanes or shared). */
 	private final @Nullable PartitionFlow flow;
 
+	/** Where the container ends its polls, when the guard may leave a record's last write for later; or {@code null}. */
+	private final @Nullable PollEnd pollEnd;
+
 	GuardedMessageListener(AcknowledgingConsumerAwareMessageListener<String, byte[]> delegate, IdempotencyGuard guard,
 			IdempotencyKeyResolver keys, String group, String listener, GuardBypass bypass,
-			@Nullable PartitionFlow flow) {
+			@Nullable PartitionFlow flow, @Nullable PollEnd pollEnd) {
+		this.pollEnd = pollEnd;
 		this.bypass = bypass;
 		this.flow = flow;
 		this.delegate = delegate;
@@ -54,6 +62,7 @@ final class GuardedMessageListener implements AcknowledgingConsumerAwareMessageL
 	public void onMessage(ConsumerRecord<String, byte[]> record, @Nullable Acknowledgment acknowledgment,
 			@Nullable Consumer<?, ?> consumer) {
 		if (this.bypass.covers(this.group, record)) {
+			flushDeferred();
 			logger.debug("Listener '{}' replays record {} without its idempotency guard, as the operator asked",
 					this.listener, PayloadMessageConverter.position(record));
 			if (this.flow != null) {
@@ -67,15 +76,20 @@ final class GuardedMessageListener implements AcknowledgingConsumerAwareMessageL
 			key = this.keys.keyOf(record);
 		}
 		catch (RuntimeException ex) {
+			flushDeferred();
 			throw new NonRetryableException("Cannot compute the idempotency key of record "
 					+ PayloadMessageConverter.position(record) + ": " + ex.getMessage(), ex);
 		}
-		boolean inFlow = (this.flow != null) && this.flow.inFlow(record);
 		Outcome outcome = null;
 		try {
 			IdempotencyGuard.Work work = () -> this.delegate.onMessage(record, acknowledgment, consumer);
-			outcome = inFlow ? this.guard.executeInFlow(this.group, key, work)
-					: this.guard.execute(this.group, key, work);
+			boolean inFlow = (this.flow != null) && this.flow.inFlow(record);
+			if (deferring()) {
+				outcome = this.guard.executeDeferring(this.group, key, inFlow, work);
+			}
+			else {
+				outcome = inFlow ? this.guard.executeInFlow(this.group, key, work) : this.guard.execute(this.group, key, work);
+			}
 		}
 		catch (RuntimeException | Error ex) {
 			throw ex;
@@ -92,6 +106,16 @@ final class GuardedMessageListener implements AcknowledgingConsumerAwareMessageL
 			logger.debug("Listener '{}' skipped record {} (rk-id={}): idempotency key {} is already done for group {}",
 					this.listener, PayloadMessageConverter.position(record), RkHeaders.id(record.headers()), key,
 					this.group);
+		}
+	}
+
+	private boolean deferring() {
+		return this.pollEnd != null && this.pollEnd.armed();
+	}
+
+	private void flushDeferred() {
+		if (deferring()) {
+			this.guard.flushDeferred();
 		}
 	}
 

@@ -10,6 +10,8 @@ import io.github.reliablekafka.support.PayloadCodec;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.kafka.listener.AcknowledgingConsumerAwareMessageListener;
+import org.springframework.kafka.listener.CompositeRecordInterceptor;
+import org.springframework.kafka.listener.RecordInterceptor;
 
 /**
  * Builds the chain of one reliable record listener, once per endpoint, innermost first: the application's listener;
@@ -28,6 +30,9 @@ final class ListenerChain {
 
 	private final @Nullable DelayedRedelivery redelivery;
 
+	/** The poll end of the chain built last with {@code deferring}, or {@code null}. */
+	private @Nullable PollEnd pollEnd;
+
 	ListenerChain(@Nullable ReliableIdempotency idempotency, PayloadCodec codec, ReliableListeners listeners,
 			@Nullable DelayedRedelivery redelivery) {
 		this.idempotency = idempotency;
@@ -44,11 +49,15 @@ final class ListenerChain {
 	 * @param topics the topics it reads (empty when it subscribes by pattern)
 	 * @param consumerThread whether the chain runs on a consumer group's consumer thread, each partition's records
 	 * one after the other (see {@link PartitionFlow})
+	 * @param deferring whether the guard may leave a record's last write for the consumer thread's next call (see
+	 * {@link #endingPolls}, to be given to the chain's container): only when nothing of the application's runs
+	 * between one record's listener and the next (no application record interceptor, whose {@code success} and
+	 * {@code afterRecord} run there)
 	 * @return the chain's outermost listener
 	 */
 	AcknowledgingConsumerAwareMessageListener<String, byte[]> build(
 			AcknowledgingConsumerAwareMessageListener<String, byte[]> application, ReliableEndpoint endpoint,
-			@Nullable String group, List<String> topics, boolean consumerThread) {
+			@Nullable String group, List<String> topics, boolean consumerThread, boolean deferring) {
 		AcknowledgingConsumerAwareMessageListener<String, byte[]> chain = application;
 		IdempotencyGuard guard = (this.idempotency != null) ? this.idempotency.guard() : null;
 		if (guard != null) {
@@ -61,14 +70,26 @@ final class ListenerChain {
 					(endpoint.method() != null) ? ListenerMethods.payloadType(endpoint.method()) : null, this.codec);
 			// on the consumer thread a partition's records run one after the other: those that follow a new one
 			// need no claim; on lanes several run at once, and a share group's broker counts deliveries itself
+			this.pollEnd = (consumerThread && deferring) ? new PollEnd(guard) : null;
 			chain = new GuardedMessageListener(chain, guard, keys, group, endpoint.id(), this.listeners.guardBypass(),
-					consumerThread ? new PartitionFlow() : null);
+					consumerThread ? new PartitionFlow() : null, this.pollEnd);
 			this.listeners.guards(group, topics, keys.strategy());
 		}
 		if (this.redelivery != null) {
 			chain = new RetryLaterMessageListener(chain, this.redelivery, endpoint.id());
 		}
 		return chain;
+	}
+
+	/**
+	 * The record interceptors of the container that runs the chain built last: the given ones, and, when it was built
+	 * with an idempotency guard, {@code consumerThread} and {@code deferring}, its {@link PollEnd}, which writes what
+	 * the guard left for later on the consumer thread when the poll's records are done with.
+	 * @param interceptors the container's record interceptors
+	 * @return the interceptors to give the container
+	 */
+	RecordInterceptor<String, byte[]> endingPolls(RecordInterceptor<String, byte[]> interceptors) {
+		return (this.pollEnd != null) ? new CompositeRecordInterceptor<>(interceptors, this.pollEnd) : interceptors;
 	}
 
 	/**

@@ -191,15 +191,18 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 			instance.setRecordInterceptor(interceptors); // a batch listener: no chain
 			return;
 		}
-		AcknowledgingConsumerAwareMessageListener<String, byte[]> chain = new ListenerChain(this.idempotency,
-				this.codec, this.listeners, this.redelivery)
-			.build((AcknowledgingConsumerAwareMessageListener<String, byte[]>) application, reliable,
-					instance.getGroupId(), (listened != null) ? List.of(listened) : List.of(), dispatch == null);
+		ListenerChain builder = new ListenerChain(this.idempotency, this.codec, this.listeners, this.redelivery);
+		// the guard's last write of a record may wait for the next record only if nothing of the application's runs
+		// between them on the consumer thread
+		boolean deferring = this.applicationInterceptor == null;
+		AcknowledgingConsumerAwareMessageListener<String, byte[]> chain = builder.build(
+				(AcknowledgingConsumerAwareMessageListener<String, byte[]>) application, reliable, instance.getGroupId(),
+				(listened != null) ? List.of(listened) : List.of(), dispatch == null, deferring);
 		if (dispatch != null) {
 			dispatch(instance, listener, dispatch, chain, interceptors);
 		}
 		else {
-			instance.setRecordInterceptor(interceptors);
+			instance.setRecordInterceptor(deferring ? builder.endingPolls(interceptors) : interceptors);
 			properties.setMessageListener(ListenerChain.seekable(chain));
 		}
 	}

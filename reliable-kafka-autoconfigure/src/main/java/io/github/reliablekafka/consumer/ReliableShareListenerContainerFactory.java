@@ -229,7 +229,7 @@ public class ReliableShareListenerContainerFactory implements KafkaListenerConta
 		AcknowledgingConsumerAwareMessageListener<String, byte[]> chain = new ListenerChain(this.idempotency,
 				this.codec, this.listeners, this.redelivery)
 			.build((AcknowledgingConsumerAwareMessageListener<String, byte[]>) application, endpoint, group, topics,
-					false);
+					false, false);
 		RecordInterceptor<String, byte[]> interceptor = new ReliableRecordInterceptor(endpoint.id(),
 				this.settings.nullPayload(), shareOutcomes);
 		RecordInterceptor<String, byte[]> interceptors = (this.applicationInterceptor != null)

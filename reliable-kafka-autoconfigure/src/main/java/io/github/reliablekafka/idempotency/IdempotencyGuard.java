@@ -46,6 +46,33 @@ public interface IdempotencyGuard {
 	}
 
 	/**
+	 * Run the work as {@link #execute} or, when {@code inFlow}, as {@link #executeInFlow}, for a thread that calls
+	 * {@link #flushDeferred()} when its poll's records are done with, before their offsets are committed, and before it
+	 * does anything else that may take long (a consumer thread running a partition's records one after the other). The
+	 * guard may then leave its last write for the record to go with this thread's next call, in the same round trip,
+	 * or to {@link #flushDeferred()}: the write is not later than it would have been, as the thread's next call
+	 * follows at once. The default leaves nothing for later.
+	 * @param group the consumer group, the scope of the key
+	 * @param key the idempotency key
+	 * @param inFlow whether the record is in flow (see {@link #executeInFlow})
+	 * @param work the record's work
+	 * @return whether the work ran or the record was a duplicate
+	 * @throws GuardUnavailableException when the guard cannot decide now
+	 * @throws CrashLoopException when the record keeps killing its consumer
+	 * @throws Exception what the work threw
+	 */
+	default Outcome executeDeferring(String group, String key, boolean inFlow, Work work) throws Exception {
+		return inFlow ? executeInFlow(group, key, work) : execute(group, key, work);
+	}
+
+	/**
+	 * Write what this thread's {@link #executeDeferring} calls left for later. Never throws: a write that fails is
+	 * logged, as a failed write of {@link #execute} is. The default has nothing to write.
+	 */
+	default void flushDeferred() {
+	}
+
+	/**
 	 * Return the store's name, as in metrics.
 	 * @return {@code redis}, {@code jdbc} or {@code two-tier}
 	 */

@@ -118,6 +118,7 @@ public class IdempotencyTestApplication {
 	}
 
 	@Bean
+	@ConditionalOnProperty(name = "test.interceptor", havingValue = "true", matchIfMissing = true)
 	RecordInterceptor<String, byte[]> outcomePrinter(Environment environment) {
 		boolean print = environment.getProperty("test.print", Boolean.class, false);
 		Set<String> blockIds = Set.of(environment.getProperty("test.block-ids", "").split(","));

@@ -3,15 +3,23 @@ package io.github.reliablekafka.idempotency;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 
+import io.github.reliablekafka.internal.MessageIds;
 import io.github.reliablekafka.testing.KafkaTestSupport;
+import io.github.reliablekafka.testing.RedisMonitor;
 import io.github.reliablekafka.testing.RedisServerProcess;
 import io.github.reliablekafka.testing.TestDatabase;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.StringRedisTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -64,6 +72,68 @@ class RedisIdempotencyTests extends AbstractIdempotencyTests {
 			assertThat(lost).isZero();
 			assertThat(doubled).isZero();
 			assertThat(effectRows()).isEqualTo(600);
+		}
+	}
+
+	/**
+	 * On the consumer thread, with no record interceptor of the application's, a record's {@code DONE} goes with the
+	 * claim of the next record, in one script, and the last record of a poll is marked when the poll's records are
+	 * done with: every offset the container commits is of records already {@code DONE} (checked by a consumer
+	 * interceptor right after each commit), and a record costs its consumer one Redis round trip, not two (counted
+	 * with {@code MONITOR} on a Redis of the test's own). With an interceptor of the application's, {@code DONE} is
+	 * written at once: {@link #redeliveryAfterConsumerKillChangesNothingTwice} kills the consumer in one.
+	 */
+	@Test
+	void everyCommittedRecordIsDoneBeforeItsCommitAndARecordCostsOneRoundTrip() throws Exception {
+		String topic = KafkaTestSupport.newTopic("idem-redis-done", 3);
+		String group = "done-" + topic;
+		int count = 3_000;
+		try (RedisServerProcess own = RedisServerProcess.start(false)) {
+			LettuceConnectionFactory factory = new LettuceConnectionFactory(new RedisStandaloneConfiguration("localhost",
+					own.port()));
+			factory.afterPropertiesSet();
+			try (RedisMonitor monitor = RedisMonitor.start(own.port())) {
+				RedisKeys keys = new RedisKeys(this.redis.keyPrefix());
+				Function<String, String> state = (id) -> keys.state(group, "id:" + id.toLowerCase(Locale.ROOT));
+				DoneAtCommit.watch(new StringRedisTemplate(factory), state);
+				// no record interceptor of the application's: it would run between records, and nothing is deferred
+				start("test.topic=" + topic, "test.group=" + group, "test.concurrency=3", "test.interceptor=false",
+						"spring.data.redis.port=" + own.port(),
+						"spring.kafka.consumer.properties.interceptor.classes=" + DoneAtCommit.class.getName());
+				List<String> ids = new ArrayList<>();
+				List<ProducerRecord<String, byte[]>> records = new ArrayList<>();
+				for (int i = 0; i < count; i++) {
+					String id = MessageIds.next();
+					ids.add(id);
+					records.add(record(topic, null, "k" + (i % 50), "v", id));
+				}
+				produce(records);
+				await().atMost(Duration.ofSeconds(90)).until(() -> effectCounts().size() == count
+						&& caughtUp(topic, group, 3) && DoneAtCommit.checked.get() >= count);
+				Map<String, Long> effects = effectCounts();
+				long lost = ids.stream().filter((id) -> !effects.containsKey(id)).count();
+				long doubled = effects.values().stream().filter((n) -> n > 1).count();
+				long scripts = monitor.calls("EVALSHA", "EVAL");
+				long writes = monitor.calls("SET");
+				StringRedisTemplate redis = new StringRedisTemplate(factory);
+				long notDoneNow = ids.stream()
+					.filter((id) -> !"DONE".equals(redis.opsForValue().get(state.apply(id))))
+					.count();
+				System.out.printf("[redis] %d records on 3 partitions: lost=%d doubled=%d; committed records checked=%d, "
+						+ "not DONE at their commit=%d, not DONE at the end=%d; round trips: %d scripts + %d SET = %.2f per "
+						+ "record (all commands: %s)%n", count, lost, doubled, DoneAtCommit.checked.get(),
+						DoneAtCommit.notDone.get(), notDoneNow, scripts, writes, (scripts + writes) / (double) count,
+						monitor.counts());
+				assertThat(lost).isZero();
+				assertThat(doubled).isZero();
+				assertThat(DoneAtCommit.notDone.get()).as("records committed before their DONE").isZero();
+				assertThat(notDoneNow).isZero();
+				assertThat((scripts + writes) / (double) count).as("Redis round trips per record").isLessThan(1.25);
+			}
+			finally {
+				DoneAtCommit.watch(null, (id) -> id);
+				factory.destroy();
+			}
 		}
 	}
 
