@@ -1,5 +1,7 @@
 package io.github.reliablekafka.idempotency;
 
+import org.jspecify.annotations.Nullable;
+
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
@@ -23,5 +25,15 @@ public interface RedisGuards {
 	 * @return the guard
 	 */
 	IdempotencyGuard twoTier(ConsumedLedger ledger, TransactionTemplate transactions, GuardListener listener);
+
+	/**
+	 * Tell why the guards cannot work with the application's Redis, if they cannot: their scripts name several keys,
+	 * which a Redis Cluster refuses unless they share a hash slot. The default, for a Redis they work with, is
+	 * {@code null}.
+	 * @return what is wrong, or {@code null}
+	 */
+	default @Nullable String unsupported() {
+		return null;
+	}
 
 }

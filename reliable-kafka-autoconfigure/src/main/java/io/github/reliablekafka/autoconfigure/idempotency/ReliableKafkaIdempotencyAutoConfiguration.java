@@ -20,6 +20,7 @@ import io.github.reliablekafka.idempotency.ReliableIdempotency;
 import io.github.reliablekafka.internal.LibraryTable;
 import io.github.reliablekafka.internal.SharedAdmin;
 import io.github.reliablekafka.internal.TableSchemaInitializer;
+import io.github.reliablekafka.support.ReliableKafkaConfigurationException;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -85,6 +86,19 @@ public final class ReliableKafkaIdempotencyAutoConfiguration {
 		RedisGuards redis = redisGuards.getIfAvailable();
 		ConsumedLedger ledger = ledgers.getIfAvailable();
 		IdempotencyStore store = properties.getStore();
+		String unsupported = (redis != null) ? redis.unsupported() : null;
+		if (unsupported != null) {
+			if (store == IdempotencyStore.REDIS || store == IdempotencyStore.TWO_TIER) {
+				throw new ReliableKafkaConfigurationException(STORE_PROPERTY + "=" + name(store) + " cannot use the "
+						+ "application's Redis: " + unsupported + ".", "Choose " + STORE_PROPERTY + "=jdbc (the "
+								+ "database ledger), or give the guard a standalone or Sentinel Redis.");
+			}
+			if (store == IdempotencyStore.AUTO) {
+				logger.warn("The idempotency guards do not use the application's Redis ({}): {}=auto chooses {}",
+						unsupported, STORE_PROPERTY, (ledger != null) ? "jdbc, the database ledger alone" : "none");
+			}
+			redis = null;
+		}
 		if (store == IdempotencyStore.AUTO) {
 			store = (redis != null && ledger != null) ? IdempotencyStore.TWO_TIER
 					: (redis != null) ? IdempotencyStore.REDIS
@@ -231,7 +245,14 @@ public final class ReliableKafkaIdempotencyAutoConfiguration {
 		RedisGuards reliableKafkaRedisGuards(RedisConnectionFactory connectionFactory,
 				ReliableKafkaIdempotencyProperties properties) {
 			StringRedisTemplate redis = new StringRedisTemplate(connectionFactory);
+			String unsupported = RedisClusters.isCluster(connectionFactory)
+					? "it is a Redis Cluster, and the guards' scripts name keys of different hash slots" : null;
 			return new RedisGuards() {
+
+				@Override
+				public @Nullable String unsupported() {
+					return unsupported;
+				}
 
 				@Override
 				public IdempotencyGuard redis(GuardListener listener) {

@@ -1,5 +1,7 @@
 package io.github.reliablekafka.autoconfigure.idempotency;
 
+import java.util.List;
+
 import io.github.reliablekafka.autoconfigure.consumer.ReliableKafkaConsumerAutoConfiguration;
 import io.github.reliablekafka.autoconfigure.producer.ReliableKafkaProducerAutoConfiguration;
 import io.github.reliablekafka.idempotency.ConsumedLedger;
@@ -7,6 +9,7 @@ import io.github.reliablekafka.idempotency.IdempotencyGuard;
 import io.github.reliablekafka.idempotency.IdempotencyKeyStrategy;
 import io.github.reliablekafka.idempotency.MicrometerGuardListener;
 import io.github.reliablekafka.idempotency.ReliableIdempotency;
+import io.github.reliablekafka.support.ReliableKafkaConfigurationException;
 import io.github.reliablekafka.testing.KafkaTestSupport;
 import io.github.reliablekafka.testing.TestDatabase;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -167,6 +170,35 @@ class ReliableKafkaIdempotencyAutoConfigurationTests {
 				.getFailure()
 				.rootCause()
 				.hasMessageContaining("needs a database"));
+	}
+
+	/**
+	 * The Redis guards' scripts name a record's state and claim count, keys of different hash slots, which a Redis
+	 * Cluster refuses (CROSSSLOT) on every record: a store that needs Redis stops the application at startup, and
+	 * {@code auto} leaves the cluster alone. Boot's factory for the cluster is only configured, never connected.
+	 */
+	@Test
+	void aRedisClusterIsRefusedByTheRedisStoresAndLeftOutByAuto() {
+		String cluster = "spring.data.redis.cluster.nodes=127.0.0.1:7101,127.0.0.1:7102";
+		for (String store : List.of("redis", "two-tier")) {
+			this.contextRunner.withPropertyValues(cluster, "reliable.kafka.consumer.idempotency.store=" + store)
+				.run((context) -> assertThat(context).hasFailed()
+					.getFailure()
+					.rootCause()
+					.isInstanceOf(ReliableKafkaConfigurationException.class)
+					.hasMessageContaining("reliable.kafka.consumer.idempotency.store=" + store
+							+ " cannot use the application's Redis: it is a Redis Cluster"));
+		}
+		this.contextRunner.withPropertyValues(cluster).run((context) -> {
+			assertThat(store(context)).isEqualTo("jdbc");
+			assertThat(context).hasSingleBean(ConsumedLedger.class);
+		});
+		this.contextRunner.withClassLoader(new FilteredClassLoader(JdbcTemplate.class))
+			.withPropertyValues(cluster)
+			.run((context) -> assertThat(store(context)).isEqualTo("none"));
+		this.contextRunner.withPropertyValues("spring.data.redis.sentinel.master=mymaster",
+				"spring.data.redis.sentinel.nodes=127.0.0.1:26379")
+			.run((context) -> assertThat(store(context)).as("Sentinel is not a cluster").isEqualTo("two-tier"));
 	}
 
 	@Test
