@@ -1,10 +1,8 @@
 package io.github.reliablekafka.consumer;
 
 import io.github.reliablekafka.idempotency.IdempotencyGuard;
+import io.github.reliablekafka.internal.PollEndInterceptor;
 import org.apache.kafka.clients.consumer.Consumer;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-
-import org.springframework.kafka.listener.RecordInterceptor;
 
 /**
  * Lets the idempotency guard leave a record's last write for the consumer thread's next call (see
@@ -14,7 +12,7 @@ import org.springframework.kafka.listener.RecordInterceptor;
  * before its first poll: should the container's record interceptor be replaced (by a container customizer), nothing
  * is deferred, as nothing would be written at the poll's end.
  */
-final class PollEnd implements RecordInterceptor<String, byte[]> {
+final class PollEnd extends PollEndInterceptor {
 
 	private final IdempotencyGuard guard;
 
@@ -35,12 +33,6 @@ final class PollEnd implements RecordInterceptor<String, byte[]> {
 	@Override
 	public void setupThreadState(Consumer<?, ?> consumer) {
 		this.armed.set(true);
-	}
-
-	@Override
-	public ConsumerRecord<String, byte[]> intercept(ConsumerRecord<String, byte[]> record,
-			Consumer<String, byte[]> consumer) {
-		return record;
 	}
 
 	@Override

@@ -11,6 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 import io.github.reliablekafka.internal.PartitionSeeker;
+import io.github.reliablekafka.internal.PollEndInterceptor;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
@@ -239,13 +240,7 @@ public final class KeyOrderedDispatcher implements AcknowledgingConsumerAwareMes
 	 */
 	public RecordInterceptor<String, byte[]> pollBoundary() {
 		this.pollBoundaryKnown = true;
-		return new RecordInterceptor<>() {
-
-			@Override
-			public ConsumerRecord<String, byte[]> intercept(ConsumerRecord<String, byte[]> record,
-					Consumer<String, byte[]> consumer) {
-				return record;
-			}
+		return new PollEndInterceptor() {
 
 			@Override
 			public void clearThreadState(Consumer<?, ?> consumer) {
