@@ -150,6 +150,30 @@ public final class ChildJvm implements AutoCloseable {
 		}
 	}
 
+	/**
+	 * Write the child's thread dump ({@code jcmd <pid> Thread.print}) to a file next to its log, for a test that
+	 * finds the child stuck.
+	 * @return the file, or a sentence saying why there is none
+	 */
+	public String dumpThreads() {
+		Path dump = this.logFile.resolveSibling(this.logFile.getFileName() + ".threads");
+		Path jcmd = Paths.get(System.getProperty("java.home"), "bin", "jcmd");
+		try {
+			Process process = new ProcessBuilder(jcmd.toString(), String.valueOf(pid()), "Thread.print")
+				.redirectErrorStream(true)
+				.redirectOutput(dump.toFile())
+				.start();
+			return process.waitFor(30, TimeUnit.SECONDS) ? dump.toString() : "no thread dump: jcmd did not finish";
+		}
+		catch (IOException ex) {
+			return "no thread dump: " + ex.getMessage();
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			return "no thread dump: interrupted";
+		}
+	}
+
 	public boolean isAlive() {
 		return this.process.isAlive();
 	}
