@@ -20,15 +20,19 @@ import org.springframework.scheduling.concurrent.ThreadPoolTaskExecutor;
 /**
  * The two-tier guard's {@code DONE} writes to Redis, after the ledger committed: queued by the listeners' threads and
  * written by one background thread, as many as are waiting in one round trip (one script call; at most
- * {@value #BATCH}). At most {@value #MAX_WAITING} wait; beyond that a listener's thread writes its own. A write that is lost (Redis
- * unreachable, the application killed) costs one ledger look-up when its record comes again, never a second effect.
- * When closed, the writes waiting get {@value #DRAIN_SECONDS} s.
+ * {@value #BATCH}). The thread waits {@value #LINGER_MILLIS} ms after the first write it is woken for, so that the
+ * writes of the records finished meanwhile go in the same round trip instead of one each (Redis is only told sooner
+ * what the ledger already says). At most {@value #MAX_WAITING} wait; beyond that a listener's thread writes its own.
+ * A write that is lost (Redis unreachable, the application killed) costs one ledger look-up when its record comes
+ * again, never a second effect. When closed, the writes waiting get {@value #DRAIN_SECONDS} s.
  */
 final class DoneWrites {
 
 	static final int DRAIN_SECONDS = 5;
 
 	private static final int BATCH = 500;
+
+	static final long LINGER_MILLIS = 5;
 
 	private static final int MAX_WAITING = 10_000;
 
@@ -89,6 +93,12 @@ final class DoneWrites {
 	}
 
 	private void flush() {
+		try {
+			Thread.sleep(LINGER_MILLIS);
+		}
+		catch (InterruptedException ex) { // closing: write what waits now
+			Thread.currentThread().interrupt();
+		}
 		this.flushAsked.set(false); // a write queued from here on asks for another flush
 		List<String> batch = new ArrayList<>(BATCH);
 		String state;
