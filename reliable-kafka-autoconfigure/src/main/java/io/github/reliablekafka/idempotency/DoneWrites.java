@@ -32,7 +32,7 @@ final class DoneWrites {
 
 	private static final int BATCH = 500;
 
-	static final long LINGER_MILLIS = 5;
+	private static final long LINGER_MILLIS = 5;
 
 	private static final int MAX_WAITING = 10_000;
 
@@ -93,12 +93,24 @@ final class DoneWrites {
 	}
 
 	private void flush() {
+		boolean interrupted = false;
 		try {
 			Thread.sleep(LINGER_MILLIS);
 		}
-		catch (InterruptedException ex) { // closing: write what waits now
-			Thread.currentThread().interrupt();
+		catch (InterruptedException ex) { // write what waits now, and keep the interrupt for after the writes
+			interrupted = true;
 		}
+		try {
+			drain();
+		}
+		finally {
+			if (interrupted) {
+				Thread.currentThread().interrupt();
+			}
+		}
+	}
+
+	private void drain() {
 		this.flushAsked.set(false); // a write queued from here on asks for another flush
 		List<String> batch = new ArrayList<>(BATCH);
 		String state;
