@@ -140,7 +140,9 @@ public final class ChildJvm implements AutoCloseable {
 		try {
 			boolean exited = this.process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
 			if (exited) {
-				this.pump.join(2_000);
+				// the lines a test reads after the child exited must be all of them: the pump ends at the end of the
+				// file, quickly unless the machine is starved (a cap of 2 s could leave lines unread then)
+				this.pump.join(30_000);
 			}
 			return exited;
 		}
