@@ -40,10 +40,14 @@ final class DispatchedRecordHandler implements LaneHandler {
 
 	private final @Nullable ObservationRegistry observations;
 
+	/** Writes what the listener's idempotency guard left for later on this thread. */
+	private final Runnable batchDone;
+
 	DispatchedRecordHandler(AcknowledgingConsumerAwareMessageListener<String, byte[]> listener,
 			@Nullable RecordInterceptor<String, byte[]> interceptor, RetryDecision decision,
 			DeadLetterPublishingRecoverer recoverer, ReliableErrorHandlers.Outcomes outcomes, String listenerId,
-			@Nullable ObservationRegistry observations) {
+			@Nullable ObservationRegistry observations, Runnable batchDone) {
+		this.batchDone = batchDone;
 		this.listener = listener;
 		this.interceptor = interceptor;
 		this.decision = decision;
@@ -79,6 +83,11 @@ final class DispatchedRecordHandler implements LaneHandler {
 		finally {
 			lane.stop();
 		}
+	}
+
+	@Override
+	public void batchDone() {
+		this.batchDone.run();
 	}
 
 	@SuppressWarnings("NullAway")

@@ -1,5 +1,7 @@
 package io.github.reliablekafka.consumer;
 
+import java.util.function.BooleanSupplier;
+
 import io.github.reliablekafka.idempotency.IdempotencyGuard;
 import io.github.reliablekafka.idempotency.IdempotencyGuard.Outcome;
 import io.github.reliablekafka.idempotency.IdempotencyKeyResolver;
@@ -16,11 +18,11 @@ import org.springframework.kafka.support.Acknowledgment;
 
 /**
  * Runs a reliable listener inside its idempotency guard: a record whose key is already done for the listener's
- * consumer group is acknowledged without running the listener. With a {@link PollEnd} (on the consumer thread, with
- * nothing of the application's running between records) the guard may leave a record's last write for the next
- * record's call ({@link IdempotencyGuard#executeDeferring}); a record that does not reach the guard (replayed without
- * it, or whose key cannot be computed) has those writes flushed first, and the poll end flushes the rest before the
- * offsets are committed.
+ * consumer group is acknowledged without running the listener. Where nothing of the application's runs between records
+ * and something flushes the thread's deferred writes before the records are committed ({@link PollEnd} on the
+ * consumer thread, the lane worker's end of a batch on lanes), the guard may leave a record's last write for the
+ * next record's call ({@link IdempotencyGuard#executeDeferring}); a record that does not reach the guard (replayed
+ * without it, or whose key cannot be computed) has those writes flushed first.
  */
 final class GuardedMessageListener implements AcknowledgingConsumerAwareMessageListener<String, byte[]>,
 		DelegatingMessageListener<AcknowledgingConsumerAwareMessageListener<String, byte[]>> {
@@ -42,13 +44,15 @@ final class GuardedMessageListener implements AcknowledgingConsumerAwareMessageL
 	/** Which records need no claim; {@code null} when every record is claimed (records run on lanes or shared). */
 	private final @Nullable PartitionFlow flow;
 
-	/** Where the container ends its polls, when the guard may leave a record's last write for later; or {@code null}. */
-	private final @Nullable PollEnd pollEnd;
+	/**
+	 * Whether the guard may leave a record's last write for later on the current thread; {@code null} when never.
+	 */
+	private final @Nullable BooleanSupplier deferral;
 
 	GuardedMessageListener(AcknowledgingConsumerAwareMessageListener<String, byte[]> delegate, IdempotencyGuard guard,
 			IdempotencyKeyResolver keys, String group, String listener, GuardBypass bypass,
-			@Nullable PartitionFlow flow, @Nullable PollEnd pollEnd) {
-		this.pollEnd = pollEnd;
+			@Nullable PartitionFlow flow, @Nullable BooleanSupplier deferral) {
+		this.deferral = deferral;
 		this.bypass = bypass;
 		this.flow = flow;
 		this.delegate = delegate;
@@ -110,7 +114,7 @@ final class GuardedMessageListener implements AcknowledgingConsumerAwareMessageL
 	}
 
 	private boolean deferring() {
-		return this.pollEnd != null && this.pollEnd.armed();
+		return this.deferral != null && this.deferral.getAsBoolean();
 	}
 
 	private void flushDeferred() {

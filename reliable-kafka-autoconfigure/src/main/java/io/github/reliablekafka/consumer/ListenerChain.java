@@ -1,6 +1,7 @@
 package io.github.reliablekafka.consumer;
 
 import java.util.List;
+import java.util.function.BooleanSupplier;
 
 import io.github.reliablekafka.delay.DelayedRedelivery;
 import io.github.reliablekafka.idempotency.IdempotencyGuard;
@@ -30,8 +31,11 @@ final class ListenerChain {
 
 	private final @Nullable DelayedRedelivery redelivery;
 
-	/** The poll end of the chain built last with {@code deferring}, or {@code null}. */
+	/** The poll end of the chain built last with {@code deferring} for the consumer thread, or {@code null}. */
 	private @Nullable PollEnd pollEnd;
+
+	/** The guard of the chain built last with {@code deferring} for lanes, or {@code null}. */
+	private @Nullable IdempotencyGuard laneGuard;
 
 	ListenerChain(@Nullable ReliableIdempotency idempotency, PayloadCodec codec, ReliableListeners listeners,
 			@Nullable DelayedRedelivery redelivery) {
@@ -49,9 +53,10 @@ final class ListenerChain {
 	 * @param topics the topics it reads (empty when it subscribes by pattern)
 	 * @param consumerThread whether the chain runs on a consumer group's consumer thread, each partition's records
 	 * one after the other (see {@link PartitionFlow})
-	 * @param deferring whether the guard may leave a record's last write for the consumer thread's next call (see
-	 * {@link #endingPolls}, to be given to the chain's container): only when nothing of the application's runs
-	 * between one record's listener and the next (no application record interceptor, whose {@code success} and
+	 * @param deferring whether the guard may leave a record's last write for the thread's next call: on the
+	 * consumer thread see {@link #endingPolls}, to be given to the chain's container; on lanes see
+	 * {@link #endingBatches}, to be called by the lane workers. Only when nothing of the application's runs between
+	 * one record's listener and the next (no application record interceptor, whose {@code success} and
 	 * {@code afterRecord} run there)
 	 * @return the chain's outermost listener
 	 */
@@ -60,6 +65,8 @@ final class ListenerChain {
 			@Nullable String group, List<String> topics, boolean consumerThread, boolean deferring) {
 		AcknowledgingConsumerAwareMessageListener<String, byte[]> chain = application;
 		IdempotencyGuard guard = (this.idempotency != null) ? this.idempotency.guard() : null;
+		this.pollEnd = null;
+		this.laneGuard = null;
 		if (guard != null) {
 			if (group == null) {
 				throw new IllegalStateException("Reliable listener '" + endpoint.id() + "' has no consumer group: the "
@@ -70,9 +77,13 @@ final class ListenerChain {
 					(endpoint.method() != null) ? ListenerMethods.payloadType(endpoint.method()) : null, this.codec);
 			// on the consumer thread a partition's records run one after the other: those that follow a new one
 			// need no claim; on lanes several run at once, and a share group's broker counts deliveries itself
-			this.pollEnd = (consumerThread && deferring) ? new PollEnd(guard) : null;
+			PollEnd polls = (consumerThread && deferring) ? new PollEnd(guard) : null;
+			this.pollEnd = polls;
+			this.laneGuard = (!consumerThread && deferring) ? guard : null;
+			// a lane worker runs the chain only between two ends of its batches: it may always defer
+			BooleanSupplier deferral = (polls != null) ? polls::armed : (this.laneGuard != null) ? () -> true : null;
 			chain = new GuardedMessageListener(chain, guard, keys, group, endpoint.id(), this.listeners.guardBypass(),
-					consumerThread ? new PartitionFlow() : null, this.pollEnd);
+					consumerThread ? new PartitionFlow() : null, deferral);
 			this.listeners.guards(group, topics, keys.strategy());
 		}
 		if (this.redelivery != null) {
@@ -90,6 +101,18 @@ final class ListenerChain {
 	 */
 	RecordInterceptor<String, byte[]> endingPolls(RecordInterceptor<String, byte[]> interceptors) {
 		return (this.pollEnd != null) ? new CompositeRecordInterceptor<>(interceptors, this.pollEnd) : interceptors;
+	}
+
+	/**
+	 * What a lane worker of the chain built last runs after the records of each batch, on the thread that ran them
+	 * and before they are accounted for (and so before their offsets can be committed): the writes the guard left for
+	 * later on that thread, when the chain was built with an idempotency guard, for lanes and {@code deferring}.
+	 * @return the end of a batch; does nothing when nothing is deferred
+	 */
+	Runnable endingBatches() {
+		IdempotencyGuard guard = this.laneGuard;
+		return (guard != null) ? guard::flushDeferred : () -> {
+		};
 	}
 
 	/**

@@ -193,13 +193,13 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 		}
 		ListenerChain builder = new ListenerChain(this.idempotency, this.codec, this.listeners, this.redelivery);
 		// the guard's last write of a record may wait for the next record only if nothing of the application's runs
-		// between them on the consumer thread
+		// between them on the thread that runs them (the consumer thread, or a lane worker)
 		boolean deferring = this.applicationInterceptor == null;
 		AcknowledgingConsumerAwareMessageListener<String, byte[]> chain = builder.build(
 				(AcknowledgingConsumerAwareMessageListener<String, byte[]>) application, reliable, instance.getGroupId(),
 				(listened != null) ? List.of(listened) : List.of(), dispatch == null, deferring);
 		if (dispatch != null) {
-			dispatch(instance, listener, dispatch, chain, interceptors);
+			dispatch(instance, listener, dispatch, chain, interceptors, builder.endingBatches());
 		}
 		else {
 			instance.setRecordInterceptor(deferring ? builder.endingPolls(interceptors) : interceptors);
@@ -231,7 +231,7 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 	 */
 	private void dispatch(ConcurrentMessageListenerContainer<String, byte[]> instance, String listener,
 			DispatchSettings dispatch, AcknowledgingConsumerAwareMessageListener<String, byte[]> chain,
-			RecordInterceptor<String, byte[]> interceptors) {
+			RecordInterceptor<String, byte[]> interceptors, Runnable batchDone) {
 		ContainerProperties properties = instance.getContainerProperties();
 		RetryDecision decision = new RetryDecision(this.settings);
 		ReliableErrorHandlers.Outcomes failures = new ReliableErrorHandlers.Outcomes(listener, this.settings, decision,
@@ -239,7 +239,7 @@ public class ReliableKafkaListenerContainerFactory extends ConcurrentKafkaListen
 		DispatchedRecordHandler handler = new DispatchedRecordHandler(chain, interceptors, decision,
 				ReliableErrorHandlers.recoverer(this.settings, this.deadLetterTemplate, instance.getGroupId(),
 						this.deadLetterRecords),
-				failures, listener, this.laneObservations);
+				failures, listener, this.laneObservations, batchDone);
 		ConsumerAwareRebalanceListener existing = (properties
 			.getConsumerRebalanceListener() instanceof ConsumerAwareRebalanceListener aware) ? aware : null;
 		if (properties.getConsumerRebalanceListener() != null && existing == null) {

@@ -21,4 +21,12 @@ public interface LaneHandler {
 	 */
 	boolean handle(ConsumerRecord<String, byte[]> record, BooleanSupplier owned) throws InterruptedException;
 
+	/**
+	 * The worker ran the records of a batch (or stops with some of them run): called on the thread that ran them,
+	 * before they are accounted for and so before any of their offsets can be committed. A handler that left a
+	 * record's last write for later on this thread writes it here.
+	 */
+	default void batchDone() {
+	}
+
 }

@@ -113,12 +113,18 @@ final class LaneWorkers {
 					// not start are delivered to the partition's next owner
 					batch.done[i] = state.accepting() && !this.closed && process(state, batch.records[i]);
 				}
+				this.handler.batchDone(); // before the next turn accounts for the batch
 				processed += batch.count;
 				resumeBelowBounds();
 			}
 		}
 		catch (RuntimeException | Error ex) {
-			state.workerGone(batch);
+			try {
+				this.handler.batchDone();
+			}
+			finally {
+				state.workerGone(batch);
+			}
 			throw ex;
 		}
 		resumeBelowBounds();

@@ -48,7 +48,8 @@ public interface IdempotencyGuard {
 	/**
 	 * Run the work as {@link #execute} or, when {@code inFlow}, as {@link #executeInFlow}, for a thread that calls
 	 * {@link #flushDeferred()} when its poll's records are done with, before their offsets are committed, and before it
-	 * does anything else that may take long (a consumer thread running a partition's records one after the other). The
+	 * does anything else that may take long (a consumer thread running a partition's records one after the other, or a
+	 * lane worker running a batch of its lanes' records, which calls it before the batch is accounted for). The
 	 * guard may then leave its last write for the record to go with this thread's next call, in the same round trip,
 	 * or to {@link #flushDeferred()}: the write is not later than it would have been, as the thread's next call
 	 * follows at once. The default leaves nothing for later.

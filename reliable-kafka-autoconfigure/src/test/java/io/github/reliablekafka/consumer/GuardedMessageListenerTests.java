@@ -86,7 +86,7 @@ class GuardedMessageListenerTests {
 				this.calls.add("app " + record.key());
 			}
 		}, this.guard, new IdempotencyKeyResolver(IdempotencyKeyStrategy.EXPRESSION, "#record.key()", null,
-				PayloadCodec.fastjson2()), "g", "l", bypass, new PartitionFlow(), this.pollEnd);
+				PayloadCodec.fastjson2()), "g", "l", bypass, new PartitionFlow(), this.pollEnd::armed);
 	}
 
 	private static ConsumerRecord<String, byte[]> record(int partition, long offset, @Nullable String key) {

@@ -12,6 +12,10 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.github.reliablekafka.idempotency.IdempotencyGuard.KeyState;
@@ -23,6 +27,7 @@ import io.github.reliablekafka.testing.TestRedis;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
@@ -104,6 +109,44 @@ class IdempotencyGuardTests {
 		assertThat(stateDuringWork).containsExactly("null");
 		await().atMost(Duration.ofSeconds(5)).until(() -> "DONE".equals(state("g", "k1"))); // written after the commit
 		assertThat(this.ledger.isDone("g", "k1")).isTrue();
+	}
+
+	/**
+	 * A lane worker interrupted as its application stops (past the drain time-out) still writes the {@code DONE} of
+	 * the record it ran, without reporting it as possibly not written, and keeps its interrupt. (Without clearing the
+	 * interrupt for the write, Lettuce stopped waiting for the reply: "Redis command interrupted", logged as a
+	 * {@code DONE} that may not have been written.)
+	 */
+	@Test
+	void aDeferredDoneIsWrittenByAnInterruptedThreadThatKeepsItsInterrupt() throws Exception {
+		IdempotencyGuard guard = IdempotencyGuards.redis(this.template, this.redis.keyPrefix(), TTL,
+				Duration.ofMinutes(5), 3, this.listener);
+		assertThat(guard.executeDeferring("g", "k-interrupted", false, () -> {
+		})).isEqualTo(Outcome.PROCESSED);
+		String before = state("g", "k-interrupted");
+		Logger log = (Logger) LoggerFactory.getLogger(IdempotencyGuard.class);
+		ListAppender<ILoggingEvent> errors = new ListAppender<>();
+		errors.start();
+		log.addAppender(errors);
+		boolean stillInterrupted;
+		try {
+			Thread.currentThread().interrupt();
+			guard.flushDeferred();
+			stillInterrupted = Thread.interrupted(); // and clear it for the rest of the test
+		}
+		finally {
+			log.detachAppender(errors);
+		}
+		List<String> notMarked = errors.list.stream()
+			.filter((event) -> event.getLevel() == Level.ERROR)
+			.map(ILoggingEvent::getFormattedMessage)
+			.toList();
+		System.out.printf("deferred DONE flushed by an interrupted thread: before the flush %s, after it %s; interrupt "
+				+ "kept: %s; errors logged: %s%n", before, state("g", "k-interrupted"), stillInterrupted, notMarked);
+		assertThat(before).startsWith("PROCESSING");
+		assertThat(notMarked).as("a DONE reported as possibly not written").isEmpty();
+		assertThat(state("g", "k-interrupted")).isEqualTo("DONE");
+		assertThat(stillInterrupted).isTrue();
 	}
 
 	@Test

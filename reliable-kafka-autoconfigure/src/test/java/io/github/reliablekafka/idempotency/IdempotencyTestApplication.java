@@ -17,6 +17,7 @@ import io.github.reliablekafka.autoconfigure.consumer.ReliableKafkaConsumerAutoC
 import io.github.reliablekafka.autoconfigure.idempotency.ReliableKafkaIdempotencyAutoConfiguration;
 import io.github.reliablekafka.autoconfigure.producer.ReliableKafkaProducerAutoConfiguration;
 import io.github.reliablekafka.consumer.ReliableListener;
+import io.github.reliablekafka.dispatch.Ordering;
 import io.github.reliablekafka.support.RkHeaders;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -113,8 +114,15 @@ public class IdempotencyTestApplication {
 	}
 
 	@Bean
+	@ConditionalOnProperty(name = "test.ordering", havingValue = "PARTITION", matchIfMissing = true)
 	EffectListener effectListener(Effects effects) {
 		return new EffectListener(effects);
+	}
+
+	@Bean
+	@ConditionalOnProperty(name = "test.ordering", havingValue = "KEY")
+	KeyEffectListener keyEffectListener(Effects effects) {
+		return new KeyEffectListener(effects);
 	}
 
 	@Bean
@@ -207,6 +215,23 @@ public class IdempotencyTestApplication {
 				System.out.println("SLOW-STARTED " + key);
 				Thread.sleep(Long.parseLong(value.substring("slow-".length())));
 			}
+		}
+
+	}
+
+	/** The effect listener on key-ordered lanes ({@code test.ordering=KEY}): 4 workers per partition. */
+	static final class KeyEffectListener {
+
+		private final Effects effects;
+
+		KeyEffectListener(Effects effects) {
+			this.effects = effects;
+		}
+
+		@ReliableListener(id = "${test.name:main}-key-effects", topics = "${test.topic}", groupId = "${test.group}",
+				concurrency = "${test.concurrency:1}", ordering = Ordering.KEY, workers = 4)
+		void on(String value, ConsumerRecord<String, byte[]> record) {
+			this.effects.write(effectKey(record), value);
 		}
 
 	}
