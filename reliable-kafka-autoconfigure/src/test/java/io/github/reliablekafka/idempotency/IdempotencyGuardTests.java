@@ -44,7 +44,9 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * The guards' defined behaviour at their edges, on the local PostgreSQL and Redis: when Redis is told {@code DONE},
- * what a crash leaves behind, what happens when a store is unreachable, and the ledger's retention.
+ * what a crash leaves behind, what happens when a store is unreachable, and the ledger's retention. Over 400 lines:
+ * one test per defined edge, all on the same fixtures (database, ledger, Redis); split by guard, the classes would
+ * repeat them.
  */
 class IdempotencyGuardTests {
 
