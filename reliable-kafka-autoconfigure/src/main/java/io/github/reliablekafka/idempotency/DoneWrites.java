@@ -93,21 +93,13 @@ final class DoneWrites {
 	}
 
 	private void flush() {
-		boolean interrupted = false;
 		try {
 			Thread.sleep(LINGER_MILLIS);
 		}
-		catch (InterruptedException ex) { // write what waits now, and keep the interrupt for after the writes
-			interrupted = true;
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
 		}
-		try {
-			drain();
-		}
-		finally {
-			if (interrupted) {
-				Thread.currentThread().interrupt();
-			}
-		}
+		Uninterrupted.run(this::drain); // interrupted or not, what waits is written now
 	}
 
 	private void drain() {

@@ -97,17 +97,7 @@ final class RedisIdempotencyGuard implements IdempotencyGuard {
 		Done done = this.deferred.get();
 		if (done != null) {
 			this.deferred.remove();
-			// a thread interrupted as its application stops (a lane worker past the drain time-out) still writes the
-			// DONE of the record it ran (Lettuce stops waiting for a reply on an interrupted thread)
-			boolean interrupted = Thread.interrupted();
-			try {
-				markDone(done);
-			}
-			finally {
-				if (interrupted) {
-					Thread.currentThread().interrupt();
-				}
-			}
+			Uninterrupted.run(() -> markDone(done)); // a lane worker past the drain time-out still writes it
 		}
 	}
 
