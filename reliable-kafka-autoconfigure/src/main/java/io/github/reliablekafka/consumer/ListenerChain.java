@@ -34,9 +34,6 @@ final class ListenerChain {
 	/** The poll end of the chain built last with {@code deferring} for the consumer thread, or {@code null}. */
 	private @Nullable PollEnd pollEnd;
 
-	/** The guard of the chain built last with {@code deferring} for lanes, or {@code null}. */
-	private @Nullable IdempotencyGuard laneGuard;
-
 	ListenerChain(@Nullable ReliableIdempotency idempotency, PayloadCodec codec, ReliableListeners listeners,
 			@Nullable DelayedRedelivery redelivery) {
 		this.idempotency = idempotency;
@@ -66,7 +63,6 @@ final class ListenerChain {
 		AcknowledgingConsumerAwareMessageListener<String, byte[]> chain = application;
 		IdempotencyGuard guard = (this.idempotency != null) ? this.idempotency.guard() : null;
 		this.pollEnd = null;
-		this.laneGuard = null;
 		if (guard != null) {
 			if (group == null) {
 				throw new IllegalStateException("Reliable listener '" + endpoint.id() + "' has no consumer group: the "
@@ -79,9 +75,9 @@ final class ListenerChain {
 			// need no claim; on lanes several run at once, and a share group's broker counts deliveries itself
 			PollEnd polls = (consumerThread && deferring) ? new PollEnd(guard) : null;
 			this.pollEnd = polls;
-			this.laneGuard = (!consumerThread && deferring) ? guard : null;
 			// a lane worker runs the chain only between two ends of its batches: it may always defer
-			BooleanSupplier deferral = (polls != null) ? polls::armed : (this.laneGuard != null) ? () -> true : null;
+			BooleanSupplier deferral = (polls != null) ? polls::armed
+					: (deferring && !consumerThread) ? () -> true : null;
 			chain = new GuardedMessageListener(chain, guard, keys, group, endpoint.id(), this.listeners.guardBypass(),
 					consumerThread ? new PartitionFlow() : null, deferral);
 			this.listeners.guards(group, topics, keys.strategy());
@@ -104,13 +100,13 @@ final class ListenerChain {
 	}
 
 	/**
-	 * What a lane worker of the chain built last runs after the records of each batch, on the thread that ran them
-	 * and before they are accounted for (and so before their offsets can be committed): the writes the guard left for
-	 * later on that thread, when the chain was built with an idempotency guard, for lanes and {@code deferring}.
-	 * @return the end of a batch; does nothing when nothing is deferred
+	 * What a lane worker runs after the records of each batch, on the thread that ran them and before they are
+	 * accounted for (and so before their offsets can be committed): the writes the idempotency guard left for later on
+	 * that thread, if any.
+	 * @return the end of a batch
 	 */
 	Runnable endingBatches() {
-		IdempotencyGuard guard = this.laneGuard;
+		IdempotencyGuard guard = (this.idempotency != null) ? this.idempotency.guard() : null;
 		return (guard != null) ? guard::flushDeferred : () -> {
 		};
 	}
