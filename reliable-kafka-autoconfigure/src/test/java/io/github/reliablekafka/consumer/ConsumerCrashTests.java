@@ -89,7 +89,7 @@ class ConsumerCrashTests {
 	@Test
 	void gracefulShutdownRedeliversNothing() throws Exception {
 		String topic = KafkaTestSupport.newTopic("consumer-term", 2);
-		Map<String, Position> sent = produceWithPositions(topic, 5_000);
+		Map<String, Position> sent = produceWithPositions(topic, 5_000, (i) -> "v" + i);
 		String group = "term-" + topic;
 		List<TopicPartition> partitions = List.of(new TopicPartition(topic, 0), new TopicPartition(topic, 1));
 		List<String> processed = new ArrayList<>();
@@ -179,9 +179,11 @@ class ConsumerCrashTests {
 	}
 
 	/**
-	 * Send {@code count} records as {@link #produce} does, and tell where Kafka wrote each.
+	 * Send {@code count} records, each with a new {@code rk-id}, over 50 keys, and tell where Kafka wrote each.
+	 * @return the positions by {@code rk-id}, in the order sent
 	 */
-	static Map<String, Position> produceWithPositions(String topic, int count) throws Exception {
+	static Map<String, Position> produceWithPositions(String topic, int count, java.util.function.IntFunction<String> value)
+			throws Exception {
 		Map<String, Object> config = new HashMap<>();
 		config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaTestSupport.bootstrapServers());
 		config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
@@ -192,7 +194,7 @@ class ConsumerCrashTests {
 				String id = MessageIds.next();
 				RecordHeaders headers = new RecordHeaders();
 				RkHeaders.set(headers, RkHeaders.ID, id);
-				futures.put(id, producer.send(new ProducerRecord<>(topic, null, "k" + (i % 50), ("v" + i).getBytes(),
+				futures.put(id, producer.send(new ProducerRecord<>(topic, null, "k" + (i % 50), value.apply(i).getBytes(),
 						headers)));
 			}
 			producer.flush();
@@ -238,22 +240,7 @@ class ConsumerCrashTests {
 	}
 
 	static List<String> produce(String topic, int count, java.util.function.IntFunction<String> value) throws Exception {
-		Map<String, Object> config = new HashMap<>();
-		config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaTestSupport.bootstrapServers());
-		config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
-		config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-		List<String> ids = new ArrayList<>();
-		try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(config)) {
-			for (int i = 0; i < count; i++) {
-				String id = MessageIds.next();
-				RecordHeaders headers = new RecordHeaders();
-				RkHeaders.set(headers, RkHeaders.ID, id);
-				producer.send(new ProducerRecord<>(topic, null, "k" + (i % 50), value.apply(i).getBytes(), headers));
-				ids.add(id);
-			}
-			producer.flush();
-		}
-		return ids;
+		return List.copyOf(produceWithPositions(topic, count, value).keySet());
 	}
 
 }

@@ -153,7 +153,9 @@ class RedisIdempotencyTests extends AbstractIdempotencyTests {
 				long lost = ids.stream().filter((id) -> !effects.containsKey(id)).count();
 				long doubled = effects.values().stream().filter((n) -> n > 1).count();
 				StringRedisTemplate redis = new StringRedisTemplate(factory);
-				long notDoneNow = ids.stream().filter((id) -> !"DONE".equals(redis.opsForValue().get(state.apply(id)))).count();
+				long notDoneNow = ids.stream()
+					.filter((id) -> !"DONE".equals(redis.opsForValue().get(state.apply(id))))
+					.count();
 				DoneCounts counts = new DoneCounts(count, monitor.calls("EVALSHA", "EVAL"), monitor.calls("SET"));
 				System.out.printf("[redis] %s: %d records on 3 partitions: lost=%d doubled=%d; committed records "
 						+ "checked=%d, not DONE at their commit=%d, not DONE at the end=%d; round trips: %d scripts + %d SET "
